@@ -1,0 +1,89 @@
+"""core: a from-scratch neural-network package in numpy (layers, losses, backpropagation, optimizers, training).
+
+Quick start::
+
+    import numpy as np
+    from core import mlp, fit, Adam
+
+    X = np.random.default_rng(0).normal(size=(256, 2))   # (batch, features)
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)              # class labels (batch,)
+    net = mlp((16, 16), n_outputs=2).build((2,), seed_or_rng=0)
+    history = fit(net, "softmax_cross_entropy", Adam(1e-2), X, y, epochs=50, rng=0, metrics=["accuracy"])
+
+The scikit-learn estimators live in :mod:`core.sklearn` (``NetClassifier``, ``NetRegressor``); they are also
+reachable as ``core.NetClassifier``/``core.NetRegressor``, imported on first access so that ``import core`` does
+not import scikit-learn.
+"""
+
+from core.activations import ACTIVATIONS, default_init, get_activation
+from core.layers import (
+    LAYERS,
+    Activation,
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    Layer,
+    MaxPool2D,
+)
+from core.losses import (
+    LOSSES,
+    BinaryCrossEntropy,
+    Loss,
+    MeanSquaredError,
+    SoftmaxCrossEntropy,
+    get_loss,
+    log_softmax,
+    sigmoid,
+    softmax,
+)
+from core.metrics import METRICS, evaluate_metric, get_metric
+from core.models import cnn, mlp
+from core.network import Parameter, Sequential
+from core.optim import (
+    OPTIMIZERS,
+    SCHEDULES,
+    SGD,
+    AdaGrad,
+    Adam,
+    AdamW,
+    ConstantSchedule,
+    CosineSchedule,
+    ExponentialSchedule,
+    Optimizer,
+    RMSprop,
+    Schedule,
+    StepSchedule,
+    clip_grad_norm,
+    get_optimizer,
+    get_schedule,
+)
+from core.serialize import load, save
+from core.training import Callback, History, TrainingDivergedError, fit
+
+_LAZY = {"NetClassifier": "core.sklearn", "NetRegressor": "core.sklearn"}
+
+__all__ = [
+    "ACTIVATIONS", "default_init", "get_activation",
+    "LAYERS", "Layer", "Dense", "Activation", "Dropout", "Flatten", "Conv2D", "MaxPool2D", "AvgPool2D",
+    "GlobalAvgPool2D",
+    "LOSSES", "Loss", "MeanSquaredError", "SoftmaxCrossEntropy", "BinaryCrossEntropy", "get_loss", "softmax",
+    "log_softmax", "sigmoid",
+    "METRICS", "get_metric", "evaluate_metric",
+    "mlp", "cnn", "Parameter", "Sequential", "save", "load",
+    "OPTIMIZERS", "Optimizer", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW", "clip_grad_norm", "get_optimizer",
+    "SCHEDULES", "Schedule", "ConstantSchedule", "StepSchedule", "ExponentialSchedule", "CosineSchedule",
+    "get_schedule",
+    "Callback", "History", "TrainingDivergedError", "fit",
+    "NetClassifier", "NetRegressor",
+]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'core' has no attribute {name!r}")

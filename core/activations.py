@@ -1,0 +1,199 @@
+"""Elementwise activation layers y = f(x) and their derivatives, for any input shape.
+
+Each class states f and f'. ``backward`` multiplies the incoming gradient by f' evaluated from the cached
+OUTPUT y (every f here is monotonic, so f' can be written as a function of y), which lets ``forward``
+overwrite its input in place when the surrounding :class:`core.network.Sequential` allows it. All
+arithmetic keeps the input dtype (float32 stays float32).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import expit
+
+from core.base import Layer
+
+__all__ = [
+    "ActivationLayer", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "Softplus", "Identity",
+    "ACTIVATIONS", "get_activation", "default_init",
+]
+
+
+class ActivationLayer(Layer):
+    """Base class of the parameter-free elementwise activations (shape in = shape out)."""
+
+    activation_name = ""
+    # backward returns either a new array or the unshared dY it was allowed to overwrite
+    fresh_input_grad = True
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        Y = self._f(X, X if self.inplace_forward else None)
+        self._Y = Y
+        return Y
+
+    def backward(self, dY: np.ndarray) -> np.ndarray:
+        return self._df(dY, self._Y, dY if self.inplace_backward else None)
+
+    def _f(self, X: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _df(self, dY: np.ndarray, Y: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        """Return dY * f'(x), written into ``out`` if given, computed from the cached output Y."""
+        raise NotImplementedError
+
+
+class Sigmoid(ActivationLayer):
+    """Logistic sigmoid. f(x) = 1 / (1 + exp(-x)); f'(x) = f(x) (1 - f(x)). Stable for any x."""
+
+    activation_name = "sigmoid"
+
+    def _f(self, X, out):
+        return expit(X, out=out)
+
+    def _df(self, dY, Y, out):
+        grad = np.subtract(1, Y)  # (batch, ...) 1 - y
+        grad *= Y
+        grad *= dY
+        return grad
+
+
+class Tanh(ActivationLayer):
+    """Hyperbolic tangent. f(x) = tanh(x); f'(x) = 1 - f(x)^2."""
+
+    activation_name = "tanh"
+
+    def _f(self, X, out):
+        return np.tanh(X, out=out)
+
+    def _df(self, dY, Y, out):
+        grad = np.multiply(Y, Y)
+        np.subtract(1, grad, out=grad)
+        grad *= dY
+        return grad
+
+
+class ReLU(ActivationLayer):
+    """Rectified linear unit. f(x) = max(x, 0); f'(x) = 1 if x > 0 else 0."""
+
+    activation_name = "relu"
+
+    def _f(self, X, out):
+        return np.maximum(X, 0, out=out)
+
+    def _df(self, dY, Y, out):
+        return np.multiply(dY, Y > 0, out=out)
+
+
+class LeakyReLU(ActivationLayer):
+    """Leaky ReLU. f(x) = x if x > 0 else a x; f'(x) = 1 if x > 0 else a, with a = ``negative_slope`` >= 0."""
+
+    activation_name = "leaky_relu"
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)) \
+                or not math.isfinite(negative_slope) or negative_slope < 0:
+            raise ValueError(
+                "The 'negative_slope' parameter of LeakyReLU must be a float in [0, inf). "
+                f"Got {negative_slope!r} instead."
+            )
+        self.negative_slope = float(negative_slope)
+
+    def _f(self, X, out):
+        Y = X.copy() if out is None else out
+        np.multiply(Y, self.negative_slope, out=Y, where=Y < 0)
+        return Y
+
+    def _df(self, dY, Y, out):
+        grad = dY.copy() if out is None else out
+        np.multiply(grad, self.negative_slope, out=grad, where=Y <= 0)
+        return grad
+
+    def get_config(self) -> dict:
+        return {"negative_slope": self.negative_slope}
+
+
+class ELU(ActivationLayer):
+    """Exponential linear unit. f(x) = x if x > 0 else alpha (exp(x) - 1);
+    f'(x) = 1 if x > 0 else alpha exp(x) = f(x) + alpha, with ``alpha`` > 0."""
+
+    activation_name = "elu"
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) \
+                or alpha <= 0:
+            raise ValueError(f"The 'alpha' parameter of ELU must be a float in (0, inf). Got {alpha!r} instead.")
+        self.alpha = float(alpha)
+
+    def _f(self, X, out):
+        negative_part = np.minimum(X, 0)
+        np.expm1(negative_part, out=negative_part)  # no overflow: exp of a non-positive number
+        negative_part *= self.alpha
+        Y = np.maximum(X, 0, out=out)
+        Y += negative_part
+        return Y
+
+    def _df(self, dY, Y, out):
+        grad = np.where(Y > 0, 1, Y + self.alpha).astype(Y.dtype, copy=False)
+        grad *= dY
+        return grad
+
+    def get_config(self) -> dict:
+        return {"alpha": self.alpha}
+
+
+class Softplus(ActivationLayer):
+    """Softplus. f(x) = log(1 + exp(x)) (computed as logaddexp(0, x), no overflow);
+    f'(x) = sigmoid(x) = 1 - exp(-f(x))."""
+
+    activation_name = "softplus"
+
+    def _f(self, X, out):
+        return np.logaddexp(0, X, out=out)
+
+    def _df(self, dY, Y, out):
+        grad = np.negative(Y)
+        np.expm1(grad, out=grad)
+        np.negative(grad, out=grad)  # 1 - exp(-y), accurate also for tiny y
+        grad *= dY
+        return grad
+
+
+class Identity(ActivationLayer):
+    """Identity. f(x) = x; f'(x) = 1. Returns its input unchanged (no copy)."""
+
+    activation_name = "identity"
+    fresh_input_grad = False  # returns dY itself, which may belong to the caller
+
+    def _f(self, X, out):
+        return X
+
+    def _df(self, dY, Y, out):
+        return dY
+
+
+ACTIVATIONS: dict[str, type[ActivationLayer]] = {
+    cls.activation_name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softplus, Identity)
+}
+
+_HE_ACTIVATIONS = ("relu", "leaky_relu", "elu")
+
+
+def _check_name(name, owner: str) -> None:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(f"The '{owner}' parameter must be one of {sorted(ACTIVATIONS)}. Got {name!r} instead.")
+
+
+def get_activation(name: str, **kwargs) -> ActivationLayer:
+    """Return a new activation layer for ``name`` (a key of :data:`ACTIVATIONS`) built with ``kwargs``."""
+    _check_name(name, "activation")
+    return ACTIVATIONS[name](**kwargs)
+
+
+def default_init(name: str) -> str:
+    """Initialiser suited to activation ``name``: "he" for the ReLU family, "glorot" otherwise."""
+    _check_name(name, "activation")
+    return "he" if name in _HE_ACTIVATIONS else "glorot"

@@ -1,0 +1,179 @@
+"""Layers: Dense, Activation, Dropout, Flatten, and (from :mod:`core.conv`) Conv2D and pooling.
+
+Every layer follows the contract of :class:`core.base.Layer`: ``build(input_shape, rng, dtype)`` allocates
+parameters and returns the output shape (both without the batch axis); ``forward(X, training)`` caches
+what ``backward(dY)`` needs; ``backward`` returns dL/dX and overwrites ``grads``. Weight-like parameters
+are named "W" (subject to weight decay), biases "b" (not decayed). :data:`LAYERS` maps class names to
+classes for serialization.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from core.activations import ACTIVATIONS, get_activation
+from core.base import Layer, check_positive_int
+from core.conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
+from core.init import check_init_name, initialize
+
+__all__ = [
+    "Layer", "Dense", "Activation", "Dropout", "Flatten", "Conv2D", "MaxPool2D", "AvgPool2D",
+    "GlobalAvgPool2D", "LAYERS",
+]
+
+
+class Dense(Layer):
+    """Fully connected layer: Y = X W + b.
+
+    Parameters
+    ----------
+    units : int >= 1, number of outputs.
+    init : {"glorot", "he", "lecun", "<name>_uniform", None}
+        Initialiser of W (see :mod:`core.init`). None lets a :class:`core.network.Sequential` choose it from
+        the activation that follows (``default_init``); "glorot" when there is none.
+    use_bias : bool, whether to add b (initialised to zero).
+
+    Shapes: X (batch, n_in) -> Y (batch, units); W (n_in, units); b (units,).
+    Gradients: dW = X^T dY, db = sum_batch dY, dX = dY W^T.
+    """
+
+    fresh_output = True
+    fresh_input_grad = True
+    skips_input_grad = True
+
+    def __init__(self, units: int, init: str | None = None, use_bias: bool = True) -> None:
+        super().__init__()
+        self.units = check_positive_int(units, "units", "Dense")
+        check_init_name(init, "Dense")
+        if not isinstance(use_bias, (bool, np.bool_)):
+            raise TypeError(f"The 'use_bias' parameter of Dense must be a bool. Got {use_bias!r} instead.")
+        self.init = init
+        self.use_bias = bool(use_bias)
+        self.fallback_init = "glorot"
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"Dense expects inputs of shape (batch, features); got per-sample input shape {input_shape}. "
+                "Insert a Flatten() or GlobalAvgPool2D() layer before it."
+            )
+        return (self.units,)
+
+    def build(self, input_shape, rng, dtype):
+        output_shape = super().build(input_shape, rng, dtype)
+        n_in = self.input_shape[0]
+        self._allocate("W", initialize(self.init or self.fallback_init, (n_in, self.units), n_in, self.units,
+                                       rng, self.dtype))
+        if self.use_bias:
+            self._allocate("b", np.zeros(self.units))
+        return output_shape
+
+    def forward(self, X, training=False):
+        self._X = X
+        Y = np.matmul(X, self.params["W"])  # (batch, units)
+        if self.use_bias:
+            Y += self.params["b"]
+        return Y
+
+    def backward(self, dY, input_grad: bool = True):
+        """Fill grads from dY (batch, units); return dX (batch, n_in), or None if ``input_grad`` is False."""
+        np.matmul(self._X.T, dY, out=self.grads["W"])
+        if self.use_bias:
+            np.sum(dY, axis=0, out=self.grads["b"])
+        return np.matmul(dY, self.params["W"].T) if input_grad else None
+
+    def get_config(self):
+        return {"units": self.units, "init": self.init, "use_bias": self.use_bias}
+
+
+class Activation(Layer):
+    """Elementwise activation chosen by name, e.g. ``Activation("leaky_relu", negative_slope=0.1)``.
+
+    Delegates to the class in :data:`core.activations.ACTIVATIONS` (whose docstring states f and f');
+    those classes can also be used directly.
+    """
+
+    def __init__(self, name: str, **kwargs) -> None:
+        super().__init__()
+        self.function = get_activation(name, **kwargs)
+        self.activation_name = name
+        self.kwargs = dict(kwargs)
+        self.fresh_input_grad = self.function.fresh_input_grad
+
+    def build(self, input_shape, rng, dtype):
+        self.function.inplace_forward = self.inplace_forward
+        self.function.inplace_backward = self.inplace_backward
+        self.function.build(input_shape, rng, dtype)
+        return super().build(input_shape, rng, dtype)
+
+    def forward(self, X, training=False):
+        return self.function.forward(X, training)
+
+    def backward(self, dY):
+        return self.function.backward(dY)
+
+    def get_config(self):
+        return {"name": self.activation_name, **self.kwargs}
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, Y = X * m / (1 - rate) with m ~ Bernoulli(1 - rate) per element;
+    identity when ``training`` is False. dX = dY * m / (1 - rate). The masks are drawn from the Generator
+    given to ``build``.
+
+    Parameters
+    ----------
+    rate : float in [0, 1), probability of zeroing an element.
+    """
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(f"The 'rate' parameter of Dropout must be a float in [0, 1). Got {rate!r} instead.")
+        self.rate = float(rate)
+        self._mask = None
+
+    def build(self, input_shape, rng, dtype):
+        self.rng = rng
+        return super().build(input_shape, rng, dtype)
+
+    def forward(self, X, training=False):
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return X
+        draw_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        uniform = self.rng.random(X.shape, dtype=draw_dtype)
+        mask = np.greater_equal(uniform, self.rate).astype(X.dtype)
+        mask *= 1.0 / (1.0 - self.rate)
+        self._mask = mask
+        return np.multiply(X, mask, out=X if self.inplace_forward else None)
+
+    def backward(self, dY):
+        if self._mask is None:
+            return dY
+        return np.multiply(dY, self._mask, out=dY if self.inplace_backward else None)
+
+    def get_config(self):
+        return {"rate": self.rate}
+
+
+class Flatten(Layer):
+    """Reshape (batch, d1, d2, ...) -> (batch, d1 * d2 * ...); a view where numpy allows it."""
+
+    def compute_output_shape(self, input_shape):
+        return (math.prod(input_shape),)
+
+    def forward(self, X, training=False):
+        return X.reshape(X.shape[0], -1)
+
+    def backward(self, dY):
+        return dY.reshape((dY.shape[0], *self.input_shape))
+
+
+LAYERS: dict[str, type[Layer]] = {
+    cls.__name__: cls
+    for cls in (Dense, Activation, Dropout, Flatten, Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D,
+                *ACTIVATIONS.values())
+}

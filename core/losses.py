@@ -1,0 +1,213 @@
+"""Loss functions: ``forward(output, target) -> float`` (a mean), ``backward() -> dL/d output``.
+
+``backward`` returns the gradient of the returned mean, i.e. already divided by the batch size, in the
+dtype of ``output``. Targets are cast to the output dtype (a float64 target never upcasts a float32
+network). Targets that do not fit the loss raise ValueError naming ``target``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = [
+    "Loss", "MeanSquaredError", "SoftmaxCrossEntropy", "BinaryCrossEntropy", "LOSSES", "get_loss",
+    "softmax", "log_softmax", "sigmoid",
+]
+
+# Probability rows must sum to 1 within this tolerance: generous enough for rows normalised in float32
+# (rounding ~1e-7 per term, n_classes terms), tight enough to catch rows that are not distributions.
+_ROW_SUM_TOL = 1e-4
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """log softmax along the last axis via log-sum-exp: z - max(z) - log sum exp(z - max(z)). Never overflows."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return shifted
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities exp(z_k) / sum_j exp(z_j) along the last axis, shape and dtype of ``logits``."""
+    return np.exp(log_softmax(logits))
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Probability 1 / (1 + exp(-z)) of the positive class for binary logits, stable for any z."""
+    return expit(logits)
+
+
+def _as_output(output) -> np.ndarray:
+    output = np.asarray(output)
+    if output.dtype.kind != "f":
+        output = output.astype(np.float64)
+    if output.ndim == 0 or output.shape[0] == 0:
+        raise ValueError(f"The 'output' of a loss must have shape (batch, ...) with batch >= 1. "
+                         f"Got shape {output.shape} instead.")
+    return output
+
+
+def _check_finite(target: np.ndarray, owner: str) -> None:
+    if not np.all(np.isfinite(target)):
+        raise ValueError(f"The 'target' of {owner} contains NaN or inf.")
+
+
+class Loss:
+    """Base class. ``forward`` returns the mean loss over the batch and caches what ``backward`` needs."""
+
+    def forward(self, output: np.ndarray, target: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, output, target) -> float:
+        return self.forward(output, target)
+
+
+class MeanSquaredError(Loss):
+    """L = mean over all N*K elements of (output - target)^2 (for K = 1 output: the usual MSE over the batch).
+
+    dL/d output = 2 (output - target) / (N K). ``target`` has the shape of ``output``, or shape (batch,)
+    when output is (batch, 1).
+    """
+
+    def forward(self, output, target):
+        output = _as_output(output)
+        target = np.asarray(target)
+        if target.shape != output.shape:
+            if output.ndim == 2 and output.shape[1] == 1 and target.shape == output.shape[:1]:
+                target = target[:, None]
+            else:
+                raise ValueError(f"The 'target' of MeanSquaredError must have the output's shape {output.shape}"
+                                 f"{' or (batch,)' if output.ndim == 2 and output.shape[1] == 1 else ''}. "
+                                 f"Got shape {target.shape} instead.")
+        if target.dtype.kind not in "fiub":
+            raise ValueError(f"The 'target' of MeanSquaredError must be numeric. Got dtype {target.dtype}.")
+        _check_finite(target, "MeanSquaredError")
+        residual = np.subtract(output, target, dtype=output.dtype)  # (batch, ...)
+        self._residual = residual
+        return float(np.mean(np.square(residual)))
+
+    def backward(self):
+        residual = self._residual
+        return residual * (2.0 / residual.size)
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Cross-entropy of softmax(logits) against class labels, fused with the softmax.
+
+    L = -mean_n sum_k t[n, k] log softmax(z[n])_k, with log softmax from log-sum-exp (finite for any
+    finite logits). dL/dz = (softmax(z) - t) / N.
+
+    ``output``: logits (batch, n_classes). ``target``: integer labels (batch,) in [0, n_classes) (integral
+    floats are accepted), or one-hot / probability rows (batch, n_classes), non-negative, summing to 1.
+    """
+
+    def forward(self, output, target):
+        logits = _as_output(output)
+        if logits.ndim != 2:
+            raise ValueError(f"The 'output' of SoftmaxCrossEntropy must be logits of shape (batch, n_classes). "
+                             f"Got shape {logits.shape} instead.")
+        N, n_classes = logits.shape
+        target = np.asarray(target)
+        log_p = log_softmax(logits)  # (N, n_classes)
+        self._probabilities = np.exp(log_p)
+        if target.ndim == 1:
+            labels = self._check_labels(target, N, n_classes)
+            self._labels, self._rows = labels, None
+            return float(-log_p[np.arange(N), labels].mean())
+        rows = self._check_rows(target, logits.shape)
+        self._labels, self._rows = None, rows
+        return float(-np.einsum("nk,nk->", rows, log_p) / N)
+
+    @staticmethod
+    def _check_labels(target, N, n_classes):
+        if target.shape[0] != N:
+            raise ValueError(f"The 'target' of SoftmaxCrossEntropy must have one label per sample ({N}). "
+                             f"Got {target.shape[0]} labels instead.")
+        if target.dtype.kind == "f":
+            _check_finite(target, "SoftmaxCrossEntropy")
+            if not np.array_equal(target, np.round(target)):
+                raise ValueError("The 'target' of SoftmaxCrossEntropy must hold integer class labels; "
+                                 "got non-integral floats. Pass labels (batch,) or probability rows (batch, k).")
+        elif target.dtype.kind not in "iub":
+            raise ValueError(f"The 'target' of SoftmaxCrossEntropy must hold integer class labels. "
+                             f"Got dtype {target.dtype} instead.")
+        labels = target.astype(np.intp)
+        if labels.min() < 0 or labels.max() >= n_classes:
+            raise ValueError(f"The 'target' of SoftmaxCrossEntropy must hold labels in [0, {n_classes}) for "
+                             f"{n_classes} output logits. Got labels in [{labels.min()}, {labels.max()}].")
+        return labels
+
+    @staticmethod
+    def _check_rows(target, shape):
+        if target.shape != shape:
+            raise ValueError(f"The 'target' of SoftmaxCrossEntropy must be labels (batch,) or probability rows "
+                             f"of the logits' shape {shape}. Got shape {target.shape} instead.")
+        if target.dtype.kind not in "fiub":
+            raise ValueError(f"The 'target' of SoftmaxCrossEntropy must be numeric. Got dtype {target.dtype}.")
+        _check_finite(target, "SoftmaxCrossEntropy")
+        if target.min() < 0 or np.abs(target.sum(axis=1) - 1).max() > _ROW_SUM_TOL:
+            raise ValueError("The 'target' rows of SoftmaxCrossEntropy must be probability distributions "
+                             "(non-negative, summing to 1), e.g. one-hot rows.")
+        return target
+
+    def backward(self):
+        grad = self._probabilities.copy()  # (N, n_classes)
+        N = grad.shape[0]
+        if self._rows is None:
+            grad[np.arange(N), self._labels] -= 1
+        else:
+            grad -= self._rows.astype(grad.dtype, copy=False)
+        grad *= 1.0 / N
+        return grad
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy on logits z with targets t in [0, 1] (usually {0, 1}):
+
+    L = mean over elements of softplus(z) - t z = max(z, 0) - t z + log(1 + exp(-|z|)) (stable for any z);
+    dL/dz = (sigmoid(z) - t) / n_elements. ``output`` (batch, 1) or (batch,) (or (batch, k) for k
+    independent labels); ``target`` of the same shape, or (batch,) when output is (batch, 1).
+    """
+
+    def forward(self, output, target):
+        logits = _as_output(output)
+        target = np.asarray(target)
+        if target.shape != logits.shape:
+            if logits.ndim == 2 and logits.shape[1] == 1 and target.shape == logits.shape[:1]:
+                target = target[:, None]
+            else:
+                raise ValueError(f"The 'target' of BinaryCrossEntropy must have shape (batch,) or the logits' "
+                                 f"shape {logits.shape}. Got shape {target.shape} instead.")
+        if target.dtype.kind not in "fiub":
+            raise ValueError(f"The 'target' of BinaryCrossEntropy must be numeric. Got dtype {target.dtype}.")
+        _check_finite(target, "BinaryCrossEntropy")
+        if target.min() < 0 or target.max() > 1:
+            raise ValueError(f"The 'target' of BinaryCrossEntropy must lie in [0, 1] (labels 0/1). "
+                             f"Got values in [{target.min()}, {target.max()}].")
+        target = target.astype(logits.dtype, copy=False)
+        self._logits, self._target = logits, target
+        loss = np.logaddexp(0, logits) - target * logits
+        return float(loss.mean())
+
+    def backward(self):
+        grad = expit(self._logits)
+        grad -= self._target
+        grad *= 1.0 / grad.size
+        return grad
+
+
+LOSSES: dict[str, type[Loss]] = {
+    "mse": MeanSquaredError,
+    "softmax_cross_entropy": SoftmaxCrossEntropy,
+    "binary_cross_entropy": BinaryCrossEntropy,
+}
+
+
+def get_loss(name: str) -> Loss:
+    """Return a new loss for ``name`` (a key of :data:`LOSSES`)."""
+    if not isinstance(name, str) or name not in LOSSES:
+        raise ValueError(f"The 'loss' parameter must be one of {sorted(LOSSES)}. Got {name!r} instead.")
+    return LOSSES[name]()

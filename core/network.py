@@ -1,0 +1,237 @@
+"""Sequential: a stack of layers with batched forward and backward passes (backpropagation).
+
+Forward: Y = f_L(... f_2(f_1(X))). Backward applies the chain rule from the last layer to the first:
+each layer turns dL/dY into dL/dX and fills its ``grads``. The network's trainable arrays are exposed as
+:class:`Parameter` tuples holding the very arrays an optimizer updates in place.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from core.activations import default_init
+from core.base import Layer, check_positive_int, resolve_dtype
+from core.layers import LAYERS
+
+__all__ = ["Parameter", "Sequential", "as_generator"]
+
+
+class Parameter(NamedTuple):
+    """One trainable array of a network.
+
+    name : str, "<layer index>.<param name>", e.g. "0.W".
+    value : ndarray, the layer's own parameter array (update it in place: ``value -= step``).
+    grad : ndarray, the layer's gradient buffer, overwritten by every ``backward``.
+    decay : bool, whether weight decay applies (weights "W": yes; biases "b": no).
+    """
+
+    name: str
+    value: np.ndarray
+    grad: np.ndarray
+    decay: bool
+
+
+def as_generator(seed_or_rng, owner: str = "seed_or_rng") -> np.random.Generator:
+    """Return a Generator: ``seed_or_rng`` itself if it is one, else ``np.random.default_rng(seed_or_rng)``."""
+    if isinstance(seed_or_rng, np.random.Generator):
+        return seed_or_rng
+    if seed_or_rng is not None and (isinstance(seed_or_rng, bool)
+                                    or not isinstance(seed_or_rng, (int, np.integer, np.random.SeedSequence))):
+        raise TypeError(f"The '{owner}' parameter must be None, an int seed or a numpy.random.Generator. "
+                        f"Got {seed_or_rng!r} instead.")
+    return np.random.default_rng(seed_or_rng)
+
+
+def _check_shape(shape, owner: str) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        shape = None
+    if not shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in shape):
+        raise ValueError(f"The '{owner}' parameter must be a tuple of positive ints (the shape of one sample, "
+                         f"without the batch axis). Got {shape!r} instead.")
+    return tuple(int(n) for n in shape)
+
+
+class Sequential:
+    """A stack of layers applied in order.
+
+    Parameters
+    ----------
+    layers : list of :class:`core.base.Layer` (each instance used once).
+
+    After ``build``: ``built`` is True, ``dtype`` the parameter dtype, ``input_shape`` and ``output_shape`` the
+    per-sample shapes (without the batch axis).
+    """
+
+    def __init__(self, layers: list[Layer]) -> None:
+        if not isinstance(layers, (list, tuple)) or not all(isinstance(layer, Layer) for layer in layers):
+            raise TypeError(f"The 'layers' parameter of Sequential must be a list of core.layers.Layer "
+                            f"instances. Got {layers!r} instead.")
+        if len({id(layer) for layer in layers}) != len(layers):
+            raise ValueError("The 'layers' parameter of Sequential contains the same layer instance twice; "
+                             "create a new layer for each position.")
+        self.layers = list(layers)
+        self.built = False
+        self.dtype: np.dtype | None = None
+        self.input_shape: tuple[int, ...] | None = None
+        self.output_shape: tuple[int, ...] | None = None
+        self._parameters: list[Parameter] = []
+
+    def build(self, input_shape, seed_or_rng=None, dtype="float32") -> Sequential:
+        """Allocate and initialise every layer for samples of shape ``input_shape`` (no batch axis).
+
+        seed_or_rng : None, int or numpy.random.Generator; all initial weights and dropout masks are drawn
+            from it. dtype : "float32" (default) or "float64". Returns self.
+        """
+        input_shape = _check_shape(input_shape, "input_shape")
+        rng = as_generator(seed_or_rng)
+        self.dtype = resolve_dtype(dtype)
+        layers = self.layers
+        for i, layer in enumerate(layers):
+            following = layers[i + 1] if i + 1 < len(layers) else None
+            if hasattr(layer, "fallback_init"):
+                name = getattr(following, "activation_name", None)
+                layer.fallback_init = default_init(name) if name else "glorot"
+            layer.inplace_forward = i > 0 and layers[i - 1].fresh_output
+            layer.inplace_backward = following is not None and following.fresh_input_grad
+        shape = input_shape
+        for layer in layers:
+            shape = layer.build(shape, rng, self.dtype)
+        self.input_shape, self.output_shape = input_shape, tuple(shape)
+        self._parameters = [
+            Parameter(f"{i}.{name}", value, layer.grads[name], name == "W")
+            for i, layer in enumerate(layers) for name, value in layer.params.items()
+        ]
+        trainable = [i for i, layer in enumerate(layers) if layer.params]
+        self._first_trainable = trainable[0] if trainable else None
+        self.built = True
+        return self
+
+    def _check_built(self, method: str) -> None:
+        if not self.built:
+            raise RuntimeError(f"Sequential.{method} needs a built network; call build(input_shape, ...) first.")
+
+    def _as_input(self, X, owner: str = "X") -> np.ndarray:
+        X = np.asarray(X)
+        if X.dtype != self.dtype:
+            X = X.astype(self.dtype)
+        if X.shape[1:] != self.input_shape:
+            raise ValueError(f"The '{owner}' input must have shape (batch, {', '.join(map(str, self.input_shape))}"
+                             f"{',' if len(self.input_shape) == 1 else ''}). Got shape {X.shape} instead.")
+        return X
+
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """Output (batch, *output_shape) for X (batch, *input_shape); caches what ``backward`` needs.
+
+        X is cast to the network dtype only when its dtype differs. ``training`` switches dropout on.
+        """
+        self._check_built("forward")
+        Y = self._as_input(X)
+        for layer in self.layers:
+            Y = layer.forward(Y, training)
+        return Y
+
+    def backward(self, d_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate dL/d output (batch, *output_shape) of the last ``forward``; fill every layer's grads.
+
+        Returns dL/dX (batch, *input_shape). With ``input_grad=False`` the gradient with respect to the input
+        is not computed (the training loop does not need it; this saves the first layer's largest matrix
+        product) and None is returned.
+        """
+        self._check_built("backward")
+        grad = np.asarray(d_output)
+        if grad.dtype != self.dtype:
+            grad = grad.astype(self.dtype)
+        if input_grad:
+            for layer in reversed(self.layers):
+                grad = layer.backward(grad)
+            return grad
+        first = self._first_trainable
+        if first is None:
+            return None
+        for layer in reversed(self.layers[first + 1:]):
+            grad = layer.backward(grad)
+        first_layer = self.layers[first]
+        if first_layer.skips_input_grad:
+            first_layer.backward(grad, input_grad=False)
+        else:
+            first_layer.backward(grad)
+        return None
+
+    def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """Network output for X (n_samples, *input_shape) in inference mode, in chunks of ``batch_size``."""
+        self._check_built("predict")
+        batch_size = check_positive_int(batch_size, "batch_size", "Sequential.predict")
+        X = self._as_input(X)
+        if not np.all(np.isfinite(X)):
+            raise ValueError("The 'X' input of Sequential.predict contains NaN or inf.")
+        out = np.empty((X.shape[0], *self.output_shape), dtype=self.dtype)
+        for start in range(0, X.shape[0], batch_size):
+            out[start:start + batch_size] = self.forward(X[start:start + batch_size], training=False)
+        return out
+
+    def parameters(self) -> list[Parameter]:
+        """Trainable arrays in a fixed order (layer by layer, "W" before "b"); the same objects every call."""
+        self._check_built("parameters")
+        return list(self._parameters)
+
+    def n_parameters(self) -> int:
+        """Total number of trainable scalars."""
+        return sum(p.value.size for p in self.parameters())
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Copies of all parameters, keyed "<layer index>.<param name>" (e.g. "0.W")."""
+        return {p.name: p.value.copy() for p in self.parameters()}
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Copy ``weights`` (same keys and shapes as ``get_weights()``) into the parameters, in place."""
+        parameters = {p.name: p for p in self.parameters()}
+        if not isinstance(weights, dict) or set(weights) != set(parameters):
+            got = sorted(weights) if isinstance(weights, dict) else type(weights).__name__
+            raise ValueError(f"The 'weights' parameter of set_weights must be a dict with exactly the keys "
+                             f"{sorted(parameters)}. Got {got} instead.")
+        for name, value in weights.items():
+            value = np.asarray(value)
+            if value.shape != parameters[name].value.shape:
+                raise ValueError(f"The 'weights' entry {name!r} must have shape {parameters[name].value.shape}. "
+                                 f"Got shape {value.shape} instead.")
+        for name, value in weights.items():
+            np.copyto(parameters[name].value, value, casting="same_kind")
+
+    def get_config(self) -> dict:
+        """JSON-able architecture: {"layers": [{"class": name, "config": kwargs}, ...]}."""
+        return {"layers": [{"class": type(layer).__name__, "config": layer.get_config()} for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Sequential:
+        """Unbuilt network from ``get_config()`` output."""
+        try:
+            entries = list(config["layers"])
+            layers = []
+            for entry in entries:
+                name = entry["class"]
+                if name not in LAYERS:
+                    raise ValueError(f"The layer class {name!r} in 'config' is unknown; known: {sorted(LAYERS)}.")
+                layers.append(LAYERS[name](**entry["config"]))
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"The 'config' parameter of Sequential.from_config must look like "
+                             f"{{'layers': [{{'class': ..., 'config': {{...}}}}, ...]}}: {error!r}") from error
+        return cls(layers)
+
+    def summary(self) -> str:
+        """One line per layer: index, layer, output shape, parameter count."""
+        self._check_built("summary")
+        lines = [f"Sequential: input {self.input_shape}, dtype {self.dtype}"]
+        for i, layer in enumerate(self.layers):
+            count = sum(v.size for v in layer.params.values())
+            lines.append(f"  {i:>2}  {layer!r:<50} -> {layer.output_shape}  params: {count}")
+        lines.append(f"  total parameters: {self.n_parameters()}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Sequential([{', '.join(map(repr, self.layers))}])"

@@ -1,0 +1,340 @@
+"""First-order optimizers: SGD (momentum, Nesterov), AdaGrad, RMSprop, Adam/AdamW, and gradient clipping.
+
+Every optimizer updates ``Parameter.value`` in place from ``Parameter.grad`` (the arrays inside the layers) and keeps
+its state (velocities, moment estimates) per parameter index, so the same parameter list, in the same order, must be
+passed to every ``step``. One step, with g the gradient and lr the scheduled learning rate, is
+
+1. clip:            g <- g * min(1, clip_norm / ||g||_global)                  (if ``clip_norm``)
+2. L2 penalty:      g <- g + weight_decay * w                                  (params with ``decay=True``)
+3. decoupled decay: w <- w - lr * decoupled_weight_decay * w                  (params with ``decay=True``)
+4. the rule of the optimizer (see each class), e.g. SGD: w <- w - lr * g.
+
+Step 3 uses the weights before step 4, as in Loshchilov & Hutter (2019) and ``torch.optim.AdamW``. The update
+rules follow the PyTorch conventions (momentum buffer v <- mu v + g; eps added to sqrt of the second moment), so
+published hyper-parameters carry over. The learning rate during epoch e is ``base_learning_rate * schedule(e)``
+(see :mod:`core.schedules`); the training loop calls :meth:`Optimizer.set_epoch`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from core.schedules import (  # the schedules are part of the optimizer API (re-exported)
+    SCHEDULES,
+    ConstantSchedule,
+    CosineSchedule,
+    ExponentialSchedule,
+    Schedule,
+    StepSchedule,
+    check_number,
+    get_schedule,
+)
+
+__all__ = [
+    "Optimizer", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW", "clip_grad_norm", "OPTIMIZERS", "get_optimizer",
+    "Schedule", "ConstantSchedule", "StepSchedule", "ExponentialSchedule", "CosineSchedule", "SCHEDULES",
+    "get_schedule",
+]
+
+
+def clip_grad_norm(parameters, max_norm: float) -> float:
+    """Scale all gradients in place so that their global L2 norm is at most ``max_norm``.
+
+    Parameters
+    ----------
+    parameters : sequence of Parameter, whose ``grad`` arrays are scaled in place.
+    max_norm : float > 0.
+
+    Returns
+    -------
+    float, the global norm sqrt(sum_i ||grad_i||^2) before clipping. A non-finite norm is returned unchanged and
+    nothing is scaled (the training loop reports the divergence).
+    """
+    check_number(max_norm, "max_norm", "clip_grad_norm", low=0, low_closed=False)
+    total = math.sqrt(math.fsum(float(np.linalg.norm(p.grad)) ** 2 for p in parameters))
+    if math.isfinite(total) and total > max_norm:
+        scale = max_norm / total
+        for p in parameters:
+            np.multiply(p.grad, scale, out=p.grad)
+    return total
+
+
+class Optimizer:
+    """Base class. Subclasses implement ``_update(value, grad, state, lr)`` and ``_new_state(value)``.
+
+    Parameters
+    ----------
+    learning_rate : float > 0, base learning rate (multiplied by the schedule's factor).
+    weight_decay : float >= 0, L2 penalty coefficient lambda: the loss gains lambda/2 * ||w||^2, the gradient
+        lambda * w, for parameters with ``decay=True`` (weights, not biases).
+    decoupled_weight_decay : float >= 0, w <- w - lr * decoupled_weight_decay * w each step (decay=True only).
+    clip_norm : float > 0 or None, clip the global gradient norm to this value before the update.
+    schedule : Schedule, callable ``epoch -> factor``, name from ``core.schedules.SCHEDULES``, or None (constant).
+
+    Attributes
+    ----------
+    learning_rate : float, the current (scheduled) learning rate.
+    base_learning_rate : float.
+    iterations : int, number of ``step`` calls so far.
+    epoch : int, the epoch index last passed to ``set_epoch``.
+    """
+
+    def __init__(self, learning_rate, *, weight_decay=0.0, decoupled_weight_decay=0.0, clip_norm=None, schedule=None):
+        owner = type(self).__name__
+        self.base_learning_rate = float(check_number(learning_rate, "learning_rate", owner, low=0, low_closed=False))
+        self.weight_decay = float(check_number(weight_decay, "weight_decay", owner, low=0))
+        self.decoupled_weight_decay = float(
+            check_number(decoupled_weight_decay, "decoupled_weight_decay", owner, low=0)
+        )
+        if clip_norm is not None:
+            clip_norm = float(check_number(clip_norm, "clip_norm", owner, low=0, low_closed=False))
+        self.clip_norm = clip_norm
+        if isinstance(schedule, str):
+            schedule = get_schedule(schedule)
+        if schedule is not None and not callable(schedule):
+            raise TypeError(
+                f"The 'schedule' parameter of {owner} must be a Schedule, a callable epoch -> factor, a schedule "
+                f"name or None. Got {schedule!r} instead."
+            )
+        self.schedule = schedule
+        self.learning_rate = self.base_learning_rate
+        self.iterations = 0
+        self.epoch = 0
+        self._states: list[dict[str, np.ndarray]] | None = None
+        self._shapes: list[tuple[int, ...]] = []
+
+    def set_epoch(self, epoch: int) -> float:
+        """Set the learning rate for epoch ``epoch`` (0 = first) from the schedule; return it."""
+        self.epoch = int(epoch)
+        factor = 1.0 if self.schedule is None else float(self.schedule(self.epoch))
+        if not (math.isfinite(factor) and factor > 0):
+            raise ValueError(f"The schedule {self.schedule!r} returned factor {factor!r} for epoch {epoch}; expected > 0.")
+        self.learning_rate = self.base_learning_rate * factor
+        return self.learning_rate
+
+    def reset(self) -> None:
+        """Forget the per-parameter state and the step count (e.g. before training a fresh network)."""
+        self._states = None
+        self._shapes = []
+        self.iterations = 0
+
+    def step(self, parameters) -> None:
+        """Apply one update to every parameter in place, from its current ``grad``.
+
+        Parameters
+        ----------
+        parameters : sequence of Parameter (name, value, grad, decay), the same objects in the same order every call.
+        """
+        if self._states is None:
+            self._states = [self._new_state(p.value) for p in parameters]
+            self._shapes = [p.value.shape for p in parameters]
+        elif len(parameters) != len(self._states) or any(
+            p.value.shape != shape for p, shape in zip(parameters, self._shapes)
+        ):
+            raise ValueError(
+                f"{type(self).__name__}.step got {len(parameters)} parameters with shapes "
+                f"{[p.value.shape for p in parameters]}, but its state was built for shapes {self._shapes}. "
+                "Call reset() before optimizing a different network."
+            )
+        if self.clip_norm is not None:
+            clip_grad_norm(parameters, self.clip_norm)
+        self.iterations += 1
+        lr = self.learning_rate
+        for p, state in zip(parameters, self._states):
+            grad = p.grad
+            if p.decay and self.weight_decay:
+                grad = np.multiply(p.value, self.weight_decay, out=state["scratch"])
+                grad += p.grad
+            if p.decay and self.decoupled_weight_decay:
+                np.multiply(p.value, 1.0 - lr * self.decoupled_weight_decay, out=p.value)
+            self._update(p.value, grad, state, lr)
+
+    def _new_state(self, value: np.ndarray) -> dict[str, np.ndarray]:
+        # "scratch" holds the L2-augmented gradient; "tmp" the update before it is subtracted (no per-step allocation)
+        return {"scratch": np.empty_like(value), "tmp": np.empty_like(value)}
+
+    def _update(self, value, grad, state, lr) -> None:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        """Constructor arguments (the schedule as its repr)."""
+        return {
+            "learning_rate": self.base_learning_rate,
+            "weight_decay": self.weight_decay,
+            "decoupled_weight_decay": self.decoupled_weight_decay,
+            "clip_norm": self.clip_norm,
+            "schedule": None if self.schedule is None else repr(self.schedule),
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum, PyTorch convention:
+
+    momentum = 0:  w <- w - lr * g
+    momentum mu:   v <- mu * v + g  (v = 0 initially);  w <- w - lr * v
+    Nesterov:      v <- mu * v + g;                     w <- w - lr * (g + mu * v)
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.momentum = float(check_number(momentum, "momentum", "SGD", low=0, high=1, high_closed=False))
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise TypeError(f"The 'nesterov' parameter of SGD must be a bool. Got {nesterov!r} instead.")
+        if nesterov and self.momentum == 0:
+            raise ValueError("The 'nesterov' parameter of SGD requires momentum > 0. Got momentum=0 instead.")
+        self.nesterov = bool(nesterov)
+
+    def _new_state(self, value):
+        state = super()._new_state(value)
+        if self.momentum:
+            state["velocity"] = np.zeros_like(value)
+        return state
+
+    def _update(self, value, grad, state, lr):
+        tmp = state["tmp"]
+        if self.momentum:
+            velocity = state["velocity"]
+            velocity *= self.momentum
+            velocity += grad
+            if self.nesterov:
+                np.multiply(velocity, self.momentum, out=tmp)
+                tmp += grad
+                tmp *= lr
+            else:
+                np.multiply(velocity, lr, out=tmp)
+        else:
+            np.multiply(grad, lr, out=tmp)
+        value -= tmp
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class AdaGrad(Optimizer):
+    """AdaGrad (Duchi et al. 2011): G <- G + g^2 (G = 0 initially);  w <- w - lr * g / (sqrt(G) + eps)."""
+
+    def __init__(self, learning_rate=0.01, eps=1e-8, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.eps = float(check_number(eps, "eps", "AdaGrad", low=0, low_closed=False))
+
+    def _new_state(self, value):
+        return {**super()._new_state(value), "sum_sq": np.zeros_like(value)}
+
+    def _update(self, value, grad, state, lr):
+        tmp, sum_sq = state["tmp"], state["sum_sq"]
+        np.multiply(grad, grad, out=tmp)
+        sum_sq += tmp
+        np.sqrt(sum_sq, out=tmp)
+        tmp += self.eps
+        np.divide(grad, tmp, out=tmp)
+        tmp *= lr
+        value -= tmp
+
+    def get_config(self):
+        return {**super().get_config(), "eps": self.eps}
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Tieleman & Hinton 2012): v <- rho v + (1 - rho) g^2 (v = 0 initially);  w <- w - lr g / (sqrt(v) + eps)."""
+
+    def __init__(self, learning_rate=0.001, rho=0.9, eps=1e-8, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho = float(check_number(rho, "rho", "RMSprop", low=0, high=1, high_closed=False))
+        self.eps = float(check_number(eps, "eps", "RMSprop", low=0, low_closed=False))
+
+    def _new_state(self, value):
+        return {**super()._new_state(value), "mean_sq": np.zeros_like(value)}
+
+    def _update(self, value, grad, state, lr):
+        tmp, mean_sq = state["tmp"], state["mean_sq"]
+        mean_sq *= self.rho
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - self.rho
+        mean_sq += tmp
+        np.sqrt(mean_sq, out=tmp)
+        tmp += self.eps
+        np.divide(grad, tmp, out=tmp)
+        tmp *= lr
+        value -= tmp
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "eps": self.eps}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015), step t = 1, 2, ...:
+
+    m <- beta1 m + (1 - beta1) g;   v <- beta2 v + (1 - beta2) g^2   (m = v = 0 initially)
+    w <- w - lr * m_hat / (sqrt(v_hat) + eps),   m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t).
+
+    With ``decoupled_weight_decay`` > 0 this is AdamW (see :class:`AdamW`).
+    """
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        owner = type(self).__name__
+        self.beta1 = float(check_number(beta1, "beta1", owner, low=0, high=1, high_closed=False))
+        self.beta2 = float(check_number(beta2, "beta2", owner, low=0, high=1, high_closed=False))
+        self.eps = float(check_number(eps, "eps", owner, low=0, low_closed=False))
+
+    def _new_state(self, value):
+        return {**super()._new_state(value), "m": np.zeros_like(value), "v": np.zeros_like(value)}
+
+    def _update(self, value, grad, state, lr):
+        tmp, m, v = state["tmp"], state["m"], state["v"]
+        t = self.iterations
+        m *= self.beta1
+        np.multiply(grad, 1.0 - self.beta1, out=tmp)
+        m += tmp
+        v *= self.beta2
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - self.beta2
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp *= 1.0 / math.sqrt(1.0 - self.beta2**t)  # sqrt(v_hat)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr / (1.0 - self.beta1**t)  # m_hat = m / (1 - beta1^t)
+        value -= tmp
+
+    def get_config(self):
+        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019); ``decoupled_weight_decay`` defaults to 0.01."""
+
+    def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8, *, decoupled_weight_decay=0.01, **kwargs):
+        super().__init__(learning_rate, beta1, beta2, eps, decoupled_weight_decay=decoupled_weight_decay, **kwargs)
+
+
+OPTIMIZERS = {
+    "sgd": SGD,
+    "momentum": functools.partial(SGD, momentum=0.9),
+    "nesterov": functools.partial(SGD, momentum=0.9, nesterov=True),
+    "adagrad": AdaGrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
+}
+
+
+def get_optimizer(name, **kwargs) -> Optimizer:
+    """Build an optimizer from its name in ``OPTIMIZERS``; keyword arguments override the defaults.
+
+    An ``Optimizer`` instance is returned unchanged (keyword arguments are then not allowed).
+    """
+    if isinstance(name, Optimizer):
+        if kwargs:
+            raise TypeError(f"get_optimizer got an Optimizer instance and keyword arguments {sorted(kwargs)}.")
+        return name
+    if not isinstance(name, str) or name not in OPTIMIZERS:
+        raise ValueError(f"The 'optimizer' parameter must be one of {sorted(OPTIMIZERS)}. Got {name!r} instead.")
+    return OPTIMIZERS[name](**kwargs)
+

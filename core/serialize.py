@@ -1,0 +1,101 @@
+"""Save and load networks as ``<path>.npz`` (weights) + ``<path>.json`` (architecture). Never pickle.
+
+The JSON file holds ``{"format": "ml4phys.core.Sequential", "version": 1, "dtype": ..., "input_shape": [...],
+"config": network.get_config()}``; the npz file one array per parameter, keyed as in
+``Sequential.get_weights()`` ("0.W", "0.b", ...). Both files are written atomically (temporary file in the
+same folder, then ``os.replace``), the weights first, so an interrupted save never leaves a corrupt pair.
+Loading uses ``np.load(..., allow_pickle=False)`` and reproduces predictions bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from core.network import Sequential
+
+__all__ = ["save", "load", "FORMAT", "VERSION"]
+
+FORMAT = "ml4phys.core.Sequential"
+VERSION = 1
+
+
+def _base_path(path) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"The 'path' parameter must be a str or os.PathLike. Got {path!r} instead.")
+    path = Path(path)
+    return path.with_suffix("") if path.suffix in (".npz", ".json") else path
+
+
+def _write_atomically(target: Path, write) -> None:
+    """Call ``write(file)`` on a temporary file next to ``target``, then rename it onto ``target``."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def save(network: Sequential, path) -> tuple[Path, Path]:
+    """Write ``network`` (built) to ``<path>.npz`` and ``<path>.json``; return both paths.
+
+    ``path`` may carry the suffix ".npz" or ".json" or none; its folder must exist.
+    """
+    if not isinstance(network, Sequential) or not network.built:
+        raise ValueError(f"The 'network' parameter of save must be a built core.network.Sequential. "
+                         f"Got {network!r} instead.")
+    base = _base_path(path)
+    if not base.parent.is_dir():
+        raise ValueError(f"The 'path' parameter of save must lie in an existing folder. Got {str(path)!r}.")
+    weights_path, architecture_path = base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "dtype": network.dtype.name,
+        "input_shape": list(network.input_shape),
+        "config": network.get_config(),
+    }
+    text = json.dumps(header, indent=2).encode()
+    weights = network.get_weights()
+    _write_atomically(weights_path, lambda file: np.savez(file, **weights))
+    _write_atomically(architecture_path, lambda file: file.write(text))
+    return weights_path, architecture_path
+
+
+def load(path, seed_or_rng=0) -> Sequential:
+    """Rebuild the network saved at ``path`` (with or without suffix): built, weights set.
+
+    ``seed_or_rng`` seeds the rebuilt network's Generator, which matters only for dropout masks drawn when
+    the loaded network is trained further (the saved weights overwrite the initial ones).
+    """
+    base = _base_path(path)
+    weights_path, architecture_path = base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")
+    for required in (weights_path, architecture_path):
+        if not required.is_file():
+            raise FileNotFoundError(f"Cannot load a network from {str(path)!r}: {str(required)!r} is missing.")
+    header = json.loads(architecture_path.read_text())
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ValueError(f"{str(architecture_path)!r} is not a saved {FORMAT} (no matching 'format' field).")
+    if header.get("version") != VERSION:
+        raise ValueError(f"{str(architecture_path)!r} has format version {header.get('version')!r}; "
+                         f"this code reads version {VERSION}.")
+    network = Sequential.from_config(header["config"])
+    network.build(tuple(header["input_shape"]), seed_or_rng, header["dtype"])
+    with np.load(weights_path, allow_pickle=False) as archive:
+        weights = {name: archive[name] for name in archive.files}
+    for name, value in weights.items():
+        if value.dtype != network.dtype:
+            raise ValueError(f"Weight {name!r} in {str(weights_path)!r} has dtype {value.dtype}, but the "
+                             f"architecture says {network.dtype}.")
+    network.set_weights(weights)
+    return network

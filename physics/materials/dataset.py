@@ -1,0 +1,245 @@
+"""Datasets of compositions and a numeric target: generated from Miedema's model, or read from a CSV file.
+
+Both give a :class:`MaterialsDataset` (no pandas): formula strings, the target array, and the chemical system
+of every sample ("Fe-Ni") for grouped cross-validation.
+
+CSV format (:func:`load_csv`): a header row, then one row per material; any delimiter the ``csv`` module
+reads; one column holds a formula (anything :func:`physics.materials.composition.parse_formula` accepts) and
+one a number. Other columns are ignored, so Matbench-style files (``composition,e_form``) work as they are.
+Rows whose formula cannot be parsed (including unknown elements) or whose target is missing, not a number
+or not finite are *bad rows*: by default :func:`load_csv` raises one ``ValueError`` listing them with their
+line numbers; with ``skip_bad_rows=True`` it drops them and logs a warning with the same list.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from physics.materials.composition import chemical_system, parse_formula
+from physics.materials.descriptors import Features, magpie_features
+from physics.materials.miedema import GAMMA, formation_enthalpy, miedema_table
+
+logger = logging.getLogger(__name__)
+
+MAX_REPORTED_ROWS = 10
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """One rejected CSV row: its 1-based line number (the header is line 1) and why."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class MaterialsDataset:
+    """Compositions with a target.
+
+    Attributes
+    ----------
+    formulas : tuple of str, length n.
+    target : ndarray, shape (n,), float64.
+    groups : ndarray, shape (n,), str, chemical system of each sample ("Fe-Ni"), for grouped CV.
+    target_name : str, what the target is ("formation_enthalpy_ss" or the CSV column name).
+    units : str, units of the target ("kJ/mol" for Miedema; "" when unknown).
+    source : str, where the data came from (generator parameters or the CSV path).
+    line_numbers : ndarray, shape (n,), int, CSV line of each sample; None for generated data.
+    skipped : tuple of BadRow, rows dropped by ``load_csv(..., skip_bad_rows=True)``.
+    """
+
+    formulas: tuple[str, ...]
+    target: np.ndarray
+    groups: np.ndarray
+    target_name: str
+    units: str = ""
+    source: str = ""
+    line_numbers: np.ndarray | None = None
+    skipped: tuple[BadRow, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.formulas)
+
+    def features(self, **options) -> Features:
+        """Magpie descriptors of the formulas; ``options`` go to :func:`~physics.materials.descriptors.magpie_features`."""
+        return magpie_features(self.formulas, **options)
+
+
+def miedema_dataset(
+    n_samples: int,
+    seed: int | np.random.Generator,
+    *,
+    elements=None,
+    structure: str = "ss",
+    noise: float = 0.0,
+    decimals: int = 3,
+    volume_correction: bool = True,
+    elastic: bool = False,
+) -> MaterialsDataset:
+    """Random binary alloys A_x B_(1-x) with their Miedema formation enthalpy (kJ/mol of atoms) as target.
+
+    Each sample draws an unordered pair of distinct elements uniformly from ``elements`` and x uniformly from
+    the grid {1, 2, ..., 10^decimals - 1} / 10^decimals, so the formula string ("Fe0.25Ni0.75", elements in
+    alphabetical order) carries exactly the composition the target was computed for.
+
+    Parameters
+    ----------
+    n_samples : int >= 1, number of alloys.
+    seed : int or numpy Generator; every draw (pairs, x, noise) comes from it.
+    elements : iterable of symbols, the pool (>= 2 elements of the Miedema table); default the 66 metals
+        whose reference state is metallic (``miedema_table().metals``).
+    structure : "ss", "amor", "inter" or "liquid" (see :mod:`physics.materials.miedema`).
+    noise : float >= 0, standard deviation (kJ/mol) of Gaussian noise added to the target.
+    decimals : int in [1, 6], digits of the atomic fractions.
+    volume_correction, elastic : passed to :func:`~physics.materials.miedema.formation_enthalpy`.
+    """
+    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise ValueError(f"The 'n_samples' parameter of miedema_dataset must be an int >= 1. Got {n_samples!r} instead.")
+    if not isinstance(noise, (int, float)) or not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"The 'noise' parameter of miedema_dataset must be a float in [0, inf). Got {noise!r} instead.")
+    if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)) or not 1 <= decimals <= 6:
+        raise ValueError(f"The 'decimals' parameter of miedema_dataset must be an int in [1, 6]. Got {decimals!r} instead.")
+    if structure not in GAMMA:
+        raise ValueError(f"The 'structure' parameter of miedema_dataset must be one of {sorted(GAMMA)}. Got {structure!r} instead.")
+    rng = _generator(seed)
+    table = miedema_table()
+    pool = np.array(sorted(set(table.metals if elements is None else elements)), dtype=object)
+    table.index(pool)  # ValueError for elements without Miedema parameters
+    if len(pool) < 2:
+        raise ValueError(f"The 'elements' parameter of miedema_dataset needs >= 2 distinct elements. Got {list(pool)}.")
+    first = rng.integers(0, len(pool), size=n_samples)
+    second = rng.integers(0, len(pool) - 1, size=n_samples)
+    second = second + (second >= first)  # a distinct partner, uniform over the others
+    lo, hi = np.minimum(first, second), np.maximum(first, second)  # alphabetical order (pool is sorted)
+    scale = 10 ** int(decimals)
+    steps = rng.integers(1, scale, size=n_samples)  # x_A = steps / scale
+    x_a = steps / scale
+    target = formation_enthalpy(pool[lo], pool[hi], x_a, structure=structure,
+                                volume_correction=volume_correction, elastic=elastic)
+    if noise > 0:
+        target = target + noise * rng.standard_normal(n_samples)
+    formulas = tuple(
+        f"{a}{_decimal(k, decimals)}{b}{_decimal(scale - k, decimals)}" for a, b, k in zip(pool[lo], pool[hi], steps)
+    )
+    groups = np.array([f"{a}-{b}" for a, b in zip(pool[lo], pool[hi])])
+    source = (f"miedema_dataset(n_samples={n_samples}, structure={structure!r}, noise={noise}, "
+              f"volume_correction={volume_correction}, elastic={elastic}, n_elements={len(pool)})")
+    return MaterialsDataset(formulas=formulas, target=np.asarray(target, dtype=np.float64), groups=groups,
+                            target_name=f"formation_enthalpy_{structure}", units="kJ/mol", source=source)
+
+
+def load_csv(
+    path: str | os.PathLike,
+    composition_column: str = "composition",
+    target_column: str = "target",
+    *,
+    skip_bad_rows: bool = False,
+    delimiter: str = ",",
+) -> MaterialsDataset:
+    """Read compositions and a numeric target from a CSV file (``.csv`` or gzip-compressed ``.csv.gz``).
+
+    Parameters
+    ----------
+    path : the file.
+    composition_column, target_column : header names of the formula and target columns.
+    skip_bad_rows : drop bad rows with a logged warning instead of raising.
+    delimiter : field separator.
+
+    Raises
+    ------
+    FileNotFoundError if the file does not exist; ValueError if a column is missing, the file has no data rows,
+    bad rows exist and ``skip_bad_rows`` is False (the message lists up to 10 with line numbers, and the count),
+    or no good row is left.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"CSV file not found: {str(path)!r}.")
+    opener = gzip.open if path.suffix == ".gz" else open
+    formulas, targets, groups, lines, bad = [], [], [], [], []
+    with opener(path, "rt", newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"CSV file {str(path)!r} is empty: expected a header row with columns "
+                             f"{composition_column!r} and {target_column!r}.")
+        header = [name.strip() for name in header]
+        for name, role in ((composition_column, "composition_column"), (target_column, "target_column")):
+            if name not in header:
+                raise ValueError(f"The {role} {name!r} is not a column of {str(path)!r}. Columns: {header}.")
+        ci, ti = header.index(composition_column), header.index(target_column)
+        previous_end = reader.line_num
+        for row in reader:
+            line, previous_end = previous_end + 1, reader.line_num
+            if not row or all(not cell.strip() for cell in row):
+                continue  # blank line
+            problem = _row_problem(row, ci, ti, len(header))
+            if problem is None:
+                try:
+                    composition = parse_formula(row[ci].strip())
+                except ValueError as error:
+                    problem = str(error)
+            if problem is not None:
+                bad.append(BadRow(line, problem))
+                continue
+            formulas.append(row[ci].strip())
+            targets.append(float(row[ti]))
+            groups.append(chemical_system(composition.amounts))
+            lines.append(line)
+    n_rows = len(formulas) + len(bad)
+    if bad:
+        report = _bad_row_report(path, bad, n_rows)
+        if not skip_bad_rows:
+            raise ValueError(report + " Fix them, or pass skip_bad_rows=True to drop them.")
+        logger.warning("%s Dropping them (skip_bad_rows=True).", report)
+    if not formulas:
+        raise ValueError(f"CSV file {str(path)!r} has no usable data rows ({n_rows} rows read, {len(bad)} bad).")
+    return MaterialsDataset(formulas=tuple(formulas), target=np.array(targets, dtype=np.float64),
+                            groups=np.array(groups), target_name=target_column, source=str(path),
+                            line_numbers=np.array(lines, dtype=np.int64), skipped=tuple(bad))
+
+
+def _row_problem(row: list[str], ci: int, ti: int, n_columns: int) -> str | None:
+    """Why a row's target or shape is unusable (None if fine); the formula is checked by the parser."""
+    if max(ci, ti) >= len(row):
+        return f"the row has {len(row)} fields, the header has {n_columns}"
+    text = row[ti].strip()
+    if not text:
+        return "missing target"
+    try:
+        value = float(text)
+    except ValueError:
+        return f"target {text!r} is not a number"
+    if not math.isfinite(value):
+        return f"target {text!r} is not finite"
+    if not row[ci].strip():
+        return "missing composition"
+    return None
+
+
+def _bad_row_report(path: Path, bad: list[BadRow], n_rows: int) -> str:
+    shown = "; ".join(str(row) for row in bad[:MAX_REPORTED_ROWS])
+    more = f"; ... and {len(bad) - MAX_REPORTED_ROWS} more" if len(bad) > MAX_REPORTED_ROWS else ""
+    return f"{len(bad)} bad row(s) of {n_rows} in {str(path)!r}: {shown}{more}."
+
+
+def _decimal(steps: int, decimals: int) -> str:
+    """``steps / 10**decimals`` written exactly, trailing zeros dropped (250, 3 -> "0.25")."""
+    return f"{steps // 10 ** decimals}.{steps % 10 ** decimals:0{decimals}d}".rstrip("0").rstrip(".")
+
+
+def _generator(seed) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"The 'seed' parameter must be a non-negative int or a numpy Generator. Got {seed!r} instead.")
+    return np.random.default_rng(int(seed))
