@@ -8,7 +8,10 @@ where Xp is the input padded by ``before = (k - 1) // 2`` rows/columns in front 
 behind ("zero": zeros; "periodic": the lattice wrapped around, i.e. a torus) or not padded ("valid").
 "zero" and "periodic" therefore keep H and W for odd and even k; "valid" gives H - k + 1, W - k + 1.
 It is computed as one matrix product: the k*k shifted copies of the input ("im2col", built with
-``sliding_window_view``) form a (C k k, batch H W) matrix that W reshaped to (F, C k k) multiplies.
+``sliding_window_view``) form a (C k k, batch H' W') matrix, which is multiplied by W reshaped to (F, C k k)
+(the bias rides along as one more column of W against a row of ones). The output is returned as a
+(batch, F, H', W') view of a channel-last (batch, H', W', F) array: that is the layout the product yields,
+and elementwise layers and pooling keep it, so no copy is ever made to reorder it.
 With periodic padding the layer commutes with lattice translations (np.roll of the input rolls the output).
 """
 
@@ -58,8 +61,7 @@ class Conv2D(Layer):
     use_bias : bool.
 
     Shapes: X (batch, C, H, W) -> Y (batch, F, H', W'); W (F, C, k, k); b (F,).
-    Gradients: dW = dY_mat cols^T, db = sum over batch and sites of dY, dX = col2im(W_mat^T dY_mat).
-    The output is a view with the channel axis outermost in memory (no copy is made to reorder it).
+    Gradients: [dW | db] = dY_mat^T cols^T (one product), dX = col2im(W_mat^T dY_mat^T).
     """
 
     fresh_output = True
@@ -81,6 +83,7 @@ class Conv2D(Layer):
         self.init = init
         self.use_bias = bool(use_bias)
         self.fallback_init = "glorot"
+        self._cols = None
         k = self.kernel_size
         self._before, self._after = ((k - 1) // 2, k // 2) if padding != "valid" else (0, 0)
 
@@ -110,30 +113,53 @@ class Conv2D(Layer):
         widths = ((0, 0), (0, 0), (self._before, self._after), (self._before, self._after))
         return np.pad(X, widths, mode="wrap" if self.padding == "periodic" else "constant")
 
+    def _im2col(self, X: np.ndarray) -> np.ndarray:
+        """Columns (C k k [+1], N Ho Wo): row (c, i, j) holds Xp[n, c, y + i, x + j] for every output site
+        (n, y, x); with a bias, a last row of ones turns the bias into one more weight. The buffer is reused
+        from call to call when the batch size is unchanged (it is only needed until the next forward)."""
+        N = X.shape[0]
+        C, k = self.input_shape[0], self.kernel_size
+        _, Ho, Wo = self.output_shape
+        rows = C * k * k + self.use_bias
+        cols = self._cols
+        if cols is None or cols.shape != (rows, N * Ho * Wo) or cols.dtype != X.dtype:
+            cols = np.empty((rows, N * Ho * Wo), dtype=X.dtype)
+            if self.use_bias:
+                cols[-1] = 1
+        windows = sliding_window_view(self._pad(X), (k, k), axis=(2, 3))  # (N, C, Ho, Wo, k, k), no copy
+        np.copyto(cols[:C * k * k].reshape(C, k, k, N, Ho, Wo), windows.transpose(1, 4, 5, 0, 2, 3))
+        self._cols = cols
+        return cols
+
+    def _weight_matrix(self) -> np.ndarray:
+        """(F, C k k [+1]): W flattened, with b appended as the last column when there is a bias."""
+        W = self.params["W"].reshape(self.filters, -1)
+        return np.concatenate([W, self.params["b"][:, None]], axis=1) if self.use_bias else W
+
     def forward(self, X, training=False):
         N = X.shape[0]
-        C, k, F = self.input_shape[0], self.kernel_size, self.filters
         _, Ho, Wo = self.output_shape
-        windows = sliding_window_view(self._pad(X), (k, k), axis=(2, 3))  # (N, C, Ho, Wo, k, k), no copy
-        cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(C * k * k, N * Ho * Wo)  # the one im2col copy
-        self._cols = cols
-        Y = np.matmul(self.params["W"].reshape(F, -1), cols)  # (F, N*Ho*Wo)
-        if self.use_bias:
-            Y += self.params["b"][:, None]
-        return Y.reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3)  # (N, F, Ho, Wo) view
+        cols = self._im2col(X)
+        Y = np.matmul(cols.T, self._weight_matrix().T)  # (N*Ho*Wo, F): one matrix product, bias included
+        return Y.reshape(N, Ho, Wo, self.filters).transpose(0, 3, 1, 2)  # (N, F, Ho, Wo) view, channel-last
 
     def backward(self, dY, input_grad: bool = True):
         """Fill grads from dY (batch, F, H', W'); return dX (batch, C, H, W), or None if not ``input_grad``."""
         N = dY.shape[0]
         C, k, F = self.input_shape[0], self.kernel_size, self.filters
         _, Ho, Wo = self.output_shape
-        dY_mat = dY.transpose(1, 0, 2, 3).reshape(F, N * Ho * Wo)  # free when dY is channel-major
-        np.matmul(dY_mat, self._cols.T, out=self.grads["W"].reshape(F, C * k * k))
+        dY_sites = dY.transpose(0, 2, 3, 1).reshape(N, Ho * Wo, F)  # free when dY is channel-last like Y
+        cols = self._cols.reshape(-1, N, Ho * Wo).transpose(1, 0, 2)  # (N, C k k [+1], Ho*Wo) view
+        # [dW | db]^T summed over samples; N small products beat one (F, N Ho Wo) x (N Ho Wo, C k k) product,
+        # whose long inner dimension BLAS handles poorly
+        grad = np.matmul(cols, dY_sites).sum(axis=0)  # (C k k [+1], F)
+        np.copyto(self.grads["W"].reshape(F, C * k * k), grad[:C * k * k].T)
         if self.use_bias:
-            np.sum(dY_mat, axis=1, out=self.grads["b"])
+            np.copyto(self.grads["b"], grad[-1])
         if not input_grad:
             return None
-        dcols = np.matmul(self.params["W"].reshape(F, -1).T, dY_mat).reshape(C, k, k, N, Ho, Wo)
+        dY_mat = dY_sites.reshape(N * Ho * Wo, F)
+        dcols = np.matmul(self.params["W"].reshape(F, -1).T, dY_mat.T).reshape(C, k, k, N, Ho, Wo)
         _, H, W = self.input_shape
         dXp = np.zeros((C, N, Ho + k - 1, Wo + k - 1), dtype=dcols.dtype)  # channel-major padded dX
         for i in range(k):  # col2im: a loop over the k*k kernel offsets, not over samples
@@ -225,10 +251,18 @@ class GlobalAvgPool2D(Layer):
         return (input_shape[0],)
 
     def forward(self, X, training=False):
-        return X.mean(axis=(2, 3))
+        self._X = X  # kept only for its memory layout, which dX copies
+        N, C, H, W = X.shape
+        weights = np.full(H * W, 1.0 / (H * W), dtype=X.dtype)
+        channel_last = X.transpose(0, 2, 3, 1)
+        # the mean as a matrix-vector product over the sites, taken along the axis contiguous in memory
+        # (numpy's mean over non-contiguous axes is ~20x slower for Conv2D's channel-last output)
+        if channel_last.flags.c_contiguous:
+            return np.matmul(weights, channel_last.reshape(N, H * W, C))  # (N, C)
+        return np.matmul(X.reshape(N, C, H * W), weights)
 
     def backward(self, dY):
-        C, H, W = self.input_shape
-        dX = np.empty((dY.shape[0], C, H, W), dtype=dY.dtype)
+        _, H, W = self.input_shape
+        dX = np.empty_like(self._X, dtype=dY.dtype)  # (N, C, H, W), same memory order as X
         dX[...] = (dY * (1.0 / (H * W)))[:, :, None, None]
         return dX

@@ -52,6 +52,21 @@ def _check_finite(target: np.ndarray, owner: str) -> None:
         raise ValueError(f"The 'target' of {owner} contains NaN or inf.")
 
 
+def _elementwise_target(target, output: np.ndarray, owner: str) -> np.ndarray:
+    """``target`` as a finite numeric array of the output's shape; (batch,) is accepted for output (batch, 1)."""
+    target = np.asarray(target)
+    column = output.ndim == 2 and output.shape[1] == 1
+    if target.shape != output.shape:
+        if not (column and target.shape == output.shape[:1]):
+            raise ValueError(f"The 'target' of {owner} must have the output's shape {output.shape}"
+                             f"{' or (batch,)' if column else ''}. Got shape {target.shape} instead.")
+        target = target[:, None]
+    if target.dtype.kind not in "fiub":
+        raise ValueError(f"The 'target' of {owner} must be numeric. Got dtype {target.dtype} instead.")
+    _check_finite(target, owner)
+    return target
+
+
 class Loss:
     """Base class. ``forward`` returns the mean loss over the batch and caches what ``backward`` needs."""
 
@@ -74,17 +89,7 @@ class MeanSquaredError(Loss):
 
     def forward(self, output, target):
         output = _as_output(output)
-        target = np.asarray(target)
-        if target.shape != output.shape:
-            if output.ndim == 2 and output.shape[1] == 1 and target.shape == output.shape[:1]:
-                target = target[:, None]
-            else:
-                raise ValueError(f"The 'target' of MeanSquaredError must have the output's shape {output.shape}"
-                                 f"{' or (batch,)' if output.ndim == 2 and output.shape[1] == 1 else ''}. "
-                                 f"Got shape {target.shape} instead.")
-        if target.dtype.kind not in "fiub":
-            raise ValueError(f"The 'target' of MeanSquaredError must be numeric. Got dtype {target.dtype}.")
-        _check_finite(target, "MeanSquaredError")
+        target = _elementwise_target(target, output, "MeanSquaredError")
         residual = np.subtract(output, target, dtype=output.dtype)  # (batch, ...)
         self._residual = residual
         return float(np.mean(np.square(residual)))
@@ -174,16 +179,7 @@ class BinaryCrossEntropy(Loss):
 
     def forward(self, output, target):
         logits = _as_output(output)
-        target = np.asarray(target)
-        if target.shape != logits.shape:
-            if logits.ndim == 2 and logits.shape[1] == 1 and target.shape == logits.shape[:1]:
-                target = target[:, None]
-            else:
-                raise ValueError(f"The 'target' of BinaryCrossEntropy must have shape (batch,) or the logits' "
-                                 f"shape {logits.shape}. Got shape {target.shape} instead.")
-        if target.dtype.kind not in "fiub":
-            raise ValueError(f"The 'target' of BinaryCrossEntropy must be numeric. Got dtype {target.dtype}.")
-        _check_finite(target, "BinaryCrossEntropy")
+        target = _elementwise_target(target, logits, "BinaryCrossEntropy")
         if target.min() < 0 or target.max() > 1:
             raise ValueError(f"The 'target' of BinaryCrossEntropy must lie in [0, 1] (labels 0/1). "
                              f"Got values in [{target.min()}, {target.max()}].")

@@ -53,7 +53,8 @@ def save(fig, path: str | os.PathLike) -> Path:
 def loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path, *, ylabel: str = "loss") -> Path:
     """Training (solid) and validation (dashed) loss against epoch on a log scale, one colour per run.
 
-    ``histories``: label -> {"loss": [...], "val_loss": [...]} (val_loss may be empty).
+    ``histories``: label -> {"loss": [...], "val_loss": [...], "best_epoch": int | None} (val_loss may be
+    empty); a dotted vertical line marks the best epoch, whose weights early stopping restored.
     """
     fig, ax = figure()
     for colour, (label, history) in zip(MODEL_COLOURS, histories.items()):
@@ -61,6 +62,8 @@ def loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path, *,
         ax.plot(epochs, history["loss"], color=colour, label=f"{label} (train)")
         if len(history.get("val_loss") or []):
             ax.plot(epochs, history["val_loss"], color=colour, ls="--", label=f"{label} (validation)")
+        if history.get("best_epoch"):
+            ax.axvline(history["best_epoch"], color=colour, ls=":", lw=1, label=f"{label}: best epoch (kept)")
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)

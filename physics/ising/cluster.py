@@ -120,10 +120,13 @@ class Wolff(_ClusterChain):
 
     def _init_state(self, spins: np.ndarray) -> None:
         super()._init_state(spins)
+        B, N = self.n_chains, self.L * self.L
         half = neighbour_offsets(self.lattice)
-        self._table = _neighbour_table(self.L, half + tuple((-dy, -dx) for dy, dx in half))  # (N, z)
-        self._flipped = np.zeros(self.n_chains, np.int64)
-        self._n_clusters = np.zeros(self.n_chains, np.int64)
+        table = _neighbour_table(self.L, half + tuple((-dy, -dx) for dy, dx in half))  # (N, z)
+        self._table = (np.arange(B, dtype=np.int64)[:, None, None] * N + table[None]).reshape(B * N, -1)
+        self._stamp = np.empty(B * N, np.int64)  # scratch for de-duplicating a frontier without sorting
+        self._flipped = np.zeros(B, np.int64)
+        self._n_clusters = np.zeros(B, np.int64)
 
     @property
     def mean_cluster_size(self) -> np.ndarray:
@@ -132,7 +135,7 @@ class Wolff(_ClusterChain):
     def _flip_clusters(self, rng: np.random.Generator, lattices: np.ndarray) -> np.ndarray:
         """Grow and flip one cluster on each lattice index in ``lattices``; return sizes, shape (B,)."""
         B, N = self._flat.shape
-        s = self._flat.reshape(-1)
+        s, stamp = self._flat.reshape(-1), self._stamp
         frontier = lattices * N + rng.integers(0, N, size=lattices.size)  # seed sites, global indices
         cluster_spin = np.zeros(B, np.int8)
         cluster_spin[lattices] = s[frontier]
@@ -141,10 +144,14 @@ class Wolff(_ClusterChain):
         sizes[lattices] = 1
         while frontier.size:
             owner = frontier // N
-            cand = (owner * N)[:, None] + self._table[frontier - owner * N]  # (F, z) neighbours
+            cand = self._table[frontier]  # (F, z) neighbours
             grow = s[cand] == cluster_spin[owner][:, None]
             grow &= random_uint32(rng, cand.shape) <= self._bond_thr[owner][:, None]
-            frontier = np.unique(cand[grow])  # a site reached through several bonds joins once
+            joined = cand[grow]
+            # A site reached through several bonds joins once: keep the entry whose position survived
+            # in ``stamp`` (repeated fancy assignment stores one of the positions).
+            stamp[joined] = np.arange(joined.size)
+            frontier = joined[stamp[joined] == np.arange(joined.size)]
             s[frontier] = -s[frontier]
             sizes += np.bincount(frontier // N, minlength=B)
         self._flipped += sizes

@@ -141,7 +141,7 @@ def yang_magnetization(T):
     """
     temps = check_temperatures(T)
     K = np.minimum(1.0 / temps, _GROUND_STATE_K)
-    u = np.maximum(2.0 * K, 2.0 * math.log(1.0 + math.sqrt(2.0)))
+    u = np.maximum(2.0 * K, math.log(1.0 + math.sqrt(2.0)))  # 2K clipped at 2K_c (T >= T_c gives 0)
     csch = -2.0 * np.exp(-u) / np.expm1(-2.0 * u)
     m0 = np.maximum(1.0 - csch**4, 0.0) ** 0.125
     return _asarray_result(np.where(temps < critical_temperature("square"), m0, 0.0), temps)

@@ -82,10 +82,18 @@ class Preprocessing:
     standardize: bool = True
     clip_z: float | None = 5.0
 
-    def steps(self) -> list[tuple[str, object]]:
-        """Fresh, unfitted ``(name, transformer)`` steps in pipeline order."""
+    def __post_init__(self):
+        if self.variance_threshold is not None and not (
+                isinstance(self.variance_threshold, (int, float)) and self.variance_threshold >= 0):
+            raise ValueError(f"Preprocessing.variance_threshold must be a float in [0, inf) or None. "
+                             f"Got {self.variance_threshold!r} instead.")
+        if self.clip_z is not None and not (isinstance(self.clip_z, (int, float)) and self.clip_z > 0):
+            raise ValueError(f"Preprocessing.clip_z must be a float in (0, inf) or None. Got {self.clip_z!r} instead.")
         if self.clip_z is not None and not self.standardize:
             raise ValueError("Preprocessing.clip_z clips z-scores, so it needs standardize=True. Got standardize=False.")
+
+    def steps(self) -> list[tuple[str, object]]:
+        """Fresh, unfitted ``(name, transformer)`` steps in pipeline order."""
         steps: list[tuple[str, object]] = []
         if self.impute:
             steps.append(("impute", SimpleImputer(strategy="mean", keep_empty_features=True)))

@@ -92,7 +92,8 @@ def run_task(config: AppConfig, run_dir: Path) -> dict:
 
     with stage("figures", timings):
         _plot_fit(target, image, models, X_train, y_train, figures / "fit.png", task)
-        plots.loss_curves({"network": {"loss": history.loss, "val_loss": history.val_loss}},
+        plots.loss_curves({"network": {"loss": history.loss, "val_loss": history.val_loss,
+                                      "best_epoch": history.best_epoch}},
                           figures / "loss.png", ylabel="mean squared error")
         plots.model_bars({name: r["test_mse"] for name, r in results.items()}, figures / "test_error.png",
                          ylabel="test MSE against the noise-free target", log=True, title=target.formula)

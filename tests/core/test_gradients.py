@@ -77,6 +77,15 @@ def test_conv2d_gradients(padding, case):
     assert_small(check_layer(layer, rng.standard_normal((batch, channels, H, W)), rng))
 
 
+@pytest.mark.parametrize("padding", ["zero", "valid", "periodic"])
+def test_conv2d_gradients_without_bias(padding):
+    rng = np.random.default_rng(40)
+    layer = build(Conv2D(3, 3, padding=padding, use_bias=False), (2, 4, 5))
+    errors = check_layer(layer, rng.standard_normal((2, 2, 4, 5)), rng)
+    assert set(errors) == {"X", "W"}
+    assert_small(errors)
+
+
 @pytest.mark.parametrize("padding", ["zero", "periodic"])
 def test_conv2d_gradients_kernel_wider_than_lattice(padding):
     """k = 7 on a 3 x 4 lattice: the periodic padding wraps around the torus more than once."""

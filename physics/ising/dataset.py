@@ -1,0 +1,295 @@
+"""Labelled Ising datasets over many temperatures, cached on disk one file per temperature.
+
+Cache layout::
+
+    <cache_dir>/ising/<lattice>_L<L>/T<temperature>_<hash>.npz
+
+``<hash>`` is the first 20 hex digits of the SHA-256 of every parameter that affects the samples (L,
+lattice, algorithm, samples per temperature, seed, the exact temperature, burn-in and thinning
+overrides).  The file holds the spins bit-packed (``np.packbits``, 1 bit per spin), each sample's
+energy and magnetisation, the run's settings, ``FORMAT_VERSION``, the full SHA-256 key (parameters
+and format version) and a SHA-256 checksum of the data; it is read with ``allow_pickle=False``.
+
+Writing is atomic: each finished temperature goes to a temporary file in the same folder and is
+renamed over the final name with ``os.replace``, so an interrupted run leaves only complete files
+(and possibly an orphaned ``*.tmp``, never read).  A rerun loads the finished temperatures and
+generates the rest.  A file that cannot be read, fails its checksum, has the wrong shape or key or
+another format version is reported with an :class:`IsingCacheWarning` and regenerated.
+
+Random streams: temperature ``T`` is sampled with ``SeedSequence(seed, spawn_key=(bits of T,))``,
+a child of ``SeedSequence(seed)`` as ``spawn`` would make, keyed by the temperature's float64 bits
+instead of its position in the list.  So the samples of a temperature do not depend on ``n_jobs``,
+on the order of the list or on which other temperatures are requested, and cache files are shared
+between temperature grids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, cpu_count, delayed
+from tqdm.auto import tqdm
+
+from .lattice import check_lattice, check_size, check_temperatures, critical_temperature
+from .sampling import ALGORITHMS, _check_int, sample_with_info
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CACHE_ENV_VAR = "ML4PHYS_CACHE_DIR"
+_FIELDS = (
+    "format_version", "key", "checksum", "shape", "spins_packed", "energy", "magnetization", "temperature",
+    "algorithm", "burn_in", "thin", "tau_energy", "tau_abs_magnetization",
+)  # fmt: skip
+
+
+class IsingCacheWarning(UserWarning):
+    """A cached dataset file was unreadable, corrupt or stale and is being regenerated."""
+
+
+@dataclass(frozen=True)
+class IsingDataset:
+    """Ising configurations over several temperatures, with phase labels.
+
+    Attributes
+    ----------
+    spins : ndarray of int8 ±1, shape (n, L, L), grouped by temperature in the order requested
+    temperature : ndarray of float64, shape (n,), temperature of each configuration (J/k_B)
+    label : ndarray of int64, shape (n,), 1 = ordered (``T < T_c``), 0 = disordered
+    energy : ndarray of float64, shape (n,), energy per spin of each configuration
+    magnetization : ndarray of float64, shape (n,), signed magnetisation per spin
+    temperatures : ndarray of float64, shape (n_T,), the requested temperatures
+    critical_temperature : float, exact T_c of the infinite lattice used for the labels
+    L : int; lattice : str
+    algorithm : tuple of str, shape (n_T,), update used at each temperature
+    burn_in, thin : ndarray of int64, shape (n_T,), sweeps of burn-in and between samples of a chain
+    tau_energy, tau_abs_magnetization : ndarray of float64, shape (n_T,), pilot tau_int (sweeps)
+    """
+
+    spins: np.ndarray
+    temperature: np.ndarray
+    label: np.ndarray
+    energy: np.ndarray
+    magnetization: np.ndarray
+    temperatures: np.ndarray
+    critical_temperature: float
+    L: int
+    lattice: str
+    algorithm: tuple
+    burn_in: np.ndarray
+    thin: np.ndarray
+    tau_energy: np.ndarray
+    tau_abs_magnetization: np.ndarray
+
+    def __len__(self) -> int:
+        return self.spins.shape[0]
+
+
+def default_cache_dir() -> Path:
+    """``$ML4PHYS_CACHE_DIR`` if set, else ``~/.cache/ml4phys``."""
+    return Path(os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "ml4phys")
+
+
+def temperature_seed(seed: int, temperature: float) -> np.random.SeedSequence:
+    """Independent stream for one temperature: child of ``SeedSequence(seed)`` keyed by T's float64 bits."""
+    bits = int(np.array(temperature, dtype=np.float64).view(np.uint64))
+    return np.random.SeedSequence(seed, spawn_key=(bits,))
+
+
+def _parameters(L, lattice, algorithm, n, seed, T, burn_in, thin) -> dict:
+    return {"L": L, "lattice": lattice, "algorithm": algorithm, "n_per_temperature": n, "seed": seed,
+            "temperature": float(T).hex(), "burn_in": burn_in, "thin": thin}  # fmt: skip
+
+
+def _sha256(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+
+
+def _checksum(packed: np.ndarray, energy: np.ndarray, magnetization: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    for arr in (packed, energy, magnetization):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    return digest.hexdigest()
+
+
+def cache_path(cache_dir, params: dict) -> Path:
+    """File of one temperature's samples inside ``cache_dir`` (see the module docstring)."""
+    name = f"T{float.fromhex(params['temperature']):.6f}_{_sha256(params)[:20]}.npz"
+    return Path(cache_dir) / "ising" / f"{params['lattice']}_L{params['L']}" / name
+
+
+def _write_atomic(path: Path, arrays: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _generate_temperature(params: dict, path) -> dict:
+    """Sample one temperature (in a worker) and, if ``path`` is given, cache it; return the record."""
+    T = float.fromhex(params["temperature"])
+    result = sample_with_info(
+        params["L"], T, params["n_per_temperature"], lattice=params["lattice"], algorithm=params["algorithm"],
+        seed=np.random.default_rng(temperature_seed(params["seed"], T)), burn_in=params["burn_in"],
+        thin=params["thin"],
+    )  # fmt: skip
+    n, L = result.spins.shape[0], params["L"]
+    packed = np.packbits(result.spins.reshape(n, L * L) > 0, axis=1)  # (n, ceil(L*L / 8)) uint8
+    record = {
+        "format_version": np.int64(FORMAT_VERSION),
+        "key": np.str_(_sha256({**params, "format_version": FORMAT_VERSION})),
+        "checksum": np.str_(_checksum(packed, result.energy, result.magnetization)),
+        "shape": np.array([n, L, L], np.int64),
+        "spins_packed": packed,
+        "energy": result.energy,
+        "magnetization": result.magnetization,
+        "temperature": np.float64(T),
+        "algorithm": np.str_(result.algorithm),
+        "burn_in": np.int64(result.burn_in),
+        "thin": np.int64(result.thin),
+        "tau_energy": np.float64(result.tau_energy),
+        "tau_abs_magnetization": np.float64(result.tau_abs_magnetization),
+    }
+    if path is not None:
+        _write_atomic(Path(path), record)
+    return record
+
+
+def _load_record(path: Path, params: dict):
+    """``(record, None)`` for a valid cache file, ``(None, reason)`` otherwise (``reason`` None if absent)."""
+    if not path.exists():
+        return None, None
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            record = {name: archive[name] for name in _FIELDS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        return None, f"unreadable ({type(exc).__name__}: {exc})"
+    n, L = params["n_per_temperature"], params["L"]
+    if int(record["format_version"]) != FORMAT_VERSION:
+        return None, f"format version {int(record['format_version'])}, expected {FORMAT_VERSION}"
+    if str(record["key"]) != _sha256({**params, "format_version": FORMAT_VERSION}):
+        return None, "written for other parameters (key mismatch)"
+    packed = record["spins_packed"]
+    if (record["shape"].tolist() != [n, L, L] or packed.dtype != np.uint8 or packed.shape != (n, -(-L * L // 8))
+            or record["energy"].shape != (n,) or record["magnetization"].shape != (n,)):  # fmt: skip
+        return None, "arrays of the wrong shape or type"
+    if _checksum(packed, record["energy"], record["magnetization"]) != str(record["checksum"]):
+        return None, "checksum mismatch"
+    return record, None
+
+
+def _unpack(record: dict, L: int) -> np.ndarray:
+    n = record["spins_packed"].shape[0]
+    bits = np.unpackbits(record["spins_packed"], axis=1, count=L * L)  # (n, L*L) of 0/1
+    return (bits.astype(np.int8) * 2 - 1).reshape(n, L, L)
+
+
+def generate_dataset(
+    L, temperatures, n_per_temperature, *, seed=0, lattice="square", algorithm="auto", cache_dir=None,
+    n_jobs=None, progress=True, burn_in=None, thin=None,
+) -> IsingDataset:  # fmt: skip
+    """Equilibrium configurations at several temperatures with ordered/disordered labels, cached.
+
+    Parameters
+    ----------
+    L : int, linear lattice size
+    temperatures : array_like of float, shape (n_T,), distinct, > 0 (J/k_B)
+    n_per_temperature : int >= 1, configurations per temperature
+    seed : int >= 0, root seed (see the module docstring for the per-temperature streams)
+    lattice : {"square", "triangular"}; algorithm : as in :func:`physics.ising.sample`
+    cache_dir : str, path, None or False; None: :func:`default_cache_dir`; False: no cache
+    n_jobs : int or None, joblib workers over temperatures; None: all cores (at most one per
+        missing temperature); results do not depend on it
+    progress : bool, show a tqdm progress bar over temperatures
+    burn_in, thin : None or int, overrides passed to :func:`physics.ising.sample`
+
+    Returns
+    -------
+    IsingDataset
+
+    Examples
+    --------
+    >>> data = generate_dataset(16, [1.5, 2.0, 3.0], 50, seed=1, cache_dir=False, progress=False)
+    >>> data.spins.shape, data.label[:1]
+    ((150, 16, 16), array([1]))
+    """
+    lattice = check_lattice(lattice)
+    L = check_size(L, lattice)
+    temps = check_temperatures(temperatures, name="temperatures")
+    if temps.ndim != 1:
+        raise ValueError(f"The 'temperatures' parameter must be 1-D. Got shape {temps.shape} instead.")
+    if np.unique(temps).size != temps.size:
+        raise ValueError(f"The 'temperatures' parameter must not repeat a temperature. Got {temps.tolist()} instead.")
+    n = _check_int(n_per_temperature, "n_per_temperature", 1)
+    seed = _check_int(seed, "seed", 0)
+    if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
+        raise ValueError(f"The 'algorithm' parameter must be one of {ALGORITHMS}. Got {algorithm!r} instead.")
+    burn_in, thin = _check_int(burn_in, "burn_in", 0, True), _check_int(thin, "thin", 1, True)
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0):
+        raise ValueError(f"The 'n_jobs' parameter must be None or a non-zero int. Got {n_jobs!r} instead.")
+    if cache_dir is not False and not (cache_dir is None or isinstance(cache_dir, (str, os.PathLike))):
+        raise TypeError(f"The 'cache_dir' parameter must be None, False, a str or a path. Got {cache_dir!r} instead.")
+    root = None if cache_dir is False else Path(default_cache_dir() if cache_dir is None else cache_dir)
+
+    params = [_parameters(L, lattice, algorithm, n, seed, T, burn_in, thin) for T in temps]
+    paths = [None if root is None else cache_path(root, p) for p in params]
+    records: list = [None] * temps.size
+    for i, path in enumerate(paths):
+        if path is None:
+            continue
+        records[i], problem = _load_record(path, params[i])
+        if problem is not None:
+            warnings.warn(f"Cache file {path} is {problem}; regenerating it.", IsingCacheWarning, stacklevel=2)
+    missing = [i for i, rec in enumerate(records) if rec is None]
+    logger.info("Ising L=%d %s: %d of %d temperatures cached in %s", L, lattice, temps.size - len(missing), temps.size, root)
+    if missing:
+        workers = min(cpu_count(), len(missing)) if n_jobs is None else n_jobs
+        jobs = (delayed(_indexed)(i, _generate_temperature, params[i], paths[i]) for i in missing)
+        with tqdm(total=temps.size, initial=temps.size - len(missing), disable=not progress,
+                  desc=f"Ising L={L} {lattice}", unit="T") as bar:  # fmt: skip
+            for i, record in Parallel(n_jobs=workers, return_as="generator_unordered")(jobs):
+                records[i] = record
+                bar.update(1)
+    return _assemble(records, temps, L, lattice)
+
+
+def _indexed(i: int, func, *args):
+    return i, func(*args)
+
+
+def _assemble(records: list, temps: np.ndarray, L: int, lattice: str) -> IsingDataset:
+    T_c = critical_temperature(lattice)
+    counts = [rec["spins_packed"].shape[0] for rec in records]
+    temperature = np.repeat(temps, counts)
+    return IsingDataset(
+        spins=np.concatenate([_unpack(rec, L) for rec in records]),
+        temperature=temperature,
+        label=(temperature < T_c).astype(np.int64),
+        energy=np.concatenate([rec["energy"] for rec in records]),
+        magnetization=np.concatenate([rec["magnetization"] for rec in records]),
+        temperatures=temps.copy(),
+        critical_temperature=T_c,
+        L=L,
+        lattice=lattice,
+        algorithm=tuple(str(rec["algorithm"]) for rec in records),
+        burn_in=np.array([int(rec["burn_in"]) for rec in records], np.int64),
+        thin=np.array([int(rec["thin"]) for rec in records], np.int64),
+        tau_energy=np.array([float(rec["tau_energy"]) for rec in records]),
+        tau_abs_magnetization=np.array([float(rec["tau_abs_magnetization"]) for rec in records]),
+    )

@@ -1,0 +1,313 @@
+"""Equilibrated, decorrelated Ising configurations: :func:`sample` and :func:`simulate`.
+
+Procedure of :func:`sample` (and of :func:`simulate` with ``burn_in=None``):
+
+1. ``n_chains`` independent chains start ordered below ``T_c`` (random sign per chain) and from
+   random spins above (:func:`._chain.initial_spins`).
+2. Burn-in and pilot: after ``initial`` sweeps (100 Metropolis, 20 cluster) a pilot of measured
+   sweeps (200 Metropolis, 60 cluster) gives the integrated autocorrelation times of ``|m|`` and
+   ``E``, pooled over the chains (:func:`pooled_tau_int`); the pilot is extended until it spans at
+   least ``PILOT_LENGTH_FACTOR = 20`` times the larger ``tau_int`` (the automatic window is about
+   ``6 tau``).  All these sweeps are burn-in; more are added until the burn-in is at least
+   ``BURN_IN_FACTOR = 20`` times ``tau_int``.
+3. Sampling: every ``thin = max(1, ceil(2 (tau_int + sigma_tau)))`` sweeps (``sigma_tau`` the
+   statistical error of the pilot's estimate, so the spacing is at least ``2 tau_int`` unless the
+   estimate is more than one sigma low) each chain contributes one configuration; samples of
+   different chains are independent.
+
+``algorithm="auto"`` (:func:`choose_algorithm`) uses Swendsen–Wang inside a critical window around
+the lattice's ``T_c`` and checkerboard Metropolis elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+
+from ._chain import as_generator, initial_spins
+from .cluster import SwendsenWang, Wolff
+from .lattice import check_lattice, check_size, check_temperatures, critical_temperature
+from .metropolis import CheckerboardMetropolis
+from .observables import tau_int_error
+
+logger = logging.getLogger(__name__)
+
+ALGORITHMS = ("metropolis", "swendsen_wang", "wolff", "auto")
+_CHAINS = {"metropolis": CheckerboardMetropolis, "swendsen_wang": SwendsenWang, "wolff": Wolff}
+
+PILOT_LENGTH_FACTOR = 20.0
+BURN_IN_FACTOR = 20.0
+MAX_PILOT_SWEEPS = 20_000
+CRITICAL_WINDOW = 0.2
+_INITIAL_SWEEPS = {"metropolis": 100, "swendsen_wang": 20, "wolff": 20}
+_FIRST_PILOT = {"metropolis": 200, "swendsen_wang": 60, "wolff": 60}
+_DEFAULT_CHAINS = {"metropolis": 64, "swendsen_wang": 16, "wolff": 16}
+
+
+class EquilibrationWarning(UserWarning):
+    """The pilot run hit its length limit: burn-in and thinning may be too short."""
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """Configurations and how they were made (returned by :func:`sample_with_info`).
+
+    Attributes
+    ----------
+    spins : ndarray of int8, shape (n_samples, L, L)
+    energy : ndarray of float64, shape (n_samples,), energy per spin of each configuration
+    magnetization : ndarray of float64, shape (n_samples,), signed magnetisation per spin
+    algorithm : str, the update actually used ("metropolis", "swendsen_wang" or "wolff")
+    burn_in : int, sweeps before the first sample
+    thin : int, sweeps between samples of one chain
+    n_chains : int, independent chains the samples come from
+    tau_energy, tau_abs_magnetization : float, pilot estimates of tau_int in sweeps (NaN if no pilot)
+    """
+
+    spins: np.ndarray
+    energy: np.ndarray
+    magnetization: np.ndarray
+    algorithm: str
+    burn_in: int
+    thin: int
+    n_chains: int
+    tau_energy: float
+    tau_abs_magnetization: float
+
+
+def _check_int(value, name: str, minimum: int, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        extra = "None or " if allow_none else ""
+        raise ValueError(f"The '{name}' parameter must be {extra}an int >= {minimum}. Got {value!r} instead.")
+    return int(value)
+
+
+def _check_scalar_temperature(temperature) -> float:
+    T = check_temperatures(temperature, name="temperature")
+    if T.ndim != 0:
+        raise ValueError(f"The 'temperature' parameter must be a scalar. Got shape {T.shape} instead.")
+    return float(T)
+
+
+def choose_algorithm(L: int, temperature: float, lattice: str = "square") -> str:
+    """The update ``algorithm="auto"`` uses at this temperature.
+
+    Swendsen–Wang when ``|T - T_c| <= CRITICAL_WINDOW * T_c`` (T_c of the infinite lattice), where
+    Metropolis' autocorrelation time grows like ``min(xi, L)^2.17`` and a cluster sweep, although
+    ~20 times dearer than a Metropolis sweep, is cheaper per independent sample; Metropolis outside,
+    where both autocorrelation times are of order one sweep (measured at L = 32 by
+    ``benchmarks/bench_ising.py``).  Lattices with ``L < 8`` always use Metropolis.
+    """
+    T_c = critical_temperature(lattice)
+    near = abs(temperature - T_c) <= CRITICAL_WINDOW * T_c
+    return "swendsen_wang" if (near and L >= 8) else "metropolis"
+
+
+def _resolve_algorithm(algorithm, L: int, temperature: float, lattice: str) -> str:
+    if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
+        raise ValueError(f"The 'algorithm' parameter must be one of {ALGORITHMS}. Got {algorithm!r} instead.")
+    return choose_algorithm(L, temperature, lattice) if algorithm == "auto" else algorithm
+
+
+def pooled_tau_int(series, c: float = 6.0) -> tuple[float, float]:
+    """Integrated autocorrelation time of several independent chains of one observable.
+
+    The autocovariance ``C(t)`` is computed by FFT around the grand mean of all chains (valid because
+    the chains sample the same distribution; per-chain means would bias ``tau_int`` low by about
+    ``2 tau / n``) and averaged over the chains; then Sokal's automatic window applies: ``W`` is the
+    smallest lag with ``W >= c tau_int(W)``, ``tau_int(W) = 1/2 + sum_{t=1}^{W} C(t)/C(0)``.
+
+    Parameters
+    ----------
+    series : array_like, shape (n_chains, n), time along the last axis
+    c : float, window factor
+
+    Returns
+    -------
+    (tau_int, error) : floats in units of the sampling step; ``tau_int = 0.5`` for a constant series;
+    the error is Madras & Sokal's ``tau sqrt(2 (2 W + 1) / (n_chains n))``.
+    """
+    x = np.asarray(series, dtype=np.float64)
+    x = x - x.mean()
+    n = x.shape[-1]
+    spectrum = scipy.fft.rfft(x, n=scipy.fft.next_fast_len(2 * n), axis=-1)  # zero padding: no wrap-around
+    acov = scipy.fft.irfft(spectrum.real**2 + spectrum.imag**2, axis=-1)[..., :n].mean(axis=0) / n
+    if acov[0] <= 1e-300:
+        return 0.5, 0.0
+    tau_of_window = np.cumsum(acov / acov[0]) - 0.5
+    ok = np.arange(n) >= c * tau_of_window
+    window = int(np.argmax(ok)) if ok.any() else n - 1
+    tau = float(tau_of_window[window])
+    return tau, float(tau_int_error(tau, window, x.size))
+
+
+def _measure(chain, rng: np.random.Generator, n_sweeps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``n_sweeps`` sweeps; energy and magnetisation per spin after each, shape (n_chains, n_sweeps)."""
+    energy = np.empty((chain.n_chains, n_sweeps))
+    magnetization = np.empty((chain.n_chains, n_sweeps))
+    for t in range(n_sweeps):
+        chain.sweep(rng)
+        energy[:, t] = chain.energy_per_spin()
+        magnetization[:, t] = chain.magnetization_per_spin()
+    return energy, magnetization
+
+
+def _equilibrate(chain, algorithm: str, rng: np.random.Generator) -> tuple[int, float, float, float]:
+    """Burn in ``chain`` with a pilot run.
+
+    Returns (burn-in sweeps, tau_int(E), tau_int(|m|), the larger of ``tau + sigma_tau`` of the two).
+    """
+    done = _INITIAL_SWEEPS[algorithm]
+    chain.sweep(rng, done)
+    series = [_measure(chain, rng, _FIRST_PILOT[algorithm])]
+    while True:
+        energy, magnetization = (np.concatenate(parts, axis=1) for parts in zip(*series))
+        n_pilot = energy.shape[1]
+        (tau_e, err_e), (tau_m, err_m) = pooled_tau_int(energy), pooled_tau_int(np.abs(magnetization))
+        tau = max(tau_e, tau_m)
+        logger.debug("pilot of %d sweeps (%s): tau_int(E) = %.2f, tau_int(|m|) = %.2f", n_pilot, algorithm, tau_e, tau_m)
+        if n_pilot >= PILOT_LENGTH_FACTOR * tau:
+            break
+        if n_pilot >= MAX_PILOT_SWEEPS:
+            warnings.warn(
+                f"The pilot run reached {MAX_PILOT_SWEEPS} sweeps with tau_int = {tau:.0f} sweeps ({algorithm}, "
+                f"L = {chain.L}, T = {chain.temperature[0]:g}); burn-in and thinning may be too short. "
+                "Use a cluster algorithm near T_c.",
+                EquilibrationWarning,
+                stacklevel=4,
+            )
+            break
+        # Extend the pilot: its first part was run after the initial burn-in and stays valid data.
+        target = min(max(2 * n_pilot, math.ceil(PILOT_LENGTH_FACTOR * tau)), MAX_PILOT_SWEEPS)
+        series.append(_measure(chain, rng, target - n_pilot))
+    done += n_pilot
+    missing = math.ceil(BURN_IN_FACTOR * tau) - done
+    if missing > 0:
+        chain.sweep(rng, missing)
+        done += missing
+    return done, tau_e, tau_m, max(tau_e + err_e, tau_m + err_m)
+
+
+def _validate(L, temperature, lattice, algorithm, burn_in):
+    lattice = check_lattice(lattice)
+    L = check_size(L, lattice)
+    T = _check_scalar_temperature(temperature)
+    return L, T, lattice, _resolve_algorithm(algorithm, L, T, lattice), _check_int(burn_in, "burn_in", 0, True)
+
+
+def sample_with_info(
+    L, temperature, n_samples, *, lattice="square", algorithm="auto", seed=None, burn_in=None, thin=None, n_chains=None
+) -> SampleResult:
+    """Like :func:`sample`, but also returns each sample's energy and magnetisation and the run's settings."""
+    L, T, lattice, algorithm, burn_in = _validate(L, temperature, lattice, algorithm, burn_in)
+    n_samples = _check_int(n_samples, "n_samples", 1)
+    thin = _check_int(thin, "thin", 1, True)
+    n_chains = _check_int(n_chains, "n_chains", 1, True)
+    n_chains = min(n_samples, _DEFAULT_CHAINS[algorithm]) if n_chains is None else n_chains
+    rng = as_generator(seed)
+    chain = _CHAINS[algorithm](initial_spins(n_chains, L, T, lattice, rng), T, lattice)
+    tau_e = tau_m = tau_safe = float("nan")
+    if burn_in is None:
+        burn_in, tau_e, tau_m, tau_safe = _equilibrate(chain, algorithm, rng)
+    else:
+        chain.sweep(rng, burn_in)
+        if thin is None:  # the pilot run that measures tau_int also extends the burn-in
+            energy, magnetization = _measure(chain, rng, _FIRST_PILOT[algorithm])
+            (tau_e, err_e), (tau_m, err_m) = pooled_tau_int(energy), pooled_tau_int(np.abs(magnetization))
+            tau_safe = max(tau_e + err_e, tau_m + err_m)
+            burn_in += _FIRST_PILOT[algorithm]
+    if thin is None:
+        thin = max(1, math.ceil(2.0 * tau_safe))
+    per_chain = -(-n_samples // n_chains)
+    spins = np.empty((per_chain, n_chains, L, L), np.int8)
+    energy = np.empty((per_chain, n_chains))
+    magnetization = np.empty((per_chain, n_chains))
+    for k in range(per_chain):
+        chain.sweep(rng, thin)
+        spins[k] = chain.spins
+        energy[k] = chain.energy_per_spin()
+        magnetization[k] = chain.magnetization_per_spin()
+    logger.info(
+        "sampled %d configurations (L=%d, T=%g, %s, %s): %d chains, burn-in %d, thin %d",
+        n_samples, L, T, lattice, algorithm, n_chains, burn_in, thin,
+    )
+    return SampleResult(
+        spins=spins.reshape(-1, L, L)[:n_samples],
+        energy=energy.reshape(-1)[:n_samples],
+        magnetization=magnetization.reshape(-1)[:n_samples],
+        algorithm=algorithm,
+        burn_in=int(burn_in),
+        thin=int(thin),
+        n_chains=n_chains,
+        tau_energy=tau_e,
+        tau_abs_magnetization=tau_m,
+    )
+
+
+def sample(L, temperature, n_samples, *, lattice="square", algorithm="auto", seed=None, burn_in=None, thin=None, n_chains=None):
+    """Equilibrated, decorrelated Ising configurations at one temperature.
+
+    Parameters
+    ----------
+    L : int, linear lattice size (>= 2 square, >= 3 triangular)
+    temperature : float, temperature in units of J/k_B (> 0)
+    n_samples : int >= 1, number of configurations
+    lattice : {"square", "triangular"}
+    algorithm : {"auto", "metropolis", "swendsen_wang", "wolff"}; "auto": :func:`choose_algorithm`
+    seed : None, int, numpy SeedSequence or Generator
+    burn_in : int >= 0 or None; None: from pilot runs (module docstring), at least 20 tau_int
+    thin : int >= 1 or None; None: ``ceil(2 tau_int)`` from the pilot (tau_int the larger of |m|, E)
+    n_chains : int >= 1 or None; independent chains run side by side (None: 64 Metropolis, 16
+        cluster, at most ``n_samples``).  Sample ``k`` comes from chain ``k % n_chains``.
+
+    Returns
+    -------
+    ndarray of int8 ±1, shape (n_samples, L, L)
+
+    Examples
+    --------
+    >>> spins = sample(16, 2.0, 100, seed=0)
+    >>> spins.shape, spins.dtype
+    ((100, 16, 16), dtype('int8'))
+    """
+    return sample_with_info(
+        L, temperature, n_samples, lattice=lattice, algorithm=algorithm, seed=seed, burn_in=burn_in, thin=thin,
+        n_chains=n_chains,
+    ).spins
+
+
+def simulate(L, temperature, n_sweeps, *, lattice="square", algorithm="auto", seed=None, burn_in=None, n_chains=None) -> dict:
+    """Per-sweep time series of energy and magnetisation per spin (for tau_int, observables, Binder).
+
+    Parameters
+    ----------
+    L, temperature, lattice, algorithm, seed : as in :func:`sample`
+    n_sweeps : int >= 1, measured sweeps (one measurement after each)
+    burn_in : int >= 0 or None; None: the pilot-run equilibration of :func:`sample`
+    n_chains : int >= 1 or None; None: one chain and 1-D series; int: that many independent chains
+
+    Returns
+    -------
+    dict with ``energy`` and ``magnetization`` (float64, shape (n_sweeps,) or (n_chains, n_sweeps)),
+    ``algorithm`` (str) and ``burn_in`` (int, sweeps before the first measurement).
+    """
+    L, T, lattice, algorithm, burn_in = _validate(L, temperature, lattice, algorithm, burn_in)
+    n_sweeps = _check_int(n_sweeps, "n_sweeps", 1)
+    chains = _check_int(n_chains, "n_chains", 1, True)
+    rng = as_generator(seed)
+    chain = _CHAINS[algorithm](initial_spins(chains or 1, L, T, lattice, rng), T, lattice)
+    if burn_in is None:
+        burn_in = _equilibrate(chain, algorithm, rng)[0]
+    else:
+        chain.sweep(rng, burn_in)
+    energy, magnetization = _measure(chain, rng, n_sweeps)
+    if chains is None:
+        energy, magnetization = energy[0], magnetization[0]
+    return {"energy": energy, "magnetization": magnetization, "algorithm": algorithm, "burn_in": int(burn_in)}
