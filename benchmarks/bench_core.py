@@ -54,14 +54,14 @@ CNN = {"n_samples": 8_192, "L": 32, "filters": 16, "k": 3, "batch": 64}
 
 
 # ----------------------------------------------------------------------------- data and FLOP counts
-def mlp_data(rng):
-    X = rng.standard_normal((MLP["n_samples"], MLP["sizes"][0]), dtype=np.float32)  # (n, 1024)
+def mlp_data(rng, n=MLP["n_samples"]):
+    X = rng.standard_normal((n, MLP["sizes"][0]), dtype=np.float32)  # (n, 1024)
     y = (X @ rng.standard_normal(MLP["sizes"][0], dtype=np.float32) > 0).astype(np.intp)  # learnable labels
     return X, y
 
 
-def cnn_data(rng):
-    n, L = CNN["n_samples"], CNN["L"]
+def cnn_data(rng, n=CNN["n_samples"]):
+    L = CNN["L"]
     y = rng.integers(0, 2, n)
     # class 1: mostly aligned spins (ordered), class 0: independent random spins (disordered)
     p_up = np.where(y == 1, 0.9, 0.5)[:, None, None, None]
@@ -168,88 +168,85 @@ def _softmax_grad(logits, labels):
     return logits
 
 
-class NumpyMLPTrainer:
+class _EpochLoop:
+    """Times whole epochs of ``step(index)`` over minibatches of a fresh permutation of ``self.X``."""
+
+    def run(self, epochs):
+        times = []
+        for _ in range(epochs):
+            start = time.perf_counter()
+            order = self.rng.permutation(len(self.X))
+            for s in range(0, len(order), self.batch):
+                self.step(order[s:s + self.batch])
+            times.append(time.perf_counter() - start)
+        return times
+
+
+class NumpyMLPTrainer(_EpochLoop):
     """The minimal hand-written numpy loop: the floor of what core's abstraction may cost."""
 
     name = "minimal numpy loop"
 
     def __init__(self, X, y, rng):
-        self.X, self.y, self.rng = X, y, rng
+        self.X, self.y, self.rng, self.batch = X, y, rng, MLP["batch"]
         sizes = MLP["sizes"]
         self.W = [(rng.standard_normal((m, n)) * np.sqrt(2 / m)).astype(np.float32) for m, n in zip(sizes[:-1], sizes[1:])]
         self.b = [np.zeros(n, np.float32) for n in sizes[1:]]
 
-    def run(self, epochs):
-        (W1, W2, W3), (b1, b2, b3), lr, batch = self.W, self.b, LEARNING_RATE, MLP["batch"]
-        times = []
-        for _ in range(epochs):
-            start = time.perf_counter()
-            order = self.rng.permutation(len(self.X))
-            for s in range(0, len(order), batch):
-                idx = order[s:s + batch]
-                x, labels = self.X[idx], self.y[idx]
-                h1 = x @ W1
-                h1 += b1
-                np.maximum(h1, 0, out=h1)
-                h2 = h1 @ W2
-                h2 += b2
-                np.maximum(h2, 0, out=h2)
-                z = h2 @ W3
-                z += b3
-                dz = _softmax_grad(z, labels)
-                dW3, db3 = h2.T @ dz, dz.sum(axis=0)
-                d2 = dz @ W3.T
-                d2 *= h2 > 0
-                dW2, db2 = h1.T @ d2, d2.sum(axis=0)
-                d1 = d2 @ W2.T
-                d1 *= h1 > 0
-                dW1, db1 = x.T @ d1, d1.sum(axis=0)
-                for p, g in ((W1, dW1), (W2, dW2), (W3, dW3), (b1, db1), (b2, db2), (b3, db3)):
-                    p -= lr * g
-            times.append(time.perf_counter() - start)
-        return times
+    def step(self, idx):
+        (W1, W2, W3), (b1, b2, b3) = self.W, self.b
+        x, labels = self.X[idx], self.y[idx]
+        h1 = x @ W1
+        h1 += b1
+        np.maximum(h1, 0, out=h1)
+        h2 = h1 @ W2
+        h2 += b2
+        np.maximum(h2, 0, out=h2)
+        z = h2 @ W3
+        z += b3
+        dz = _softmax_grad(z, labels)
+        dW3, db3 = h2.T @ dz, dz.sum(axis=0)
+        d2 = dz @ W3.T
+        d2 *= h2 > 0
+        dW2, db2 = h1.T @ d2, d2.sum(axis=0)
+        d1 = d2 @ W2.T
+        d1 *= h1 > 0
+        dW1, db1 = x.T @ d1, d1.sum(axis=0)
+        for p, g in ((W1, dW1), (W2, dW2), (W3, dW3), (b1, db1), (b2, db2), (b3, db3)):
+            p -= LEARNING_RATE * g
 
 
-class NumpyCNNTrainer:
+class NumpyCNNTrainer(_EpochLoop):
     """Minimal numpy CNN loop: periodic im2col as (N H W, 9) @ (9, F), global mean, dense, plain SGD."""
 
     name = "minimal numpy loop"
 
     def __init__(self, X, y, rng):
-        self.X, self.y, self.rng = X[:, 0], y, rng  # (n, L, L)
+        self.X, self.y, self.rng, self.batch = X[:, 0], y, rng, CNN["batch"]  # X: (n, L, L)
         f, k = CNN["filters"], CNN["k"]
         self.Wc = (rng.standard_normal((k * k, f)) * np.sqrt(2 / (k * k))).astype(np.float32)
         self.bc = np.zeros(f, np.float32)
         self.Wd = (rng.standard_normal((f, 2)) * np.sqrt(1 / f)).astype(np.float32)
         self.bd = np.zeros(2, np.float32)
 
-    def run(self, epochs):
-        Wc, bc, Wd, bd, lr, batch, k = self.Wc, self.bc, self.Wd, self.bd, LEARNING_RATE, CNN["batch"], CNN["k"]
-        sites = CNN["L"] ** 2
-        times = []
-        for _ in range(epochs):
-            start = time.perf_counter()
-            order = self.rng.permutation(len(self.X))
-            for s in range(0, len(order), batch):
-                idx = order[s:s + batch]
-                x, labels = self.X[idx], self.y[idx]
-                padded = np.pad(x, ((0, 0), (1, 1), (1, 1)), mode="wrap")  # (B, L+2, L+2)
-                cols = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2)).reshape(-1, k * k)
-                h = cols @ Wc  # (B L L, F)
-                h += bc
-                np.maximum(h, 0, out=h)
-                pooled = h.reshape(len(idx), sites, -1).mean(axis=1)  # (B, F)
-                z = pooled @ Wd
-                z += bd
-                dz = _softmax_grad(z, labels)
-                dWd, dbd = pooled.T @ dz, dz.sum(axis=0)
-                dh = (h > 0).reshape(len(idx), sites, -1) * ((dz @ Wd.T) / sites)[:, None, :]  # (B, L L, F)
-                dh = dh.reshape(-1, dh.shape[-1])
-                dWc, dbc = cols.T @ dh, dh.sum(axis=0)
-                for p, g in ((Wc, dWc), (bc, dbc), (Wd, dWd), (bd, dbd)):
-                    p -= lr * g
-            times.append(time.perf_counter() - start)
-        return times
+    def step(self, idx):
+        Wc, bc, Wd, bd, k, sites = self.Wc, self.bc, self.Wd, self.bd, CNN["k"], CNN["L"] ** 2
+        x, labels = self.X[idx], self.y[idx]
+        padded = np.pad(x, ((0, 0), (1, 1), (1, 1)), mode="wrap")  # (B, L+2, L+2)
+        cols = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2)).reshape(-1, k * k)
+        h = cols @ Wc  # (B L L, F)
+        h += bc
+        np.maximum(h, 0, out=h)
+        pooled = h.reshape(len(idx), sites, -1).mean(axis=1)  # (B, F)
+        z = pooled @ Wd
+        z += bd
+        dz = _softmax_grad(z, labels)
+        dWd, dbd = pooled.T @ dz, dz.sum(axis=0)
+        dh = (h > 0).reshape(len(idx), sites, -1) * ((dz @ Wd.T) / sites)[:, None, :]  # (B, L L, F)
+        dh = dh.reshape(-1, dh.shape[-1])
+        dWc, dbc = cols.T @ dh, dh.sum(axis=0)
+        for p, g in ((Wc, dWc), (bc, dbc), (Wd, dWd), (bd, dbd)):
+            p -= LEARNING_RATE * g
 
 
 class TorchMLPTrainer:

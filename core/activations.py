@@ -8,12 +8,10 @@ arithmetic keeps the input dtype (float32 stays float32).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy.special import expit
 
-from core.base import Layer
+from core.base import Layer, is_real
 
 __all__ = [
     "ActivationLayer", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "Softplus", "Identity",
@@ -93,8 +91,7 @@ class LeakyReLU(ActivationLayer):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)) \
-                or not math.isfinite(negative_slope) or negative_slope < 0:
+        if not is_real(negative_slope) or negative_slope < 0:
             raise ValueError(
                 "The 'negative_slope' parameter of LeakyReLU must be a float in [0, inf). "
                 f"Got {negative_slope!r} instead."
@@ -123,8 +120,7 @@ class ELU(ActivationLayer):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) \
-                or alpha <= 0:
+        if not is_real(alpha) or alpha <= 0:
             raise ValueError(f"The 'alpha' parameter of ELU must be a float in (0, inf). Got {alpha!r} instead.")
         self.alpha = float(alpha)
 

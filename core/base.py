@@ -14,9 +14,12 @@ array (``fresh_input_grad``). A layer used on its own never works in place.
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
-__all__ = ["Layer", "resolve_dtype", "check_positive_int"]
+__all__ = ["Layer", "resolve_dtype", "check_positive_int", "is_real"]
 
 _ALLOWED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -37,6 +40,11 @@ def check_positive_int(value, name: str, owner: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"The '{name}' parameter of {owner} must be an int in [1, inf). Got {value!r} instead.")
     return int(value)
+
+
+def is_real(value) -> bool:
+    """True for a finite real number (Python or numpy int/float), False for bools, NaN, inf and the rest."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
 
 
 class Layer:

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from core.activations import ACTIVATIONS, get_activation
-from core.base import Layer, check_positive_int
+from core.base import Layer, check_positive_int, is_real
 from core.conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from core.init import check_init_name, initialize
 
@@ -99,7 +99,7 @@ class Activation(Layer):
         super().__init__()
         self.function = get_activation(name, **kwargs)
         self.activation_name = name
-        self.kwargs = dict(kwargs)
+        self.kwargs = self.function.get_config()  # validated, JSON-able (plain floats)
         self.fresh_input_grad = self.function.fresh_input_grad
 
     def build(self, input_shape, rng, dtype):
@@ -130,7 +130,7 @@ class Dropout(Layer):
 
     def __init__(self, rate: float) -> None:
         super().__init__()
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+        if not is_real(rate) or not 0 <= rate < 1:
             raise ValueError(f"The 'rate' parameter of Dropout must be a float in [0, 1). Got {rate!r} instead.")
         self.rate = float(rate)
         self._mask = None

@@ -8,8 +8,10 @@ Dropout, when ``dropout > 0``, is inserted in front of every Dense layer except 
 
 from __future__ import annotations
 
+import numpy as np
+
 from core.activations import get_activation
-from core.base import check_positive_int
+from core.base import check_positive_int, is_real
 from core.conv import PADDINGS
 from core.init import check_init_name
 from core.layers import AvgPool2D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Layer, MaxPool2D
@@ -19,7 +21,7 @@ __all__ = ["mlp", "cnn"]
 
 
 def _check_sizes(sizes, name: str, owner: str, allow_empty: bool) -> tuple[int, ...]:
-    if isinstance(sizes, (int,)) and not isinstance(sizes, bool):
+    if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
         sizes = (sizes,)
     try:
         sizes = tuple(sizes)
@@ -32,7 +34,7 @@ def _check_sizes(sizes, name: str, owner: str, allow_empty: bool) -> tuple[int, 
 
 
 def _check_dropout(dropout, owner: str) -> float:
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+    if not is_real(dropout) or not 0 <= dropout < 1:
         raise ValueError(f"The 'dropout' parameter of {owner} must be a float in [0, 1). Got {dropout!r} instead.")
     return float(dropout)
 

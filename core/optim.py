@@ -62,6 +62,17 @@ def clip_grad_norm(parameters, max_norm: float) -> float:
     return total
 
 
+def _adaptive_step(value, numerator, second_moment, moment_scale, eps, step_size, tmp) -> None:
+    """value -= step_size * numerator / (sqrt(moment_scale * second_moment) + eps), using ``tmp`` as scratch."""
+    np.sqrt(second_moment, out=tmp)
+    if moment_scale != 1.0:
+        tmp *= math.sqrt(moment_scale)
+    tmp += eps
+    np.divide(numerator, tmp, out=tmp)
+    tmp *= step_size
+    value -= tmp
+
+
 class Optimizer:
     """Base class. Subclasses implement ``_update(value, grad, state, lr)`` and ``_new_state(value)``.
 
@@ -230,11 +241,7 @@ class AdaGrad(Optimizer):
         tmp, sum_sq = state["tmp"], state["sum_sq"]
         np.multiply(grad, grad, out=tmp)
         sum_sq += tmp
-        np.sqrt(sum_sq, out=tmp)
-        tmp += self.eps
-        np.divide(grad, tmp, out=tmp)
-        tmp *= lr
-        value -= tmp
+        _adaptive_step(value, grad, sum_sq, 1.0, self.eps, lr, tmp)
 
     def get_config(self):
         return {**super().get_config(), "eps": self.eps}
@@ -257,11 +264,7 @@ class RMSprop(Optimizer):
         np.multiply(grad, grad, out=tmp)
         tmp *= 1.0 - self.rho
         mean_sq += tmp
-        np.sqrt(mean_sq, out=tmp)
-        tmp += self.eps
-        np.divide(grad, tmp, out=tmp)
-        tmp *= lr
-        value -= tmp
+        _adaptive_step(value, grad, mean_sq, 1.0, self.eps, lr, tmp)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "eps": self.eps}
@@ -296,12 +299,8 @@ class Adam(Optimizer):
         np.multiply(grad, grad, out=tmp)
         tmp *= 1.0 - self.beta2
         v += tmp
-        np.sqrt(v, out=tmp)
-        tmp *= 1.0 / math.sqrt(1.0 - self.beta2**t)  # sqrt(v_hat)
-        tmp += self.eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= lr / (1.0 - self.beta1**t)  # m_hat = m / (1 - beta1^t)
-        value -= tmp
+        # m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t)
+        _adaptive_step(value, m, v, 1.0 / (1.0 - self.beta2**t), self.eps, lr / (1.0 - self.beta1**t), tmp)
 
     def get_config(self):
         return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}

@@ -270,3 +270,15 @@ def test_non_finite_parameters_detected_at_epoch_end():
     with pytest.raises(TrainingDivergedError, match=r"epoch 1: parameter '0.W' is not finite") as info:
         fit(net, "mse", _PoisonOptimizer(0.01), x, t, epochs=3, batch_size=32, rng=0)
     assert info.value.batch is None and info.value.history.epoch == []
+
+
+def test_history_is_json_able_and_progress_bar_runs(capsys):
+    import json
+
+    X, y = small_classification()
+    net = mlp((4,), 2).build((3,), 0)
+    history = fit(net, "softmax_cross_entropy", "sgd", X, y, epochs=2, rng=0, validation_fraction=0.2,
+                  metrics=["accuracy"], progress=True, progress_desc="test")
+    restored = json.loads(json.dumps(history.to_dict()))
+    assert restored["epoch"] == [1, 2] and len(restored["metrics"]["val_accuracy"]) == 2
+    assert "test" in capsys.readouterr().err  # tqdm writes its bar to stderr

@@ -172,7 +172,7 @@ def test_csv_to_cross_validation_end_to_end(tmp_path):
 
     alloys = miedema_dataset(120, seed=2)
     path = tmp_path / "alloys.csv"
-    path.write_text("composition,dH\n" + "".join(f"{f},{t!r}\n" for f, t in zip(alloys.formulas, alloys.target)))
+    path.write_text("composition,dH\n" + "".join(f"{f},{float(t)!r}\n" for f, t in zip(alloys.formulas, alloys.target)))
     data = load_csv(path, "composition", "dH")
     np.testing.assert_array_equal(data.target, alloys.target)  # repr round-trips floats exactly
     np.testing.assert_array_equal(data.groups, alloys.groups)
