@@ -190,7 +190,8 @@ class NumpyMLPTrainer(_EpochLoop):
     def __init__(self, X, y, rng):
         self.X, self.y, self.rng, self.batch = X, y, rng, MLP["batch"]
         sizes = MLP["sizes"]
-        self.W = [(rng.standard_normal((m, n)) * np.sqrt(2 / m)).astype(np.float32) for m, n in zip(sizes[:-1], sizes[1:])]
+        self.W = [(rng.standard_normal((m, n)) * np.sqrt(2 / m)).astype(np.float32)  # He init, (m, n)
+                  for m, n in zip(sizes[:-1], sizes[1:])]
         self.b = [np.zeros(n, np.float32) for n in sizes[1:]]
 
     def step(self, idx):
@@ -386,7 +387,8 @@ def main(argv=None):
     X, y = mlp_data(rng)
     sizes, n, batch = MLP["sizes"], MLP["n_samples"], MLP["batch"]
     core = CoreTrainer(mlp(sizes[1:-1], sizes[-1]).build((sizes[0],), rng), X, y, batch, rng)
-    trainers = [core, SklearnMLPTrainer(X, y), NumpyMLPTrainer(X, y, rng), MatmulFloor(mlp_step_products(rng), n, batch)]
+    trainers = [core, SklearnMLPTrainer(X, y), NumpyMLPTrainer(X, y, rng),
+                MatmulFloor(mlp_step_products(rng), n, batch)]
     if not torch_missing:
         trainers.append(TorchMLPTrainer(X, y, args.seed))
     with warnings.catch_warnings():
@@ -398,7 +400,8 @@ def main(argv=None):
     missing = [(TorchMLPTrainer.name, "not installed")] if torch_missing else []
     title = "MLP 1024-256-256-2, ReLU, softmax CE, float32, batch 128, plain SGD, 20,000 samples"
     check_targets(report(title, times, n, mlp_flops_per_sample(), peak_rate, missing))
-    print(f"core fit() one-off setup (input checks, buffers): {statistics.median(core.setup_times) * 1e3:.0f} ms per call")
+    setup_ms = statistics.median(core.setup_times) * 1e3
+    print(f"core fit() one-off setup (input checks, buffers): {setup_ms:.0f} ms per call, not in the epoch times")
     if args.profile:
         profile_core_epoch(core)
 

@@ -122,7 +122,8 @@ class Optimizer:
         self.epoch = int(epoch)
         factor = 1.0 if self.schedule is None else float(self.schedule(self.epoch))
         if not (math.isfinite(factor) and factor > 0):
-            raise ValueError(f"The schedule {self.schedule!r} returned factor {factor!r} for epoch {epoch}; expected > 0.")
+            raise ValueError(f"The schedule {self.schedule!r} returned factor {factor!r} for epoch {epoch}; "
+                             "expected a finite float > 0.")
         self.learning_rate = self.base_learning_rate * factor
         return self.learning_rate
 
@@ -248,7 +249,10 @@ class AdaGrad(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop (Tieleman & Hinton 2012): v <- rho v + (1 - rho) g^2 (v = 0 initially);  w <- w - lr g / (sqrt(v) + eps)."""
+    """RMSprop (Tieleman & Hinton 2012):
+
+    v <- rho v + (1 - rho) g^2  (v = 0 initially);   w <- w - lr g / (sqrt(v) + eps).
+    """
 
     def __init__(self, learning_rate=0.001, rho=0.9, eps=1e-8, **kwargs):
         super().__init__(learning_rate, **kwargs)

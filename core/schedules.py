@@ -151,5 +151,6 @@ SCHEDULES: dict[str, type[Schedule]] = {
 def get_schedule(name: str, **kwargs) -> Schedule:
     """Build a schedule from its name in ``SCHEDULES`` ("constant", "step", "exponential", "cosine")."""
     if not isinstance(name, str) or name not in SCHEDULES:
-        raise ValueError(f"The 'name' parameter of get_schedule must be one of {sorted(SCHEDULES)}. Got {name!r} instead.")
+        raise ValueError(f"The 'name' parameter of get_schedule must be one of {sorted(SCHEDULES)}. "
+                         f"Got {name!r} instead.")
     return SCHEDULES[name](**kwargs)

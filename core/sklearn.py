@@ -105,7 +105,8 @@ class _BaseNet(BaseEstimator):
         rng = _generator(self.random_state)
         network = mlp(self._hidden_sizes(), n_outputs, activation=self.activation, dropout=self.dropout)
         network.build((X.shape[1],), rng, self.dtype)
-        optimizer = get_optimizer(self.optimizer, learning_rate=float(self.learning_rate), weight_decay=float(self.alpha))
+        optimizer = get_optimizer(self.optimizer, learning_rate=float(self.learning_rate),
+                                  weight_decay=float(self.alpha))
         validation = None
         if self.early_stopping:
             seed = int(rng.integers(np.iinfo(np.int32).max))
@@ -170,7 +171,8 @@ class NetClassifier(ClassifierMixin, _BaseNet):
         check_classification_targets(y)
         self.classes_, y_encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"NetClassifier needs samples of at least 2 classes in y; got one class, {self.classes_[0]!r}.")
+            raise ValueError(f"NetClassifier needs samples of at least 2 classes in y; "
+                             f"got one class, {self.classes_[0]!r}.")
         return self._train(X, y_encoded, len(self.classes_), SoftmaxCrossEntropy(), stratify=y_encoded)
 
     def decision_function(self, X) -> np.ndarray:

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from core.losses import SoftmaxCrossEntropy, get_loss
+from core.losses import Loss, SoftmaxCrossEntropy, get_loss
 from core.metrics import evaluate_metric, get_metric
-from core.network import as_generator
+from core.network import Sequential, as_generator
 from core.optim import get_optimizer
 from core.schedules import check_number
 
@@ -143,7 +143,8 @@ def check_targets(y, n_samples: int, network, loss, name: str) -> np.ndarray:
     if y.dtype.kind not in "biuf":
         raise TypeError(f"The '{name}' argument of fit must hold numbers. Got dtype {y.dtype} instead.")
     if y.ndim == 0 or len(y) != n_samples:
-        raise ValueError(f"The '{name}' argument of fit must have {n_samples} rows, one per sample. Got shape {y.shape}.")
+        raise ValueError(f"The '{name}' argument of fit must have {n_samples} rows, one per sample. "
+                         f"Got shape {y.shape} instead.")
     if y.dtype.kind == "f" and not np.isfinite(y).all():
         raise ValueError(f"The '{name}' argument of fit contains NaN or inf.")
     try:
@@ -165,6 +166,26 @@ def split_validation(X, y, fraction: float, rng: np.random.Generator):
     order = rng.permutation(n)
     val, train = order[:n_val], order[n_val:]
     return X[train], y[train], X[val], y[val]
+
+
+def _prepare_data(network, loss, X, y, validation_data, validation_fraction, rng):
+    """Validate and cast the training (and validation) data; build the network on X if needed."""
+    X = np.asarray(X)
+    if not network.built:
+        if X.ndim < 2:
+            raise ValueError(f"The 'X' argument of fit must have shape (n_samples, ...). Got shape {X.shape} instead.")
+        network.build(X.shape[1:], rng)
+    X = check_features(X, network, "X")
+    y = check_targets(y, len(X), network, loss, "y")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError(f"The 'validation_data' argument of fit must be a pair (X_val, y_val). "
+                            f"Got {type(validation_data).__name__} instead.")
+        X_val = check_features(validation_data[0], network, "validation_data[0]")
+        return X, y, X_val, check_targets(validation_data[1], len(X_val), network, loss, "validation_data[1]")
+    if validation_fraction is not None:
+        return split_validation(X, y, validation_fraction, rng)
+    return X, y, None, None
 
 
 def fit(network, loss, optimizer, X, y, *, epochs=100, batch_size=32, rng=None, validation_data=None,
@@ -218,25 +239,15 @@ def fit(network, loss, optimizer, X, y, *, epochs=100, batch_size=32, rng=None, 
         metrics = (metrics,)
     metric_names = list(metrics)
     train_metrics = [get_metric(name) for name in metric_names]
+    if not isinstance(network, Sequential):
+        raise TypeError(f"The 'network' argument of fit must be a core.network.Sequential. Got {network!r} instead.")
     loss = get_loss(loss) if isinstance(loss, str) else loss
+    if not isinstance(loss, Loss):
+        raise TypeError(f"The 'loss' argument of fit must be a core.losses.Loss or a loss name. Got {loss!r} instead.")
     optimizer = get_optimizer(optimizer)
     rng = as_generator(rng, "rng")
 
-    X = np.asarray(X)
-    if not network.built:
-        X_shape = X.shape[1:] if X.ndim >= 2 else X.shape
-        network.build(X_shape, rng)
-    X = check_features(X, network, "X")
-    y = check_targets(y, len(X), network, loss, "y")
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise TypeError(f"The 'validation_data' parameter of fit must be a pair (X_val, y_val). Got {type(validation_data).__name__}.")
-        X_val = check_features(validation_data[0], network, "validation_data[0]")
-        y_val = check_targets(validation_data[1], len(X_val), network, loss, "validation_data[1]")
-    elif validation_fraction is not None:
-        X, y, X_val, y_val = split_validation(X, y, validation_fraction, rng)
-    else:
-        X_val = y_val = None
+    X, y, X_val, y_val = _prepare_data(network, loss, X, y, validation_data, validation_fraction, rng)
 
     history = History(metrics={name: [] for name in metric_names})
     if X_val is not None:

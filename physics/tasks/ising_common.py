@@ -1,0 +1,204 @@
+"""What ``task=ising`` and ``task=ising_fss`` share: data and split, training the networks, scoring models.
+
+Data flow for one lattice size L: Monte Carlo configurations at every temperature of the grid (cached) ->
+per temperature outside the critical window a random train/test split, the window held out entirely ->
+(optional symmetry augmentation of the training set) -> ``n_seeds`` networks and the baselines trained on
+the same training set -> every model's P(ordered) on the *evaluation* set (the test configurations plus the
+whole window) -> accuracies and the T_c crossing with bootstrap errors. Temperatures in units of J/k_B.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.losses import BinaryCrossEntropy, SoftmaxCrossEntropy, sigmoid, softmax
+from physics.baselines import build_baselines, fit_and_predict
+from physics.config import AppConfig, ConfigError
+from physics.ising.analysis import CrossingEstimate, group_means, probability_crossing
+from physics.ising.augment import augment
+from physics.ising.dataset import IsingDataset, generate_dataset
+from physics.seeding import generator, integer_seed
+from physics.tasks.common import build_network, train
+
+log = logging.getLogger(__name__)
+
+
+def check_model_fits(model, L: int, key: str = "task.L") -> None:
+    """Raise ConfigError (naming ``key``) when a CNN's kernel or pooling does not fit an L x L lattice."""
+    if model.name != "cnn":
+        return
+    size = L
+    for index in range(len(model.channels)):
+        if index > 0 and model.pool is not None:
+            if size % 2:
+                raise ConfigError(key, f"L = {L} cannot be pooled 2x2 before conv block {index} of model=cnn "
+                                       f"(size {size} there is odd); use L divisible by "
+                                       f"{2 ** (len(model.channels) - 1)} or model.pool=null.")
+            size //= 2
+        if size < model.kernel_size:
+            raise ConfigError(key, f"L = {L} is too small for model=cnn: conv block {index} sees a {size}x{size} "
+                                   f"lattice but model.kernel_size = {model.kernel_size}.")
+        if model.padding == "valid":
+            size -= model.kernel_size - 1
+
+
+def load_dataset(config: AppConfig, L: int, temperatures, n_per_temperature: int,
+                 lattice: str = "square") -> IsingDataset:
+    """Monte Carlo configurations from :func:`physics.ising.generate_dataset`, cached in ``config.data_dir``.
+
+    The Monte Carlo seed is the config's seed, so every run with that seed shares the cache.
+    """
+    task = config.task
+    return generate_dataset(L, np.asarray(temperatures, dtype=np.float64), n_per_temperature, seed=config.seed,
+                            lattice=lattice, algorithm=task.algorithm, cache_dir=config.data_dir,
+                            n_jobs=task.n_jobs, progress=config.progress)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Indices into a dataset. train, test: outside the critical window (split per temperature).
+    window: every configuration inside the window. evaluation: test + window, sorted.
+    groups: (len(evaluation),) index into ``temperatures`` of each evaluation sample."""
+
+    train: np.ndarray
+    test: np.ndarray
+    window: np.ndarray
+    evaluation: np.ndarray
+    groups: np.ndarray
+    temperatures: np.ndarray
+
+
+def split_by_temperature(temperature: np.ndarray, chosen_temperatures, test_fraction: float,
+                         rng: np.random.Generator, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (train, test) indices: for each of ``chosen_temperatures`` its samples (at most ``limit``, drawn
+    at random) split at random with a share ``test_fraction`` in the test set."""
+    train, test = [], []
+    for T in chosen_temperatures:
+        members = rng.permutation(np.flatnonzero(temperature == T))[:limit]
+        n_test = int(round(test_fraction * members.size))
+        test.append(members[:n_test])
+        train.append(members[n_test:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def split_dataset(data: IsingDataset, window, test_fraction: float, rng: np.random.Generator) -> Split:
+    """Hold out the critical window ``[low, high]`` (inclusive) and split the rest per temperature."""
+    low, high = window
+    outside = data.temperatures[(data.temperatures < low) | (data.temperatures > high)]
+    train, test = split_by_temperature(data.temperature, outside, test_fraction, rng)
+    window_idx = np.flatnonzero((data.temperature >= low) & (data.temperature <= high))
+    evaluation = np.sort(np.concatenate([test, window_idx]))
+    groups = np.searchsorted(data.temperatures, data.temperature[evaluation])
+    return Split(train=train, test=test, window=window_idx, evaluation=evaluation, groups=groups,
+                 temperatures=data.temperatures)
+
+
+def as_input(spins: np.ndarray, model_name: str) -> np.ndarray:
+    """Spins (n, L, L) as float32 network input: (n, 1, L, L) for the CNN, (n, L*L) otherwise."""
+    spins = np.asarray(spins, dtype=np.float32)
+    return spins[:, None] if model_name == "cnn" else spins.reshape(spins.shape[0], -1)
+
+
+def training_set(data: IsingDataset, split: Split, config: AppConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Training spins (int8, augmented if the config asks) and labels (1 = ordered)."""
+    task = config.task
+    spins, labels = data.spins[split.train], data.label[split.train]
+    if task.augment:
+        spins, labels = augment(spins, labels, task.augment, n_translations=task.n_translations,
+                                rng=generator(config.seed, f"augment/L{data.L}"))
+        log.info("augmented the training set with %s: %d configurations", task.augment, len(labels))
+    return spins, labels
+
+
+def _loss(name: str):
+    return SoftmaxCrossEntropy() if name == "softmax_cross_entropy" else BinaryCrossEntropy()
+
+
+def ordered_probability(network, X: np.ndarray, loss_name: str) -> np.ndarray:
+    """P(ordered) from the network's logits: softmax column 1, or the sigmoid of the one logit. (n,)"""
+    logits = network.predict(X)
+    if loss_name == "softmax_cross_entropy":
+        return softmax(logits)[:, 1].astype(np.float64)
+    return sigmoid(logits[:, 0]).astype(np.float64)
+
+
+def ordered_margin(network, X: np.ndarray, loss_name: str) -> np.ndarray:
+    """The network's evidence for "ordered": logit difference (softmax) or the logit (sigmoid). (n,)"""
+    logits = network.predict(X).astype(np.float64)
+    return logits[:, 1] - logits[:, 0] if loss_name == "softmax_cross_entropy" else logits[:, 0]
+
+
+def replica_seed(seed: int, replica: int) -> int:
+    """Seed of training run ``replica``: the config's seed for the first, derived streams for the others."""
+    return seed if replica == 0 else integer_seed(seed, f"replica/{replica}")
+
+
+def train_networks(config: AppConfig, spins: np.ndarray, labels: np.ndarray, tag: str = "") -> list:
+    """Train ``task.n_seeds`` networks on the same data from independent initialisation and batch streams.
+
+    Returns a list of (network, History).
+    """
+    task = config.task
+    X = as_input(spins, config.model.name)
+    n_outputs = 2 if task.loss == "softmax_cross_entropy" else 1
+    y = labels if n_outputs == 2 else labels.astype(np.float32)[:, None]
+    runs = []
+    for replica in range(task.n_seeds):
+        network = build_network(config.model, X.shape[1:], n_outputs, replica_seed(config.seed, replica))
+        history = train(network, _loss(task.loss), X, y, config, metrics=("accuracy",),
+                        stream=f"training/{tag}{replica}", description=f"ising {tag}seed {replica}")
+        log.info("network %s%d: %d epochs, final validation loss %s", tag, replica, len(history.loss),
+                 f"{history.val_loss[-1]:.4g}" if history.val_loss else "n/a")
+        runs.append((network, history))
+    return runs
+
+
+def _probability_ordered(estimator, X: np.ndarray) -> np.ndarray:
+    return estimator.predict_proba(X)[:, list(estimator.classes_).index(1)].astype(np.float64)
+
+
+def fit_baselines(config: AppConfig, spins: np.ndarray, labels: np.ndarray, X_eval: np.ndarray) -> dict:
+    """Fit every configured baseline on flattened spins; name -> (P(ordered) on X_eval (n,), fit seconds)."""
+    X_train = spins.reshape(spins.shape[0], -1).astype(np.float32)
+    outcomes = fit_and_predict(build_baselines(config.baseline, config.seed), X_train, labels,
+                               _probability_ordered, {"evaluation": X_eval})
+    return {name: (outcome["predictions"]["evaluation"], outcome["fit_seconds"])
+            for name, outcome in outcomes.items()}
+
+
+@dataclass(frozen=True)
+class ModelScores:
+    """One model's results on the evaluation set. probabilities: (n_runs, n_eval). accuracy_*: mean over runs,
+    *_std: spread over runs. per_temperature_accuracy: (n_T,). tc: the crossing of the mean P(ordered)."""
+
+    probabilities: np.ndarray
+    accuracy_test: float
+    accuracy_test_std: float
+    accuracy_critical: float
+    accuracy_critical_std: float
+    per_temperature_accuracy: np.ndarray
+    tc: CrossingEstimate
+
+    def metrics(self, tc_exact: float) -> dict:
+        return {"accuracy_test": self.accuracy_test, "accuracy_test_std": self.accuracy_test_std,
+                "accuracy_critical": self.accuracy_critical, "accuracy_critical_std": self.accuracy_critical_std,
+                "tc_estimate": self.tc.value, "tc_stderr": self.tc.stderr, "tc_ci_low": self.tc.ci_low,
+                "tc_ci_high": self.tc.ci_high, "tc_error": abs(self.tc.value - tc_exact),
+                "tc_bootstrap_failed": self.tc.n_failed}
+
+
+def score_model(probabilities: np.ndarray, data: IsingDataset, split: Split, n_boot: int,
+                rng: np.random.Generator) -> ModelScores:
+    """Accuracies (test set, critical window, per temperature) and the T_c crossing of one model's runs."""
+    P = np.atleast_2d(probabilities)
+    labels = data.label[split.evaluation]
+    correct = (P > 0.5) == labels.astype(bool)  # (n_runs, n_eval)
+    in_window = np.isin(split.evaluation, split.window)
+    test_acc, critical_acc = correct[:, ~in_window].mean(axis=1), correct[:, in_window].mean(axis=1)
+    per_T = group_means(correct.mean(axis=0), split.groups, split.temperatures.size)
+    tc = probability_crossing(split.temperatures, P, split.groups, n_boot=n_boot, rng=rng)
+    return ModelScores(probabilities=P, accuracy_test=float(test_acc.mean()),
+                       accuracy_test_std=float(test_acc.std()), accuracy_critical=float(critical_acc.mean()),
+                       accuracy_critical_std=float(critical_acc.std()), per_temperature_accuracy=per_T, tc=tc)
