@@ -95,15 +95,16 @@ def mlp_step_products(rng):
 
 
 def cnn_step_products(rng):
-    """The products of one CNN step in core's layout: W (F, Ckk) @ cols (Ckk, N H W), dY (F, NHW) @ cols^T."""
+    """The products of one CNN step in the plain im2col form (the layout of the minimal loop, independent of how
+    core arranges its arrays): cols (N H W, k k) @ W (k k, F), dW = cols^T @ dH, and the small dense layer."""
     b, sites, f, k = CNN["batch"], CNN["L"] ** 2, CNN["filters"], CNN["k"]
-    cols = rng.standard_normal((k * k, b * sites), dtype=np.float32)
-    w = rng.standard_normal((f, k * k), dtype=np.float32)
-    dy = rng.standard_normal((f, b * sites), dtype=np.float32)
+    cols = rng.standard_normal((b * sites, k * k), dtype=np.float32)
+    w = rng.standard_normal((k * k, f), dtype=np.float32)
+    dh = rng.standard_normal((b * sites, f), dtype=np.float32)
     pooled = rng.standard_normal((b, f), dtype=np.float32)
     wd = rng.standard_normal((f, 2), dtype=np.float32)
     dz = rng.standard_normal((b, 2), dtype=np.float32)
-    return [(w, cols), (dy, cols.T), (pooled, wd), (pooled.T, dz), (dz, wd.T)]
+    return [(cols, w), (cols.T, dh), (pooled, wd), (pooled.T, dz), (dz, wd.T)]
 
 
 # ----------------------------------------------------------------------------- implementations
@@ -255,9 +256,11 @@ class TorchMLPTrainer:
 
     name = "PyTorch (CPU)"
 
-    def __init__(self, X, y, seed):
+    def __init__(self, X, y, seed, threads=None):
         import torch
 
+        if threads is not None:
+            torch.set_num_threads(threads)  # threadpoolctl does not reach torch's own thread pool
         torch.manual_seed(seed)
         sizes = MLP["sizes"]
         layers = []
@@ -375,7 +378,7 @@ def main(argv=None):
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads)
-    blocks, per_block = (3, 1) if args.quick else (4, 2)
+    blocks, per_block = (3, 1) if args.quick else (8, 1)  # one epoch per turn: load changes hit all alike
     rng = np.random.default_rng(args.seed)
     torch_missing = importlib.util.find_spec("torch") is None
 
@@ -390,7 +393,7 @@ def main(argv=None):
     trainers = [core, SklearnMLPTrainer(X, y), NumpyMLPTrainer(X, y, rng),
                 MatmulFloor(mlp_step_products(rng), n, batch)]
     if not torch_missing:
-        trainers.append(TorchMLPTrainer(X, y, args.seed))
+        trainers.append(TorchMLPTrainer(X, y, args.seed, args.threads))
     with warnings.catch_warnings():
         # partial_fit on a problem it has not converged on is the point here
         from sklearn.exceptions import ConvergenceWarning

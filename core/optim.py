@@ -62,6 +62,16 @@ def clip_grad_norm(parameters, max_norm: float) -> float:
     return total
 
 
+def _axpy(alpha: float, x: np.ndarray, y: np.ndarray, tmp: np.ndarray) -> None:
+    """y += alpha * x in place, with ``tmp`` (shape of y) as scratch so that nothing is allocated.
+
+    (BLAS ?axpy would save one pass over memory, but OpenBLAS runs it multi-threaded for large arrays, and on an
+    oversubscribed machine every extra threaded BLAS call per step cost far more than the pass it saves.)
+    """
+    np.multiply(x, alpha, out=tmp)
+    y += tmp
+
+
 def _adaptive_step(value, numerator, second_moment, moment_scale, eps, step_size, tmp) -> None:
     """value -= step_size * numerator / (sqrt(moment_scale * second_moment) + eps), using ``tmp`` as scratch."""
     np.sqrt(second_moment, out=tmp)
@@ -210,19 +220,17 @@ class SGD(Optimizer):
 
     def _update(self, value, grad, state, lr):
         tmp = state["tmp"]
-        if self.momentum:
-            velocity = state["velocity"]
-            velocity *= self.momentum
-            velocity += grad
-            if self.nesterov:
-                np.multiply(velocity, self.momentum, out=tmp)
-                tmp += grad
-                tmp *= lr
-            else:
-                np.multiply(velocity, lr, out=tmp)
+        if not self.momentum:
+            _axpy(-lr, grad, value, tmp)
+            return
+        velocity = state["velocity"]
+        velocity *= self.momentum
+        velocity += grad
+        if self.nesterov:
+            _axpy(-lr, grad, value, tmp)
+            _axpy(-lr * self.momentum, velocity, value, tmp)
         else:
-            np.multiply(grad, lr, out=tmp)
-        value -= tmp
+            _axpy(-lr, velocity, value, tmp)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

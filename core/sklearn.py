@@ -132,11 +132,6 @@ class _BaseNet(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.dtype(self.dtype))
         return self.network_.predict(X)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        return tags
-
 
 class NetClassifier(ClassifierMixin, _BaseNet):
     """Multilayer-perceptron classifier trained with softmax cross-entropy.
@@ -152,7 +147,8 @@ class NetClassifier(ClassifierMixin, _BaseNet):
     dropout : float in [0, 1), dropout rate after each hidden activation.
     early_stopping : bool, hold out ``validation_fraction`` of the training data (stratified) and stop when the
         validation loss has not improved by ``tol`` for ``patience`` epochs; the best weights are kept.
-    validation_fraction : float in (0, 1).  patience : int >= 1.  tol : float >= 0.
+    validation_fraction : float in (0, 1).  patience : int >= 1.
+    tol : float >= 0, the improvement of the validation loss that counts for early stopping.
     random_state : None, int, numpy Generator or RandomState; fixes initialisation, shuffling and the split.
     dtype : "float32" or "float64", the network's floating-point type.
     verbose : bool, show a progress bar.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lattice import _bond_sum_unchecked, check_lattice, check_size, check_spins, check_temperatures
+from .lattice import _bond_sum_unchecked, check_lattice, check_size, check_spins, check_temperatures, critical_temperature
 
 _TWO_32 = float(2**32)
 
@@ -23,11 +23,11 @@ def as_generator(seed) -> np.random.Generator:
         return seed
     if seed is None or isinstance(seed, np.random.SeedSequence):
         return np.random.default_rng(seed)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise TypeError(
-            "The 'seed' parameter must be None, a non-negative int, a numpy SeedSequence or a numpy "
-            f"Generator. Got {seed!r} instead."
-        )
+    expected = "None, a non-negative int, a numpy SeedSequence or a numpy Generator"
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"The 'seed' parameter must be {expected}. Got {seed!r} instead.")
+    if seed < 0:
+        raise ValueError(f"The 'seed' parameter must be {expected}. Got {seed!r} instead.")
     return np.random.default_rng(int(seed))
 
 
@@ -59,8 +59,6 @@ def initial_spins(n_chains: int, L: int, temperature, lattice: str, rng: np.rand
     at random per chain, so both ordered states are represented); at or above it, from random spins.
     Ordered starts avoid the long-lived stripe states that a quench from random spins leaves at low T.
     """
-    from .lattice import critical_temperature
-
     T = np.broadcast_to(np.asarray(temperature, dtype=np.float64), (n_chains,))
     hot = rng.integers(0, 2, size=(n_chains, L, L), dtype=np.int8) * 2 - 1
     sign = rng.integers(0, 2, size=(n_chains, 1, 1), dtype=np.int8) * 2 - 1

@@ -68,11 +68,12 @@ def bootstrap_group_means(values, groups, n_groups: int, n_boot: int, rng: np.ra
     return replicates
 
 
-def crossings(T, curves, level: float = 0.5) -> np.ndarray:
+def crossings(T, curves, level: float = 0.5, *, first: bool = False) -> np.ndarray:
     """Temperature where each curve crosses ``level``, by linear interpolation between grid points.
 
-    A noisy curve can cross several times near the transition; the result is then the mean of its crossings.
-    A curve that never crosses gives NaN.
+    A noisy curve can cross several times near the transition; the result is then the mean of its crossings,
+    or with ``first`` the crossing at the lowest temperature (for curves that are precise on the low-T side
+    and noisy above, like differences of Binder cumulants). A curve that never crosses gives NaN.
 
     T : ndarray (n_T,), increasing. curves : ndarray (n_T,) or (n_curves, n_T). Returns float or (n_curves,).
     """
@@ -86,8 +87,12 @@ def crossings(T, curves, level: float = 0.5) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         points = T[:-1] + y[:, :-1] * np.diff(T) / (y[:, :-1] - y[:, 1:])
     count = changes.sum(axis=1)
-    total = np.where(changes, points, 0.0).sum(axis=1)
-    result = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    if first:
+        lowest = points[np.arange(y.shape[0]), np.argmax(changes, axis=1)]
+        result = np.where(count > 0, lowest, np.nan)
+    else:
+        total = np.where(changes, points, 0.0).sum(axis=1)
+        result = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     return float(result[0]) if np.ndim(curves) == 1 else result
 
 

@@ -95,9 +95,10 @@ class Wolff(_ClusterChain):
     lattice : {"square", "triangular"}
     flips_per_sweep : int, array_like of int, shape (B,), or None
         Cluster flips that make one sweep of each lattice.  ``None``: calibrated during the first
-        call to :meth:`sweep` (which then flips clusters until about ``3 L^2`` spins of each lattice
-        have been flipped, and counts as three sweeps of burn-in) to ``round(L^2 / <cluster size>)``,
-        and fixed afterwards so the update is a fixed Markov kernel.
+        call to :meth:`sweep` to ``round(L^2 / <cluster size>)`` and fixed afterwards, so the update
+        is a fixed Markov kernel.  That call first flips clusters until ``3 L^2`` spins of each
+        lattice have flipped (warm-up), then measures the mean cluster size over ``3 L^2`` more; it
+        counts as six sweeps of burn-in.
 
     Attributes
     ----------
@@ -158,15 +159,25 @@ class Wolff(_ClusterChain):
         self._n_clusters[lattices] += 1
         return sizes
 
-    def _calibrate(self, rng: np.random.Generator) -> None:
-        N = self.L * self.L
-        target = self._CALIBRATION_SWEEPS * N
+    def _flip_until(self, rng: np.random.Generator, n_spins: int) -> tuple[np.ndarray, np.ndarray]:
+        """Flip clusters on each lattice until it has flipped ``n_spins`` spins; return (flips, spins flipped)."""
         flipped = np.zeros(self.n_chains, np.int64)
         count = np.zeros(self.n_chains, np.int64)
-        while np.any(flipped < target):
-            todo = np.flatnonzero(flipped < target)
+        while np.any(flipped < n_spins):
+            todo = np.flatnonzero(flipped < n_spins)
             flipped += self._flip_clusters(rng, todo)
             count[todo] += 1
+        return count, flipped
+
+    def _calibrate(self, rng: np.random.Generator) -> None:
+        """Warm up (clusters flipping ``3 L^2`` spins), then measure the cluster size over ``3 L^2`` more.
+
+        The warm-up matters: from random spins at T_c the first clusters are tiny, and a calibration
+        on them would make one "sweep" many times ``L^2`` flipped spins in equilibrium.
+        """
+        N = self.L * self.L
+        self._flip_until(rng, self._CALIBRATION_SWEEPS * N)
+        count, flipped = self._flip_until(rng, self._CALIBRATION_SWEEPS * N)
         self.flips_per_sweep = np.maximum(1, np.rint(N * count / flipped)).astype(np.int64)
 
     def sweep(self, rng: np.random.Generator, n_sweeps: int = 1) -> None:
@@ -174,7 +185,7 @@ class Wolff(_ClusterChain):
         n_sweeps = int(n_sweeps)
         if self.flips_per_sweep is None and n_sweeps > 0:
             self._calibrate(rng)
-            n_sweeps -= self._CALIBRATION_SWEEPS
+            n_sweeps -= 2 * self._CALIBRATION_SWEEPS
         for _ in range(max(n_sweeps, 0)):
             for j in range(int(self.flips_per_sweep.max())):
                 self._flip_clusters(rng, np.flatnonzero(self.flips_per_sweep > j))

@@ -94,6 +94,21 @@ class IsingDataset:
         return self.spins.shape[0]
 
 
+def default_temperatures(lattice: str = "square") -> np.ndarray:
+    """The default temperature grid: 33 temperatures from 1.0 to 3.5 (square lattice), dense near T_c.
+
+    Steps of 0.125 below 2.0 and above 2.5 (16 temperatures) and of 1/32 inside the critical window
+    ``2.0 <= T <= 2.5`` (17 temperatures, T_c = 2.269 in between).  For the triangular lattice the
+    grid is scaled by ``T_c(triangular) / T_c(square)``.
+
+    Returns
+    -------
+    ndarray of float64, shape (33,), increasing
+    """
+    grid = np.concatenate([np.arange(1.0, 2.0, 0.125), np.linspace(2.0, 2.5, 17), np.arange(2.625, 3.5001, 0.125)])
+    return grid * (critical_temperature(lattice) / critical_temperature("square"))
+
+
 def default_cache_dir() -> Path:
     """``$ML4PHYS_CACHE_DIR`` if set, else ``~/.cache/ml4phys``."""
     return Path(os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "ml4phys")

@@ -22,7 +22,7 @@ MEHTA_REFERENCES = {"logistic regression": (0.63, 0.69), "random forest": (0.83,
 def _mark_transition(ax, tc_exact: float, window: Sequence[float] | None = None, label: str = "exact $T_c$"):
     ax.axvline(tc_exact, color="k", ls="--", lw=1, label=f"{label} = {tc_exact:.4f}")
     if window is not None:
-        ax.axvspan(window[0], window[1], color="0.85", alpha=0.6, lw=0, label="held-out window")
+        ax.axvspan(window[0], window[1], color="0.85", alpha=0.6, lw=0, label="critical window")
 
 
 def configurations(spins: np.ndarray, temperatures: np.ndarray, shown: Sequence[float], path: Path) -> Path:
@@ -94,7 +94,7 @@ def model_summary(accuracy_test: Mapping[str, float], accuracy_critical: Mapping
     ax_acc.set_xticks(x, names, rotation=25, ha="right")
     ax_acc.set_ylim(0.4, 1.05)
     ax_acc.set_ylabel("accuracy")
-    ax_acc.legend(fontsize=6, loc="lower left")
+    ax_acc.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.35), ncols=2)
     values = np.array([tc[n][0] for n in names])
     errors = np.array([tc[n][1] for n in names])
     ax_tc.errorbar(x, values, yerr=errors, fmt="none", ecolor="k", capsize=4)
@@ -151,6 +151,7 @@ def pca_summary(result, abs_m: np.ndarray, L: int, tc_exact: float, T_samples: n
     axes[0].bar(k, result.explained_variance_ratio, color="tab:blue")
     axes[0].set_yscale("log")
     axes[0].set_xlabel("principal component")
+    axes[0].set_xticks(k[:: max(1, k.size // 5)])
     axes[0].set_ylabel("explained variance ratio")
     w1 = result.components[0].reshape(L, L) * np.sqrt(L * L)
     shown = axes[1].imshow(w1, cmap="RdBu_r", vmin=-2, vmax=2, interpolation="nearest")
@@ -216,6 +217,12 @@ def finite_size_scaling(sizes, tc, stderr, fits: Mapping[str, dict], binder: Seq
     for i, (small, large, crossing) in enumerate(binder):
         ax.errorbar([1 / np.sqrt(small * large)], [crossing.value], yerr=[crossing.stderr], fmt="s", mfc="none",
                     color="tab:green", capsize=3, label="Binder crossing of L, L' at $1/\\sqrt{LL'}$" if i == 0 else None)
+    # the limits follow the measured points (a poorly constrained extrapolation's error bar may leave them)
+    shown = np.concatenate([np.asarray(tc) - stderr, np.asarray(tc) + stderr, [tc_exact],
+                            [fit["tc_infinite"] for fit in fits.values()], [c.value for _, _, c in binder]])
+    shown = shown[np.isfinite(shown)]
+    margin = 0.1 * (shown.max() - shown.min()) + 1e-3
+    ax.set_ylim(shown.min() - margin, shown.max() + margin)
     ax.set_xlabel("1 / L")
     ax.set_ylabel("pseudo-critical temperature (J/k$_B$)")
     ax.legend(fontsize=6)

@@ -4,8 +4,8 @@ Procedure of :func:`sample` (and of :func:`simulate` with ``burn_in=None``):
 
 1. ``n_chains`` independent chains start ordered below ``T_c`` (random sign per chain) and from
    random spins above (:func:`._chain.initial_spins`).
-2. Burn-in and pilot: after ``initial`` sweeps (100 Metropolis, 20 cluster) a pilot of measured
-   sweeps (at first 200 Metropolis, 60 cluster) gives the integrated autocorrelation times of
+2. Burn-in and pilot: after ``initial`` sweeps (100 Metropolis, 10 cluster) a pilot of measured
+   sweeps (at first 100 Metropolis, 40 cluster) gives the integrated autocorrelation times of
    ``|m|`` and ``E`` from its second half, pooled over the chains (:func:`pooled_tau_int`); the pilot
    is extended until that half spans at least ``PILOT_LENGTH_FACTOR = 20`` times the larger
    ``tau_int`` (the automatic window is about ``6 tau``).  All these sweeps are burn-in; more are
@@ -44,10 +44,10 @@ _CHAINS = {"metropolis": CheckerboardMetropolis, "swendsen_wang": SwendsenWang, 
 PILOT_LENGTH_FACTOR = 20.0
 BURN_IN_FACTOR = 20.0
 MAX_PILOT_SWEEPS = 20_000
-CRITICAL_WINDOW = (-0.08, 0.15)  # reduced temperatures T/T_c - 1 where auto uses Swendsen–Wang
-_INITIAL_SWEEPS = {"metropolis": 100, "swendsen_wang": 20, "wolff": 20}
-_FIRST_PILOT = {"metropolis": 200, "swendsen_wang": 60, "wolff": 60}
-_DEFAULT_CHAINS = {"metropolis": 64, "swendsen_wang": 16, "wolff": 16}
+CRITICAL_WINDOW = (-0.05, 0.08)  # reduced temperatures T/T_c - 1 where auto uses Swendsen–Wang
+_INITIAL_SWEEPS = {"metropolis": 100, "swendsen_wang": 10, "wolff": 10}
+_FIRST_PILOT = {"metropolis": 100, "swendsen_wang": 40, "wolff": 40}
+_DEFAULT_CHAINS = {"metropolis": 32, "swendsen_wang": 16, "wolff": 16}
 
 
 class EquilibrationWarning(UserWarning):
@@ -100,13 +100,13 @@ def _check_scalar_temperature(temperature) -> float:
 def choose_algorithm(L: int, temperature: float, lattice: str = "square") -> str:
     """The update ``algorithm="auto"`` uses at this temperature.
 
-    Swendsen–Wang inside the critical window ``-0.08 <= t <= 0.15`` of the reduced temperature
-    ``t = T / T_c - 1`` (T_c of the infinite lattice), checkerboard Metropolis outside it and for
-    ``L < 8``.  Measured at L = 32 (``benchmarks/bench_ising.py``): a Swendsen–Wang sweep costs
-    10-20 Metropolis sweeps, and Metropolis' ``tau_int(|m|)`` exceeds ~20 sweeps from ``T ~ 2.1`` to
-    ``T ~ 2.55`` (77 at T_c, growing as ``L^2.17``), while Swendsen–Wang stays at 1-3 sweeps.  Where
-    the correlation length is short both are of order one sweep and Metropolis wins by its
-    cheaper sweep.
+    Swendsen–Wang inside the critical window ``-0.05 <= t <= 0.08`` of the reduced temperature
+    ``t = T / T_c - 1`` (T_c of the infinite lattice; 2.156 <= T <= 2.451 on the square lattice),
+    checkerboard Metropolis outside it and for ``L < 8``.  Measured at L = 32: a Swendsen–Wang sweep
+    costs 10-20 Metropolis sweeps (``benchmarks/bench_ising.py``); Metropolis' ``tau_int(|m|)``
+    is 24 sweeps at T = 2.1, 37 at 2.2, ~100 at T_c (growing as ``L^2.17``), 60 at 2.35, 30 at 2.45,
+    11 at 2.6, while Swendsen–Wang's stays at 1-4.  Counting the pilot run, a whole :func:`sample`
+    call is cheaper with Metropolis while ``tau_int(|m|)`` is below ~30 sweeps, i.e. outside the window.
     """
     t = temperature / critical_temperature(lattice) - 1.0
     near = CRITICAL_WINDOW[0] <= t <= CRITICAL_WINDOW[1]
@@ -244,7 +244,7 @@ def sample_with_info(
         spins[k] = chain.spins
         energy[k] = chain.energy_per_spin()
         magnetization[k] = chain.magnetization_per_spin()
-    logger.info(
+    logger.debug(
         "sampled %d configurations (L=%d, T=%g, %s, %s): %d chains, burn-in %d, thin %d",
         n_samples, L, T, lattice, algorithm, n_chains, burn_in, thin,
     )
@@ -274,7 +274,7 @@ def sample(L, temperature, n_samples, *, lattice="square", algorithm="auto", see
     seed : None, int, numpy SeedSequence or Generator
     burn_in : int >= 0 or None; None: from pilot runs (module docstring), at least 20 tau_int
     thin : int >= 1 or None; None: ``ceil(2 (tau_int + 2 sigma))`` from the pilot (larger of |m|, E)
-    n_chains : int >= 1 or None; independent chains run side by side (None: 64 Metropolis, 16
+    n_chains : int >= 1 or None; independent chains run side by side (None: 32 Metropolis, 16
         cluster, at most ``n_samples``).  Sample ``k`` comes from chain ``k % n_chains``.
 
     Returns

@@ -35,7 +35,8 @@ def fit_pseudo_critical(L, tc, stderr, *, nu: float | None = 1.0) -> dict:
     Returns
     -------
     dict with ``tc_infinite``, ``tc_infinite_stderr``, ``a``, ``a_stderr``, ``nu``, ``nu_stderr`` (0 when
-    fixed), ``chi2``, ``dof`` and ``scale_factor``. The parameter errors take the given standard errors as
+    fixed), ``nu_at_bound`` (the free nu stopped at a bound of [0.2, 5]: no scaling seen), ``chi2``, ``dof`` and
+    ``scale_factor``. The parameter errors take the given standard errors as
     absolute and are multiplied by ``scale_factor = sqrt(chi2/dof)`` when that exceeds 1 (the Birge ratio,
     as the Particle Data Group does for inconsistent data), so scatter beyond the error bars widens them.
     """
@@ -68,6 +69,7 @@ def fit_pseudo_critical(L, tc, stderr, *, nu: float | None = 1.0) -> dict:
             "a": float(params[1]), "a_stderr": float(errors[1]),
             "nu": float(nu if nu is not None else params[2]),
             "nu_stderr": 0.0 if nu is not None else float(errors[2]),
+            "nu_at_bound": nu is None and not 0.2 + 1e-6 < params[2] < 5.0 - 1e-6,
             "chi2": chi2, "dof": dof, "scale_factor": scale}
 
 
@@ -88,16 +90,30 @@ def binder_bootstrap(magnetization, groups, n_groups: int, n_boot: int, rng: np.
     return 1.0 - moments[:, 1] / (3.0 * moments[:, 0] ** 2)
 
 
-def binder_crossing(T, small: tuple, large: tuple) -> CrossingEstimate:
+def binder_crossing(T, small: tuple, large: tuple, significance: float = 2.0) -> CrossingEstimate:
     """Where the Binder cumulants of two sizes cross: ``U_large(T) - U_small(T)`` changes sign at T_c(L pair).
 
     T : ndarray (n_T,), the common temperature grid. small, large : ``(curve (n_T,), replicates (B, n_T))``
     of the smaller and the larger lattice; their replicates are independent (different Monte Carlo data).
     Below T_c the larger lattice is closer to 2/3, above it closer to 0, so the difference falls through 0.
+    Deep in either phase the two cumulants agree within their errors and the sign of their difference is
+    noise; so the crossing is searched between the last temperature where the difference is significantly
+    positive (more than ``significance`` bootstrap standard deviations) and the first where it is
+    significantly negative, as the first sign change there (of the data, and of every replicate).
+    NaN when the difference is nowhere significantly positive before being significantly negative.
     """
     (curve_small, boot_small), (curve_large, boot_large) = small, large
     difference, replicates = curve_large - curve_small, boot_large - boot_small
-    return summarize(crossings(T, difference, 0.0), difference, replicates, crossings(T, replicates, 0.0))
+    z = difference / replicates.std(axis=0, ddof=1)
+    negative = np.flatnonzero(z < -significance)
+    positive = np.flatnonzero(z[: negative[0]] > significance) if negative.size else np.array([], int)
+    if positive.size == 0:
+        log.warning("the Binder cumulants never separate significantly; no crossing")
+        nan = np.full(replicates.shape[0], np.nan)
+        return summarize(float("nan"), difference, replicates, nan)
+    bracket = slice(positive[-1], negative[0] + 1)
+    return summarize(crossings(T[bracket], difference[bracket], 0.0, first=True), difference, replicates,
+                     crossings(T[bracket], replicates[:, bracket], 0.0, first=True))
 
 
 def scaled_temperature(T, L: int, tc: float, nu: float = 1.0) -> np.ndarray:

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from core.losses import BinaryCrossEntropy, SoftmaxCrossEntropy, sigmoid, softmax
 from physics.baselines import build_baselines, fit_and_predict
@@ -23,6 +24,11 @@ from physics.seeding import generator, integer_seed
 from physics.tasks.common import build_network, train
 
 log = logging.getLogger(__name__)
+
+
+def blas_threads(task):
+    """Context manager limiting the BLAS threads to ``task.blas_threads`` (no limit when it is None)."""
+    return threadpool_limits(limits=task.blas_threads, user_api="blas")
 
 
 def check_model_fits(model, L: int, key: str = "task.L") -> None:
@@ -58,8 +64,9 @@ def load_dataset(config: AppConfig, L: int, temperatures, n_per_temperature: int
 
 @dataclass(frozen=True)
 class Split:
-    """Indices into a dataset. train, test: outside the critical window (split per temperature).
-    window: every configuration inside the window. evaluation: test + window, sorted.
+    """Indices into a dataset. train: training configurations. test: test configurations outside the
+    critical window. window: evaluated configurations inside the window (all of them when it is held out, its
+    test share otherwise). evaluation: test + window, sorted.
     groups: (len(evaluation),) index into ``temperatures`` of each evaluation sample."""
 
     train: np.ndarray
@@ -83,16 +90,23 @@ def split_by_temperature(temperature: np.ndarray, chosen_temperatures, test_frac
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
-def split_dataset(data: IsingDataset, window, test_fraction: float, rng: np.random.Generator) -> Split:
-    """Hold out the critical window ``[low, high]`` (inclusive) and split the rest per temperature."""
+def split_dataset(data: IsingDataset, window, test_fraction: float, rng: np.random.Generator,
+                  hold_out_window: bool = True) -> Split:
+    """Split per temperature into train and test; the critical window ``[low, high]`` (inclusive) is held out
+    entirely (evaluated as a whole) when ``hold_out_window``, else split like every other temperature."""
     low, high = window
-    outside = data.temperatures[(data.temperatures < low) | (data.temperatures > high)]
-    train, test = split_by_temperature(data.temperature, outside, test_fraction, rng)
-    window_idx = np.flatnonzero((data.temperature >= low) & (data.temperature <= high))
-    evaluation = np.sort(np.concatenate([test, window_idx]))
+    inside = (data.temperatures >= low) & (data.temperatures <= high)
+    chosen = data.temperatures[~inside] if hold_out_window else data.temperatures
+    train, test = split_by_temperature(data.temperature, chosen, test_fraction, rng)
+    in_window = (data.temperature >= low) & (data.temperature <= high)
+    if hold_out_window:
+        window_idx = np.flatnonzero(in_window)
+        evaluation = np.sort(np.concatenate([test, window_idx]))
+    else:
+        window_idx, evaluation = test[in_window[test]], test
     groups = np.searchsorted(data.temperatures, data.temperature[evaluation])
-    return Split(train=train, test=test, window=window_idx, evaluation=evaluation, groups=groups,
-                 temperatures=data.temperatures)
+    return Split(train=train, test=test[~in_window[test]], window=window_idx, evaluation=evaluation,
+                 groups=groups, temperatures=data.temperatures)
 
 
 def as_input(spins: np.ndarray, model_name: str) -> np.ndarray:

@@ -206,3 +206,20 @@ def test_step_with_other_parameters_raises():
     opt.reset()
     opt.step(other)
     assert opt.iterations == 1
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_non_contiguous_parameters_are_updated_in_place_alike(nesterov):
+    rng = np.random.default_rng(0)
+    base, grads = rng.normal(size=(4, 3)), [rng.normal(size=(3, 4)) for _ in range(3)]
+    contiguous = [Parameter("0.W", np.ascontiguousarray(base.T), np.zeros((3, 4)), True)]
+    strided = [Parameter("0.W", base.copy().T, np.zeros((3, 4)), True)]  # F-ordered view
+    assert not strided[0].value.flags.c_contiguous
+    for params in (contiguous, strided):
+        opt = SGD(0.1, momentum=0.9, nesterov=nesterov)
+        value = params[0].value
+        for g in grads:
+            params[0].grad[...] = g
+            opt.step(params)
+        assert params[0].value is value  # updated in place
+    np.testing.assert_allclose(strided[0].value, contiguous[0].value, rtol=RTOL)
