@@ -1,6 +1,6 @@
 """Training throughput of ``core`` against scikit-learn, a minimal numpy loop and PyTorch (if importable).
 
-    python benchmarks/bench_core.py            # full run (about a minute on 2 cores)
+    python benchmarks/bench_core.py            # full run (1-2 minutes on an idle 2-core machine)
     python benchmarks/bench_core.py --quick    # fewer epochs, for a smoke test
     python benchmarks/bench_core.py --profile  # also print where one core epoch spends its time
     python benchmarks/bench_core.py --threads 1  # one BLAS thread (steadier numbers on a shared machine)
@@ -312,12 +312,17 @@ class MatmulFloor:
 
 # ----------------------------------------------------------------------------- measurement and report
 def measure(trainers, blocks, epochs_per_block):
-    """Warm each trainer up with one epoch, then let them take turns; return {name: [epoch seconds]}."""
+    """Warm each trainer up with one epoch, then let them take turns; return {name: [epoch seconds]}.
+
+    The order of the turns rotates from block to block, so that no implementation always follows the same one
+    (caches, and the rhythm of other jobs on a shared machine, would otherwise favour a fixed position).
+    """
     for trainer in trainers:
         trainer.run(1)
     times = {trainer.name: [] for trainer in trainers}
-    for _ in range(blocks):
-        for trainer in trainers:
+    for block in range(blocks):
+        shift = block % len(trainers)
+        for trainer in trainers[shift:] + trainers[:shift]:
             times[trainer.name] += trainer.run(epochs_per_block)
     return times
 
@@ -368,7 +373,7 @@ def profile_core_epoch(trainer):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 timed epochs per implementation instead of 8")
+    parser.add_argument("--quick", action="store_true", help="4 timed epochs per implementation instead of 12")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one core epoch per workload")
     parser.add_argument("--threads", type=int, default=None,
                         help="limit the BLAS threads (threadpoolctl) for every implementation; default: BLAS's own")
@@ -378,7 +383,7 @@ def main(argv=None):
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads)
-    blocks, per_block = (3, 1) if args.quick else (8, 1)  # one epoch per turn: load changes hit all alike
+    blocks, per_block = (4, 1) if args.quick else (12, 1)  # one epoch per turn: load changes hit all alike
     rng = np.random.default_rng(args.seed)
     torch_missing = importlib.util.find_spec("torch") is None
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lattice import _bond_sum_unchecked, check_lattice, check_size, check_spins, check_temperatures, critical_temperature
+from .lattice import (
+    _bond_sum_unchecked,
+    check_lattice,
+    check_size,
+    check_spins,
+    check_temperatures,
+    critical_temperature,
+)
 
 _TWO_32 = float(2**32)
 

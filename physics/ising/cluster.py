@@ -61,7 +61,9 @@ class SwendsenWang(_ClusterChain):
         super()._init_state(spins)
         B, N = self.n_chains, self.L * self.L
         if B * N >= 2**31:
-            raise ValueError(f"A batch of {B} lattices of {N} spins is too large for one cluster graph; use fewer chains.")
+            raise ValueError(
+                f"A batch of {B} lattices of {N} spins is too large for one cluster graph; use fewer chains."
+            )
         self._partner = _neighbour_table(self.L, neighbour_offsets(self.lattice))  # (N, k) one end per bond
         offset = (np.arange(B, dtype=np.int32) * N)[:, None, None]
         self._partner_global = (offset + self._partner[None]).reshape(B * N, -1)  # (B*N, k)

@@ -272,7 +272,9 @@ def generate_dataset(
         if problem is not None:
             warnings.warn(f"Cache file {path} is {problem}; regenerating it.", IsingCacheWarning, stacklevel=2)
     missing = [i for i, rec in enumerate(records) if rec is None]
-    logger.info("Ising L=%d %s: %d of %d temperatures cached in %s", L, lattice, temps.size - len(missing), temps.size, root)
+    logger.info(
+        "Ising L=%d %s: %d of %d temperatures cached in %s", L, lattice, temps.size - len(missing), temps.size, root
+    )
     if missing:
         workers = min(cpu_count(), len(missing)) if n_jobs is None else n_jobs
         jobs = (delayed(_indexed)(i, _generate_temperature, params[i], paths[i]) for i in missing)

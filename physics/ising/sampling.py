@@ -140,7 +140,7 @@ def pooled_tau_int(series, c: float = 6.0) -> tuple[float, float]:
     (tau_int, error) : floats in units of the sampling step; ``tau_int = 0.5`` for a constant series;
     the error is Madras & Sokal's ``tau sqrt(2 (2 W + 1) / (n_chains n))``.
     """
-    x = np.asarray(series, dtype=np.float64)
+    x = np.atleast_2d(np.asarray(series, dtype=np.float64))  # (n_chains, n)
     x = x - x.mean()
     n = x.shape[-1]
     spectrum = scipy.fft.rfft(x, n=scipy.fft.next_fast_len(2 * n), axis=-1)  # zero padding: no wrap-around
@@ -183,7 +183,9 @@ def _equilibrate(chain, algorithm: str, rng: np.random.Generator) -> tuple[int, 
         tau_e, err_e = pooled_tau_int(energy[:, half:])
         tau_m, err_m = pooled_tau_int(np.abs(magnetization[:, half:]))
         tau = max(tau_e, tau_m)
-        logger.debug("pilot of %d sweeps (%s): tau_int(E) = %.2f, tau_int(|m|) = %.2f", n_pilot, algorithm, tau_e, tau_m)
+        logger.debug(
+            "pilot of %d sweeps (%s): tau_int(E) = %.2f, tau_int(|m|) = %.2f", n_pilot, algorithm, tau_e, tau_m
+        )
         if n_pilot - half >= PILOT_LENGTH_FACTOR * tau:
             break
         if n_pilot >= MAX_PILOT_SWEEPS:
@@ -261,7 +263,9 @@ def sample_with_info(
     )
 
 
-def sample(L, temperature, n_samples, *, lattice="square", algorithm="auto", seed=None, burn_in=None, thin=None, n_chains=None):
+def sample(
+    L, temperature, n_samples, *, lattice="square", algorithm="auto", seed=None, burn_in=None, thin=None, n_chains=None
+):
     """Equilibrated, decorrelated Ising configurations at one temperature.
 
     Parameters
@@ -293,7 +297,9 @@ def sample(L, temperature, n_samples, *, lattice="square", algorithm="auto", see
     ).spins
 
 
-def simulate(L, temperature, n_sweeps, *, lattice="square", algorithm="auto", seed=None, burn_in=None, n_chains=None) -> dict:
+def simulate(
+    L, temperature, n_sweeps, *, lattice="square", algorithm="auto", seed=None, burn_in=None, n_chains=None
+) -> dict:
     """Per-sweep time series of energy and magnetisation per spin (for tau_int, observables, Binder).
 
     Parameters
