@@ -68,12 +68,11 @@ def bootstrap_group_means(values, groups, n_groups: int, n_boot: int, rng: np.ra
     return replicates
 
 
-def crossings(T, curves, level: float = 0.5, *, first: bool = False) -> np.ndarray:
+def crossings(T, curves, level: float = 0.5, *, which: str = "mean") -> np.ndarray:
     """Temperature where each curve crosses ``level``, by linear interpolation between grid points.
 
-    A noisy curve can cross several times near the transition; the result is then the mean of its crossings,
-    or with ``first`` the crossing at the lowest temperature (for curves that are precise on the low-T side
-    and noisy above, like differences of Binder cumulants). A curve that never crosses gives NaN.
+    A noisy curve can cross several times near the transition; ``which`` picks the result: "mean" of its
+    crossings, the "first" (lowest T) or the "last" (highest T). A curve that never crosses gives NaN.
 
     T : ndarray (n_T,), increasing. curves : ndarray (n_T,) or (n_curves, n_T). Returns float or (n_curves,).
     """
@@ -87,9 +86,13 @@ def crossings(T, curves, level: float = 0.5, *, first: bool = False) -> np.ndarr
     with np.errstate(divide="ignore", invalid="ignore"):
         points = T[:-1] + y[:, :-1] * np.diff(T) / (y[:, :-1] - y[:, 1:])
     count = changes.sum(axis=1)
-    if first:
-        lowest = points[np.arange(y.shape[0]), np.argmax(changes, axis=1)]
-        result = np.where(count > 0, lowest, np.nan)
+    rows = np.arange(y.shape[0])
+    if which == "first":
+        result = np.where(count > 0, points[rows, np.argmax(changes, axis=1)], np.nan)
+    elif which == "last":
+        result = np.where(count > 0, points[rows, changes.shape[1] - 1 - np.argmax(changes[:, ::-1], axis=1)], np.nan)
+    elif which != "mean":
+        raise ValueError(f"The 'which' parameter must be 'mean', 'first' or 'last'. Got {which!r} instead.")
     else:
         total = np.where(changes, points, 0.0).sum(axis=1)
         result = np.where(count > 0, total / np.maximum(count, 1), np.nan)

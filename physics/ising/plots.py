@@ -19,6 +19,16 @@ T_LABEL = "T (J/k$_B$)"
 MEHTA_REFERENCES = {"logistic regression": (0.63, 0.69), "random forest": (0.83, 0.83), "CNN": (0.86, 0.91)}
 
 
+#: scatter plots show at most this many points (evenly strided: the same picture, a fraction of the drawing time)
+MAX_POINTS = 4000
+
+
+def _thin(*arrays):
+    n = len(arrays[0])
+    keep = np.linspace(0, n - 1, min(n, MAX_POINTS)).astype(int)
+    return [np.asarray(a)[keep] for a in arrays]
+
+
 def _mark_transition(ax, tc_exact: float, window: Sequence[float] | None = None, label: str = "exact $T_c$"):
     ax.axvline(tc_exact, color="k", ls="--", lw=1, label=f"{label} = {tc_exact:.4f}")
     if window is not None:
@@ -113,7 +123,8 @@ def learned_features(panels: Sequence[tuple], T: np.ndarray, path: Path, title: 
     """
     fig, axes = plots.figure(ncols=len(panels), width=3.6, height=3.3)
     for ax, (x, y, xlabel, ylabel, text) in zip(np.atleast_1d(axes), panels):
-        points = ax.scatter(x, y, c=T, s=3, cmap="coolwarm", alpha=0.6, rasterized=True)
+        x, y, colour = _thin(x, y, T)
+        points = ax.scatter(x, y, c=colour, s=3, cmap="coolwarm", alpha=0.6, rasterized=True)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.set_title(text, fontsize=8)
@@ -158,8 +169,8 @@ def pca_summary(result, abs_m: np.ndarray, L: int, tc_exact: float, T_samples: n
     axes[1].set_title(f"$w_1\\sqrt{{N}}$ (uniform: ±1; |cos| = {result.uniformity:.3f})", fontsize=8)
     axes[1].grid(False)
     fig.colorbar(shown, ax=axes[1], shrink=0.8)
-    points = axes[2].scatter(result.projections[:, 0], result.projections[:, 1], c=T_samples, s=2,
-                             cmap="coolwarm", rasterized=True)
+    p1, p2, colour = _thin(result.projections[:, 0], result.projections[:, 1], T_samples)
+    points = axes[2].scatter(p1, p2, c=colour, s=2, cmap="coolwarm", rasterized=True)
     axes[2].set_xlabel("$p_1$")
     axes[2].set_ylabel("$p_2$")
     fig.colorbar(points, ax=axes[2], label=T_LABEL, shrink=0.8)
@@ -194,8 +205,9 @@ def confusion_w(result, tc_exact: float, path: Path) -> Path:
 
 
 def finite_size_scaling(sizes, tc, stderr, fits: Mapping[str, dict], binder: Sequence[tuple], binder_tc,
-                        tc_exact: float, binder_curves: Mapping[int, tuple], T: np.ndarray, path: Path) -> Path:
-    """(a) T_c(L) against 1/L with the scaling fits and the Binder crossings; (b) U_4(T) for every L.
+                        tc_exact: float, binder_curves: Mapping[int, tuple], T: np.ndarray, window, path: Path) -> Path:
+    """(a) T_c(L) against 1/L with the scaling fits and the Binder crossings; (b) U_4(T) for every L inside
+    the critical ``window`` (where the curves cross).
 
     fits : label -> fit dict from :func:`physics.ising.scaling.fit_pseudo_critical`.
     binder : sequence of (L_small, L_large, CrossingEstimate). binder_tc : CrossingEstimate or None.
@@ -233,6 +245,7 @@ def finite_size_scaling(sizes, tc, stderr, fits: Mapping[str, dict], binder: Seq
     for colour, (L, (curve, err)) in zip(plots.MODEL_COLOURS, binder_curves.items()):
         ax_u.errorbar(T, curve, yerr=err, color=colour, marker="o", ms=2, lw=1, capsize=1, label=f"L = {L}")
     _mark_transition(ax_u, tc_exact)
+    ax_u.set_xlim(*window)
     ax_u.set_xlabel(T_LABEL)
     ax_u.set_ylabel("Binder cumulant $U_4 = 1 - \\langle m^4\\rangle / 3\\langle m^2\\rangle^2$")
     ax_u.legend(fontsize=7)

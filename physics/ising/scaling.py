@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 from scipy.optimize import curve_fit
+from scipy.stats import chi2 as chi2_distribution
 
 from physics.ising.analysis import CrossingEstimate, bootstrap_group_means, crossings, group_means, summarize
 
@@ -34,7 +35,8 @@ def fit_pseudo_critical(L, tc, stderr, *, nu: float | None = 1.0) -> dict:
 
     Returns
     -------
-    dict with ``tc_infinite``, ``tc_infinite_stderr``, ``a``, ``a_stderr``, ``nu``, ``nu_stderr`` (0 when
+    dict with ``tc_infinite``, ``tc_infinite_stderr``, ``min_size`` (smallest L fitted), ``p_value`` (of the
+    chi2 with ``dof`` degrees of freedom), ``a``, ``a_stderr``, ``nu``, ``nu_stderr`` (0 when
     fixed), ``nu_at_bound`` (the free nu stopped at a bound of [0.2, 5]: no scaling seen), ``chi2``, ``dof`` and
     ``scale_factor``. The parameter errors take the given standard errors as
     absolute and are multiplied by ``scale_factor = sqrt(chi2/dof)`` when that exceeds 1 (the Birge ratio,
@@ -65,12 +67,33 @@ def fit_pseudo_critical(L, tc, stderr, *, nu: float | None = 1.0) -> dict:
     chi2, dof = float(residuals @ residuals), int(L.size - n_params)
     scale = max(1.0, math.sqrt(chi2 / dof))
     errors = np.sqrt(np.diag(covariance)) * scale
-    return {"tc_infinite": float(params[0]), "tc_infinite_stderr": float(errors[0]),
+    return {"tc_infinite": float(params[0]), "tc_infinite_stderr": float(errors[0]), "min_size": int(L.min()),
+            "p_value": float(chi2_distribution.sf(chi2, dof)),
             "a": float(params[1]), "a_stderr": float(errors[1]),
             "nu": float(nu if nu is not None else params[2]),
             "nu_stderr": 0.0 if nu is not None else float(errors[2]),
             "nu_at_bound": nu is None and not 0.2 + 1e-6 < params[2] < 5.0 - 1e-6,
             "chi2": chi2, "dof": dof, "scale_factor": scale}
+
+
+def fit_scaling_regime(L, tc, stderr, *, nu: float | None = 1.0, p_min: float = 0.05, min_sizes: int = 4) -> dict:
+    """:func:`fit_pseudo_critical` on the sizes inside the scaling regime.
+
+    The form ``T_c + a L^(-1/nu)`` holds only for large enough L (corrections to scaling fall off as higher
+    powers of 1/L). The smallest size is dropped while the fit is rejected by its chi2 (p-value below ``p_min``)
+    and more than ``min_sizes`` sizes remain: the choice follows the goodness of fit only, never T_c itself.
+    """
+    L, tc, stderr = (np.asarray(a, dtype=np.float64) for a in (L, tc, stderr))
+    order = np.argsort(L)
+    L, tc, stderr = L[order], tc[order], stderr[order]
+    start = 0
+    while True:
+        fit = fit_pseudo_critical(L[start:], tc[start:], stderr[start:], nu=nu)
+        if fit["p_value"] >= p_min or L.size - start <= min_sizes:
+            return fit
+        log.info("scaling fit from L = %d rejected (chi2 = %.1f for %d dof, p = %.2g): dropping that size",
+                 L[start], fit["chi2"], fit["dof"], fit["p_value"])
+        start += 1
 
 
 def binder_cumulant(magnetization, groups, n_groups: int) -> np.ndarray:
@@ -97,23 +120,19 @@ def binder_crossing(T, small: tuple, large: tuple, significance: float = 2.0) ->
     of the smaller and the larger lattice; their replicates are independent (different Monte Carlo data).
     Below T_c the larger lattice is closer to 2/3, above it closer to 0, so the difference falls through 0.
     Deep in either phase the two cumulants agree within their errors and the sign of their difference is
-    noise; so the crossing is searched between the last temperature where the difference is significantly
-    positive (more than ``significance`` bootstrap standard deviations) and the first where it is
-    significantly negative, as the first sign change there (of the data, and of every replicate).
-    NaN when the difference is nowhere significantly positive before being significantly negative.
+    noise. So the crossing is the last sign change at or below the first temperature where the difference is
+    significantly negative (below -``significance`` bootstrap standard deviations); each bootstrap replicate
+    is searched up to one grid point further. NaN when the difference is never significantly negative.
     """
     (curve_small, boot_small), (curve_large, boot_large) = small, large
     difference, replicates = curve_large - curve_small, boot_large - boot_small
-    z = difference / replicates.std(axis=0, ddof=1)
-    negative = np.flatnonzero(z < -significance)
-    positive = np.flatnonzero(z[: negative[0]] > significance) if negative.size else np.array([], int)
-    if positive.size == 0:
+    negative = np.flatnonzero(difference < -significance * replicates.std(axis=0, ddof=1))
+    if negative.size == 0 or negative[0] == 0:
         log.warning("the Binder cumulants never separate significantly; no crossing")
-        nan = np.full(replicates.shape[0], np.nan)
-        return summarize(float("nan"), difference, replicates, nan)
-    bracket = slice(positive[-1], negative[0] + 1)
-    return summarize(crossings(T[bracket], difference[bracket], 0.0, first=True), difference, replicates,
-                     crossings(T[bracket], replicates[:, bracket], 0.0, first=True))
+        return summarize(float("nan"), difference, replicates, np.full(replicates.shape[0], np.nan))
+    end = negative[0] + 1
+    return summarize(crossings(T[:end], difference[:end], 0.0, which="last"), difference, replicates,
+                     crossings(T[:end + 1], replicates[:, :end + 1], 0.0, which="last"))
 
 
 def scaled_temperature(T, L: int, tc: float, nu: float = 1.0) -> np.ndarray:

@@ -224,6 +224,8 @@ class IsingFSSConfig(IsingDataConfig):
 
     name: str = "ising_fss"
     sizes: List[int] = field(default_factory=lambda: [8, 16, 24, 32, 48, 64])
+    # the scaling fits drop the smallest size while their chi2 p-value is below this (0: always fit every size)
+    fit_p_value: float = 0.05
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -234,6 +236,7 @@ class IsingFSSConfig(IsingDataConfig):
         for size in self.sizes:
             check_range("sizes", size, 4)
         self.sizes = sorted(self.sizes)
+        check_range("fit_p_value", self.fit_p_value, 0.0, 1.0, high_open=True)
         self.check_memory(self.sizes)
 
 

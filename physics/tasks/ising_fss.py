@@ -6,7 +6,9 @@ gives a pseudo-critical temperature T_c(L): where the mean P(ordered) crosses 1/
 samples and seeds. Then
 
 * ``T_c(L) = T_c(inf) + a L^(-1/nu)`` is fitted with nu = 1 (exact for 2D Ising; the headline ``tc_infinite``)
-  and with nu free (``fss.nu_free.*``), weighted by the errors (:func:`physics.ising.scaling.fit_pseudo_critical`);
+  and with nu free (``fss.nu_free.*``), weighted by the errors, on the sizes of the scaling regime: the
+  smallest size is dropped while the fit's chi2 p-value is below ``task.fit_p_value``
+  (:func:`physics.ising.scaling.fit_scaling_regime`); ``fss.all_sizes_nu_fixed.*`` is the fit of every size;
 * the physics baseline from the same Monte Carlo data: the crossing of the Binder cumulants U_4(T) of
   consecutive sizes; ``binder_tc`` is the crossing of the two largest sizes;
 * the data collapse of P(ordered) against (T - T_c) L^(1/nu) with the exact T_c and nu = 1.
@@ -25,7 +27,7 @@ import numpy as np
 from physics.config import AppConfig
 from physics.ising import plots
 from physics.ising.lattice import critical_temperature
-from physics.ising.scaling import binder_bootstrap, binder_crossing, binder_cumulant, fit_pseudo_critical
+from physics.ising.scaling import binder_bootstrap, binder_crossing, binder_cumulant, fit_scaling_regime
 from physics.io import write_csv
 from physics.seeding import generator
 from physics.tasks.common import save_model, stage
@@ -81,14 +83,15 @@ def _binder_crossings(T: np.ndarray, window, per_size: dict) -> list:
     return out
 
 
-def _extrapolate(sizes, estimates, nu) -> dict | None:
-    """The scaling fit of one model's T_c(L), or None when a size has no usable crossing."""
+def _extrapolate(sizes, estimates, nu, p_min: float) -> dict | None:
+    """The scaling fit of one model's T_c(L) (sizes outside the scaling regime dropped, see
+    :func:`physics.ising.scaling.fit_scaling_regime`), or None when a size has no usable crossing."""
     tc = np.array([e.value for e in estimates])
     stderr = np.array([e.stderr for e in estimates])
     if not (np.all(np.isfinite(tc)) and np.all(np.isfinite(stderr)) and np.all(stderr > 0)):
         log.warning("no scaling fit: T_c(L) = %s ± %s has a missing value", tc.tolist(), stderr.tolist())
         return None
-    return fit_pseudo_critical(sizes, tc, stderr, nu=nu)
+    return fit_scaling_regime(sizes, tc, stderr, nu=nu, p_min=p_min)
 
 
 def _run(config: AppConfig, run_dir: Path) -> dict:
@@ -103,14 +106,19 @@ def _run(config: AppConfig, run_dir: Path) -> dict:
     sizes = np.array(task.sizes)
     models = list(per_size[sizes[0]]["scores"])
     with stage("scaling", timings):
-        fits = {name: {"nu_fixed": _extrapolate(sizes, [per_size[L]["scores"][name].tc for L in sizes], 1.0)}
+        def crossings_of(name):
+            return [per_size[L]["scores"][name].tc for L in sizes]
+
+        fits = {name: {"nu_fixed": _extrapolate(sizes, crossings_of(name), 1.0, task.fit_p_value)}
                 for name in models}
-        fits["network"]["nu_free"] = _extrapolate(sizes, [per_size[L]["scores"]["network"].tc for L in sizes], None)
+        fits["network"]["nu_free"] = _extrapolate(sizes, crossings_of("network"), None, task.fit_p_value)
+        fits["network"]["all_sizes_nu_fixed"] = _extrapolate(sizes, crossings_of("network"), 1.0, 0.0)
         binder = _binder_crossings(T, task.critical_window, per_size)
         binder_tc = binder[-1][2]
     network_fit = fits["network"]["nu_fixed"] or {"tc_infinite": float("nan"), "tc_infinite_stderr": float("nan")}
-    log.info("T_c(inf) = %.5f ± %.5f (nu = 1), Binder crossing L = %d, %d: %.5f ± %.5f, exact %.5f",
-             network_fit["tc_infinite"], network_fit["tc_infinite_stderr"], binder[-1][0], binder[-1][1],
+    log.info("T_c(inf) = %.5f ± %.5f (nu = 1, L >= %s), Binder crossing L = %d, %d: %.5f ± %.5f, exact %.5f",
+             network_fit["tc_infinite"], network_fit["tc_infinite_stderr"], network_fit.get("min_size"),
+             binder[-1][0], binder[-1][1],
              binder_tc.value, binder_tc.stderr, tc_exact)
 
     with stage("figures", timings):
@@ -135,12 +143,13 @@ def _run(config: AppConfig, run_dir: Path) -> dict:
 def _figures_and_tables(T, sizes, per_size: dict, fits: dict, binder: list, tc_exact: float,
                         task: IsingFSSConfig, run_dir: Path, figures: Path) -> None:
     network = {L: per_size[L]["scores"]["network"] for L in sizes}
-    labelled = {("nu = 1" if key == "nu_fixed" else f"nu = {fit['nu']:.2f} ± {fit['nu_stderr']:.2f}"): fit
-                for key, fit in fits.items() if fit is not None}
+    names = {"nu_fixed": "nu = 1, L >= {min_size}", "nu_free": "nu = {nu:.2f} ± {nu_stderr:.2f}, L >= {min_size}",
+             "all_sizes_nu_fixed": "nu = 1, all sizes"}
+    labelled = {names[key].format(**fit): fit for key, fit in fits.items() if fit is not None}
     binder_curves = {L: (per_size[L]["binder"][0], per_size[L]["binder"][1].std(axis=0, ddof=1)) for L in sizes}
     plots.finite_size_scaling(sizes, [network[L].tc.value for L in sizes], [network[L].tc.stderr for L in sizes],
                               labelled, binder, binder[-1][2], tc_exact, binder_curves, T,
-                              figures / "finite_size_scaling.png")
+                              task.critical_window, figures / "finite_size_scaling.png")
     plots.collapse(T, {L: (network[L].tc.curve, network[L].tc.curve_stderr) for L in sizes}, tc_exact, 1.0,
                    task.critical_window, figures / "collapse.png")
     write_csv(run_dir / "tc_by_size.csv",

@@ -140,6 +140,9 @@ def _run(config: AppConfig, run_dir: Path) -> dict:
     summary = cv.summary()
     for name, scores in summary.items():
         scores["fit_seconds_total"] = float(cv.models[name].fit_seconds.sum())
+        if cv.models[name].best_params is not None:  # tuned inside each training fold
+            scores["best_params"] = [{key.removeprefix("regressor__"): value for key, value in params.items()}
+                                     for params in cv.models[name].best_params]
         log.info("%-15s MAE %.4g ± %.2g  RMSE %.4g  R² %.4f  MAE/MAD %.3f  (%.1f s)", name, scores["mae_mean"],
                  scores["mae_std"], scores["rmse_mean"], scores["r2_mean"], scores["mae_over_mad"],
                  scores["fit_seconds_total"])
@@ -172,8 +175,8 @@ def _run(config: AppConfig, run_dir: Path) -> dict:
         plots.parity(y, oof, cv.fold_of_sample, figures / "parity.png", target_name=data.target_name, **label)
         plots.residuals(y, oof, figures / "residuals.png", **label)
         plots.model_comparison({name: r.fold_metrics["mae"] for name, r in cv.models.items()},
-                               figures / "model_comparison.png", title=f"{len(cv.splits)}-fold {task.cv} CV, "
-                               f"{len(y)} samples", **label)
+                               figures / "model_comparison.png", title=f"{len(cv.splits)}-fold cross-validation "
+                               f"({task.cv}), {len(y)} samples", **label)
         if curve:
             plots.learning_curves(train_sizes, curve, figures / "learning_curve.png", **label)
         common_plots.loss_curves({f"network ({trained_on})": {"loss": history.loss, "val_loss": history.val_loss,

@@ -45,7 +45,7 @@ class MaterialsTaskConfig(TrainingConfig):
     standardize: bool = True  # z-score the descriptors with training-fold statistics
     clip_z: Optional[float] = 5.0  # clip z-scores to [-clip_z, clip_z]; null: no clipping
     scale_target: bool = True  # every model learns the training-fold-standardised target
-    learning_curve: List[float] = field(default_factory=lambda: [0.1, 0.3])  # training-fold fractions; [] = off
+    learning_curve: List[float] = field(default_factory=lambda: [0.05, 0.2])  # training-fold fractions; [] = off
     param_grids: Dict[str, Any] = field(default_factory=dict)  # baseline name -> {parameter: [values]}
     inner_splits: int = 3  # inner folds of the tuning (inside each training fold)
     refit: bool = True  # save a network trained on all samples (false: the last fold's network)

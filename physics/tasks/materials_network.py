@@ -1,11 +1,13 @@
 """The numpy network of the config as a scikit-learn regressor, and the saved composition -> property model.
 
 :class:`ConfigNetwork` lets ``physics.materials.evaluation.cross_validate`` put the network in the same
-per-fold ``Pipeline`` as the baselines. It is built by :func:`physics.tasks.common.build_network` and trained
-by :func:`physics.tasks.common.train`, the loop every task uses, so every key of ``model``, ``optimizer``
+per-fold ``Pipeline`` as the baselines. It is built by :func:`physics.tasks.common.build_network` with the
+optimizer of :func:`physics.tasks.common.build_optimizer`, so every key of ``model``, ``optimizer``
 (learning-rate schedule, clipping, decoupled weight decay included) and the task's training settings applies.
 (``core.sklearn.NetRegressor`` has no schedule, initialisation, clipping or optimizer-specific settings; the
 cosine schedule is what lets the default network beat kernel ridge, see the materials task's README.)
+Unlike :func:`physics.tasks.common.train`, a validation split is held out only with ``task.early_stopping``:
+without it the network trains on every row of the training fold, as the baselines do.
 
 :func:`save_predictor` writes what turns a formula into a prediction: the network (``model.npz/.json``) and
 ``predictor.json`` (descriptor options, the training statistics of every preprocessing step, the target
@@ -26,10 +28,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from core.losses import MeanSquaredError
 from core.serialize import load
+from core.training import fit
 from physics.config import AppConfig
 from physics.io import atomic_path
 from physics.materials.descriptors import magpie_features
-from physics.tasks.common import build_network, save_model, train
+from physics.seeding import generator
+from physics.tasks.common import build_network, build_optimizer, save_model
 
 PREDICTOR_FORMAT = 1
 
@@ -41,7 +45,8 @@ class ConfigNetwork(RegressorMixin, BaseEstimator):
     ----------
     config : AppConfig, the validated config (``model``, ``optimizer``, ``task`` training settings, ``seed``);
         initial weights come from the "network" stream of ``config.seed``, minibatches and the validation split
-        from the "training" stream, so every fold starts from the same weights.
+        (held out only with ``task.early_stopping``) from the "training" stream, so every fold starts from the
+        same weights.
     description : str, label of the progress bar.
 
     Attributes
@@ -61,8 +66,14 @@ class ConfigNetwork(RegressorMixin, BaseEstimator):
         X = np.asarray(X, dtype=self.config.model.dtype)
         y = np.asarray(y, dtype=X.dtype).reshape(len(X), 1)
         self.n_features_in_ = X.shape[1]
+        task = self.config.task
         self.network_ = build_network(self.config.model, (X.shape[1],), 1, self.config.seed)
-        self.history_ = train(self.network_, MeanSquaredError(), X, y, self.config, description=self.description)
+        self.history_ = fit(self.network_, MeanSquaredError(), build_optimizer(self.config.optimizer, task.epochs),
+                            X, y, epochs=task.epochs, batch_size=task.batch_size,
+                            rng=generator(self.config.seed, "training"),
+                            validation_fraction=task.validation_fraction if task.early_stopping else None,
+                            early_stopping=task.early_stopping, patience=task.patience,
+                            progress=self.config.progress, progress_desc=self.description)
         return self
 
     def predict(self, X) -> np.ndarray:

@@ -95,9 +95,12 @@ def test_model_resampling_widens_the_error_bar():
     assert with_models.ci_low < with_models.value < with_models.ci_high
 
 
-def test_first_crossing():
+def test_first_and_last_crossing():
     T = np.array([1.0, 2.0, 3.0, 4.0])
     curve = np.array([0.1, -0.1, 0.1, -0.1])  # crosses at 1.5, 2.5, 3.5
-    assert crossings(T, curve, 0.0, first=True) == pytest.approx(1.5)
+    assert crossings(T, curve, 0.0, which="first") == pytest.approx(1.5)
+    assert crossings(T, curve, 0.0, which="last") == pytest.approx(3.5)
     assert crossings(T, curve, 0.0) == pytest.approx(2.5)
-    assert np.isnan(crossings(T, np.ones((2, 4)), 0.0, first=True)).all()
+    assert np.isnan(crossings(T, np.ones((2, 4)), 0.0, which="first")).all()
+    with pytest.raises(ValueError, match="'which'"):
+        crossings(T, curve, which="median")

@@ -4,6 +4,7 @@ import pytest
 
 from physics.ising.analysis import group_means
 from physics.ising.scaling import (binder_bootstrap, binder_crossing, binder_cumulant, fit_pseudo_critical,
+                                   fit_scaling_regime,
                                    scaled_temperature)
 
 SIZES = np.array([8, 16, 24, 32, 48, 64])
@@ -89,3 +90,19 @@ def test_binder_bootstrap_matches_the_estimate():
 
 def test_scaled_temperature():
     assert scaled_temperature([2.3], 10, 2.2, 1.0) == pytest.approx([1.0])
+
+
+def test_scaling_regime_drops_small_sizes_with_large_corrections():
+    """T_c(L) = T_c + a/L + b/L^3 with a large b: the smallest size spoils the nu = 1 fit and is dropped."""
+    sigma = np.full(6, 0.002)
+    tc = 2.269185 + 0.6 / SIZES - 40.0 / SIZES ** 3  # -0.078 at L = 8, -0.01 at 16, < 0.003 beyond
+    fit = fit_scaling_regime(SIZES, tc, sigma, nu=1.0)
+    assert fit["min_size"] > 8 and fit["p_value"] >= 0.05
+    assert fit["tc_infinite"] == pytest.approx(2.269185, abs=3 * fit["tc_infinite_stderr"])
+    everything = fit_scaling_regime(SIZES, tc, sigma, nu=1.0, p_min=0.0)
+    assert everything["min_size"] == 8 and everything["p_value"] < 0.05
+
+
+def test_scaling_regime_keeps_every_size_when_the_fit_is_good():
+    fit = fit_scaling_regime(SIZES, 2.269185 + 0.6 / SIZES, np.full(6, 0.002), nu=1.0)
+    assert fit["min_size"] == 8 and fit["dof"] == 4
