@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 from sklearn.metrics import mean_absolute_error, r2_score
 
 from physics import plots
@@ -95,6 +96,8 @@ def learning_curves(train_sizes: np.ndarray, mae: Mapping[str, np.ndarray], path
                         lw=0)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xticks(train_sizes, [f"{size:,.0f}" for size in train_sizes], fontsize=8)
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("training samples")
     ax.set_ylabel(_label("test-fold MAE", units))
     ax.legend(fontsize=8, loc="lower left")

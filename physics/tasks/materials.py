@@ -116,7 +116,6 @@ def _cross_validate(name: str, model, X, y, settings: dict, preprocessing, task:
 def _run(config: AppConfig, run_dir: Path) -> dict:
     task: MaterialsTaskConfig = config.task
     timings: dict[str, float] = {}
-    figures = run_dir / "figures"
 
     with stage("data", timings):
         data = load_data(task, config.seed)
@@ -130,22 +129,13 @@ def _run(config: AppConfig, run_dir: Path) -> dict:
                                   standardize=task.standardize, clip_z=task.clip_z)
     models = build_models(config)
 
-    results: dict[str, CVResult] = {}
+    results = {}
     for name, model in models.items():
         with stage(f"cross-validation {name}", timings):
             results[name] = _cross_validate(name, model, X, y, settings, preprocessing, task)
-    first = results["network"]
-    cv = CVResult(models={name: r.models[name] for name, r in results.items()}, splits=first.splits,
-                  fold_of_sample=first.fold_of_sample, y=first.y, mad=first.mad, cv=first.cv)
-    summary = cv.summary()
-    for name, scores in summary.items():
-        scores["fit_seconds_total"] = float(cv.models[name].fit_seconds.sum())
-        if cv.models[name].best_params is not None:  # tuned inside each training fold
-            scores["best_params"] = [{key.removeprefix("regressor__"): value for key, value in params.items()}
-                                     for params in cv.models[name].best_params]
-        log.info("%-15s MAE %.4g ± %.2g  RMSE %.4g  R² %.4f  MAE/MAD %.3f  (%.1f s)", name, scores["mae_mean"],
-                 scores["mae_std"], scores["rmse_mean"], scores["r2_mean"], scores["mae_over_mad"],
-                 scores["fit_seconds_total"])
+    cv = CVResult(models={name: result.models[name] for name, result in results.items()},
+                  **{key: getattr(results["network"], key) for key in ("splits", "fold_of_sample", "y", "mad", "cv")})
+    summary = _summary(cv)
 
     train_sizes, curve = None, {}
     if task.learning_curve:
@@ -169,19 +159,12 @@ def _run(config: AppConfig, run_dir: Path) -> dict:
         history = fitted_network(final).history_
 
     with stage("figures and tables", timings):
-        oof = {name: result.oof_prediction for name, result in cv.models.items()}
-        _write_tables(run_dir, data, cv, summary, oof, train_sizes, curve)
-        label = dict(units=data.units)
-        plots.parity(y, oof, cv.fold_of_sample, figures / "parity.png", target_name=data.target_name, **label)
-        plots.residuals(y, oof, figures / "residuals.png", **label)
-        plots.model_comparison({name: r.fold_metrics["mae"] for name, r in cv.models.items()},
-                               figures / "model_comparison.png", title=f"{len(cv.splits)}-fold cross-validation "
-                               f"({task.cv}), {len(y)} samples", **label)
-        if curve:
-            plots.learning_curves(train_sizes, curve, figures / "learning_curve.png", **label)
+        _write_tables(run_dir, data, cv, summary, train_sizes, curve)
+        _figures(run_dir / "figures", data, cv, train_sizes, curve, task)
+        target = "standardised target" if task.scale_target else data.units or "target units"
         common_plots.loss_curves({f"network ({trained_on})": {"loss": history.loss, "val_loss": history.val_loss,
                                                               "best_epoch": history.best_epoch}},
-                                 figures / "loss.png", ylabel="mean squared error (standardised target)")
+                                 run_dir / "figures" / "loss.png", ylabel=f"mean squared error ({target})")
 
     best = min(summary, key=lambda name: summary[name]["mae_mean"])
     log.info("lowest cross-validated MAE: %s (%.4g %s)", best, summary[best]["mae_mean"], data.units)
@@ -198,9 +181,38 @@ def _run(config: AppConfig, run_dir: Path) -> dict:
             "seconds": timings}
 
 
-def _write_tables(run_dir: Path, data: MaterialsDataset, cv: CVResult, summary: dict, oof: dict,
-                  train_sizes, curve: dict) -> None:
+def _summary(cv: CVResult) -> dict:
+    """``cv.summary()`` with each model's total fit time and, for tuned models, the parameters chosen per
+    fold; one log line per model."""
+    summary = cv.summary()
+    for name, scores in summary.items():
+        result = cv.models[name]
+        scores["fit_seconds_total"] = float(result.fit_seconds.sum())
+        if result.best_params is not None:  # tuned inside each training fold
+            scores["best_params"] = [{key.removeprefix("regressor__"): value for key, value in params.items()}
+                                     for params in result.best_params]
+        log.info("%-15s MAE %.4g ± %.2g  RMSE %.4g  R² %.4f  MAE/MAD %.3f  (%.1f s)", name, scores["mae_mean"],
+                 scores["mae_std"], scores["rmse_mean"], scores["r2_mean"], scores["mae_over_mad"],
+                 scores["fit_seconds_total"])
+    return summary
+
+
+def _figures(folder: Path, data: MaterialsDataset, cv: CVResult, train_sizes, curve: dict,
+             task: MaterialsTaskConfig) -> None:
+    oof = {name: result.oof_prediction for name, result in cv.models.items()}
+    plots.parity(cv.y, oof, cv.fold_of_sample, folder / "parity.png", target_name=data.target_name, units=data.units)
+    plots.residuals(cv.y, oof, folder / "residuals.png", units=data.units)
+    plots.model_comparison({name: result.fold_metrics["mae"] for name, result in cv.models.items()},
+                           folder / "model_comparison.png", units=data.units,
+                           title=f"{len(cv.splits)}-fold cross-validation ({task.cv}), {len(cv.y)} samples")
+    if curve:
+        plots.learning_curves(train_sizes, curve, folder / "learning_curve.png", units=data.units)
+
+
+def _write_tables(run_dir: Path, data: MaterialsDataset, cv: CVResult, summary: dict, train_sizes,
+                  curve: dict) -> None:
     """oof_predictions.csv, models.csv and learning_curve.csv."""
+    oof = {name: result.oof_prediction for name, result in cv.models.items()}
     rows = []
     for i, formula in enumerate(data.formulas):
         row = {"index": i, "composition": formula, "chemical_system": data.groups[i], "fold": int(cv.fold_of_sample[i]) + 1}
