@@ -138,14 +138,15 @@ class CrossingEstimate:
                 "bootstrap_failed": self.n_failed}
 
 
-def summarize(value: float, curve: np.ndarray, replicates: np.ndarray, replicate_crossings: np.ndarray
-              ) -> CrossingEstimate:
-    """A :class:`CrossingEstimate` from the full-data result and the bootstrap replicates."""
+def summarize(value: float, curve: np.ndarray, replicates: np.ndarray, replicate_crossings: np.ndarray,
+              label: str = "") -> CrossingEstimate:
+    """A :class:`CrossingEstimate` from the full-data result and the bootstrap replicates (``label`` names the
+    curve in the log)."""
     finite = replicate_crossings[np.isfinite(replicate_crossings)]
     failed = int(replicate_crossings.size - finite.size)
     if failed:
-        log.warning("%d of %d bootstrap replicates never cross; they are left out of the error bar",
-                    failed, replicate_crossings.size)
+        log.warning("%s%d of %d bootstrap replicates never cross; they are left out of the error bar",
+                    f"{label}: " if label else "", failed, replicate_crossings.size)
     if finite.size < 2:
         stderr = low = high = float("nan")
     else:
@@ -156,7 +157,7 @@ def summarize(value: float, curve: np.ndarray, replicates: np.ndarray, replicate
 
 
 def probability_crossing(T, probabilities, groups, *, n_boot: int, rng: np.random.Generator,
-                         resample_models: bool = True, level: float = 0.5) -> CrossingEstimate:
+                         resample_models: bool = True, level: float = 0.5, label: str = "") -> CrossingEstimate:
     """Where the mean ordered-phase probability crosses ``level``, with a two-level bootstrap error.
 
     probabilities : ndarray (n_models, n), P(ordered) of each model (e.g. networks trained from different
@@ -174,4 +175,4 @@ def probability_crossing(T, probabilities, groups, *, n_boot: int, rng: np.rando
     else:
         weights = np.full((n_boot, n_models), 1.0 / n_models)
     replicates = np.einsum("bm,bmt->bt", weights, per_model)
-    return summarize(crossings(T, curve, level), curve, replicates, crossings(T, replicates, level))
+    return summarize(crossings(T, curve, level), curve, replicates, crossings(T, replicates, level), label)

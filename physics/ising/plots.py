@@ -228,7 +228,8 @@ def finite_size_scaling(sizes, tc, stderr, fits: Mapping[str, dict], binder: Seq
                     capsize=4)
     for i, (small, large, crossing) in enumerate(binder):
         ax.errorbar([1 / np.sqrt(small * large)], [crossing.value], yerr=[crossing.stderr], fmt="s", mfc="none",
-                    color="tab:green", capsize=3, label="Binder crossing of L, L' at $1/\\sqrt{LL'}$" if i == 0 else None)
+                    color="tab:green", capsize=3,
+                    label="Binder crossing of L, L' at $1/\\sqrt{LL'}$" if i == 0 else None)
     # the limits follow the measured points (a poorly constrained extrapolation's error bar may leave them)
     shown = np.concatenate([np.asarray(tc) - stderr, np.asarray(tc) + stderr, [tc_exact],
                             [fit["tc_infinite"] for fit in fits.values()], [c.value for _, _, c in binder]])

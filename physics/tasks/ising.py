@@ -38,9 +38,9 @@ from physics.ising.unsupervised import confusion_guesses, learning_by_confusion,
 from physics.io import write_csv
 from physics.seeding import generator, integer_seed
 from physics.tasks.common import build_network, build_optimizer, save_model, stage
-from physics.tasks.ising_common import (as_input, blas_threads, check_model_fits, fit_baselines, load_dataset,
-                                        ordered_margin, ordered_probability, score_model, split_by_temperature,
-                                        split_dataset, train_networks, training_set)
+from physics.tasks.ising_common import (as_input, blas_threads, check_model_fits, curve_columns, fit_baselines,
+                                        load_dataset, ordered_margin, ordered_probability, score_model,
+                                        split_by_temperature, split_dataset, train_networks, training_set)
 from physics.tasks.ising_config import IsingTaskConfig, temperature_grid
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,8 @@ def _run(config: AppConfig, run_dir: Path) -> dict:
         probabilities.update({name: P for name, (P, _) in baselines.items()})
     with stage("T_c", timings):
         rng = generator(config.seed, "bootstrap")
-        scores = {name: score_model(P, data, split, task.n_bootstrap, rng) for name, P in probabilities.items()}
+        scores = {name: score_model(P, data, split, task.n_bootstrap, rng, name)
+                  for name, P in probabilities.items()}
     network = scores["network"]
     log.info("network: test accuracy %.4f, critical-window accuracy %.4f, T_c = %.4f ± %.4f (exact %.4f)",
              network.accuracy_test, network.accuracy_critical, network.tc.value, network.tc.stderr, tc_exact)
@@ -218,7 +219,7 @@ def _transfer(config: AppConfig, runs: list, figures: Path) -> dict:
     P = np.stack([ordered_probability(network, X, task.loss) for network, _ in runs])
     groups = np.searchsorted(data.temperatures, data.temperature)
     tc = probability_crossing(data.temperatures, P, groups, n_boot=task.n_bootstrap,
-                              rng=generator(config.seed, "transfer/bootstrap"))
+                              rng=generator(config.seed, "transfer/bootstrap"), label="triangular transfer")
     tc_exact = critical_temperature("triangular")
     accuracy = float(np.mean((P > 0.5) == data.label.astype(bool)))
     log.info("transfer to the triangular lattice: T_c = %.4f ± %.4f (exact 4/ln 3 = %.4f), accuracy %.4f",
@@ -251,12 +252,7 @@ def _figures_and_tables(data, split, scores: dict, runs: list, task: IsingTaskCo
     energy = group_means(data.energy, groups, T.size)
     counts = np.bincount(split.groups, minlength=T.size)
     low, high = task.critical_window
-    rows = []
-    for i, temperature in enumerate(T):
-        row = {"T": temperature, "in_critical_window": bool(low <= temperature <= high), "n_evaluated": counts[i],
-               "abs_magnetization": abs_m[i], "energy_per_spin": energy[i]}
-        for name, s in scores.items():
-            row.update({f"{name}_p_ordered": s.tc.curve[i], f"{name}_p_ordered_stderr": s.tc.curve_stderr[i],
-                        f"{name}_accuracy": s.per_temperature_accuracy[i]})
-        rows.append(row)
+    rows = [{"T": temperature, "in_critical_window": bool(low <= temperature <= high), "n_evaluated": counts[i],
+             "abs_magnetization": abs_m[i], "energy_per_spin": energy[i], **curve_columns(scores, i)}
+            for i, temperature in enumerate(T)]
     write_csv(run_dir / "per_temperature.csv", rows)

@@ -204,7 +204,7 @@ class ModelScores:
 
 
 def score_model(probabilities: np.ndarray, data: IsingDataset, split: Split, n_boot: int,
-                rng: np.random.Generator) -> ModelScores:
+                rng: np.random.Generator, name: str = "") -> ModelScores:
     """Accuracies (test set, critical window, per temperature) and the T_c crossing of one model's runs."""
     P = np.atleast_2d(probabilities)
     labels = data.label[split.evaluation]
@@ -212,7 +212,19 @@ def score_model(probabilities: np.ndarray, data: IsingDataset, split: Split, n_b
     in_window = np.isin(split.evaluation, split.window)
     test_acc, critical_acc = correct[:, ~in_window].mean(axis=1), correct[:, in_window].mean(axis=1)
     per_T = group_means(correct.mean(axis=0), split.groups, split.temperatures.size)
-    tc = probability_crossing(split.temperatures, P, split.groups, n_boot=n_boot, rng=rng)
+    tc = probability_crossing(split.temperatures, P, split.groups, n_boot=n_boot, rng=rng,
+                              label=f"{name} (L = {data.L})")
     return ModelScores(probabilities=P, accuracy_test=float(test_acc.mean()),
                        accuracy_test_std=float(test_acc.std()), accuracy_critical=float(critical_acc.mean()),
                        accuracy_critical_std=float(critical_acc.std()), per_temperature_accuracy=per_T, tc=tc)
+
+
+def curve_columns(scores: dict, index: int) -> dict:
+    """The per-temperature CSV columns of every model at temperature ``index``: mean P(ordered), its bootstrap
+    error and the accuracy."""
+    row = {}
+    for name, score in scores.items():
+        row.update({f"{name}_p_ordered": score.tc.curve[index],
+                    f"{name}_p_ordered_stderr": score.tc.curve_stderr[index],
+                    f"{name}_accuracy": score.per_temperature_accuracy[index]})
+    return row

@@ -31,9 +31,9 @@ from physics.ising.scaling import binder_bootstrap, binder_crossing, binder_cumu
 from physics.io import write_csv
 from physics.seeding import generator
 from physics.tasks.common import save_model, stage
-from physics.tasks.ising_common import (as_input, blas_threads, check_model_fits, fit_baselines, load_dataset,
-                                        ordered_probability, score_model, split_dataset, train_networks,
-                                        training_set)
+from physics.tasks.ising_common import (as_input, blas_threads, check_model_fits, curve_columns, fit_baselines,
+                                        load_dataset, ordered_probability, score_model, split_dataset,
+                                        train_networks, training_set)
 from physics.tasks.ising_config import IsingFSSConfig
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,8 @@ def _one_size(config: AppConfig, L: int, T: np.ndarray, run_dir: Path) -> dict:
     flat_eval = data.spins[split.evaluation].reshape(split.evaluation.size, -1).astype(np.float32)
     probabilities.update({name: P for name, (P, _) in fit_baselines(config, spins, labels, flat_eval).items()})
     rng = generator(config.seed, f"bootstrap/L{L}")
-    scores = {name: score_model(P, data, split, task.n_bootstrap, rng) for name, P in probabilities.items()}
+    scores = {name: score_model(P, data, split, task.n_bootstrap, rng, name)
+                  for name, P in probabilities.items()}
     groups = np.searchsorted(T, data.temperature)
     binder = (binder_cumulant(data.magnetization, groups, T.size),
               binder_bootstrap(data.magnetization, groups, T.size, task.n_bootstrap, rng))
@@ -158,9 +159,6 @@ def _figures_and_tables(T, sizes, per_size: dict, fits: dict, binder: list, tc_e
     rows = []
     for L in sizes:
         for i, temperature in enumerate(T):
-            row = {"L": L, "T": temperature, "binder": binder_curves[L][0][i], "binder_stderr": binder_curves[L][1][i]}
-            for name, score in per_size[L]["scores"].items():
-                row.update({f"{name}_p_ordered": score.tc.curve[i], f"{name}_p_ordered_stderr": score.tc.curve_stderr[i],
-                            f"{name}_accuracy": score.per_temperature_accuracy[i]})
-            rows.append(row)
+            rows.append({"L": L, "T": temperature, "binder": binder_curves[L][0][i],
+                         "binder_stderr": binder_curves[L][1][i], **curve_columns(per_size[L]["scores"], i)})
     write_csv(run_dir / "per_temperature.csv", rows)

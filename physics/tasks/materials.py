@@ -67,8 +67,11 @@ def run_task(config: AppConfig, run_dir: Path) -> dict:
 def load_data(task: MaterialsTaskConfig, seed: int) -> MaterialsDataset:
     """The task's dataset: Miedema alloys from the seed's "data" stream, or the CSV file."""
     if task.dataset == "csv":
-        return load_csv(task.csv_path, task.composition_column, task.target_column,
-                        skip_bad_rows=task.skip_bad_rows, delimiter=task.delimiter)
+        try:
+            return load_csv(task.csv_path, task.composition_column, task.target_column,
+                            skip_bad_rows=task.skip_bad_rows, delimiter=task.delimiter)
+        except ValueError as error:  # name the config key, not load_csv's argument
+            raise ValueError(str(error).replace("pass skip_bad_rows=True", "set task.skip_bad_rows=true")) from None
     return miedema_dataset(task.n_samples, generator(seed, "data"), elements=task.elements,
                            structure=task.structure, noise=task.noise)
 

@@ -1,8 +1,10 @@
 """Config schema of ``task=materials``: material-property regression from composition.
 
-Every check that can fail runs here, in ``__post_init__``, before any data is made or read: the dataset
-choice and its CSV file and columns, the cross-validation, the preprocessing, the learning-curve fractions and
-the tuning grids. Keys in the errors are relative to the task node (``validate`` prefixes ``task.``).
+The checks that need only the task node run here, in ``__post_init__``, before any data is made or read: the
+dataset choice and its CSV file and columns, the cross-validation, the preprocessing, the learning-curve
+fractions and the tuning grids. Keys in the errors are relative to the task node (``validate`` prefixes
+``task.``). Checks that need other nodes or the data (grids naming baselines, ``model=mlp``, enough chemical
+systems for grouped folds) run at the start of :func:`physics.tasks.materials.run_task`, before any training.
 """
 from __future__ import annotations
 

@@ -66,3 +66,9 @@ def test_fss_size_too_small_for_the_cnn(compose_config, tmp_path):
     with pytest.raises(ConfigError) as info:
         run(config, tmp_path / "run")
     assert info.value.key == "task.sizes"
+
+
+def test_window_need_not_leave_a_class_when_it_is_trained_on(compose_config):
+    """Without the hold-out, the window's temperatures are training temperatures: [1.0, 2.5] is fine."""
+    config = validate(compose_config(["task=ising", "task.critical_window=[1.0,2.5]", "task.hold_out_window=false"]))
+    assert config.task.n_training_temperatures() == config.task.grid().size

@@ -68,7 +68,8 @@ def test_finite_size_scaling(compose_config, ising_cache, tmp_path):
     # a grid of 0.1 through the window, where the Binder crossing is searched, and enough configurations for the
     # cumulants of L = 8 and 12 to differ significantly (their errors scale as 1/sqrt(n))
     overrides = ["task=ising_fss", "task.sizes=[4,6,8,12]", "task.temperature_step=0.25", "task.dense_range=[2.0,2.5]",
-                 "task.dense_step=0.1", "task.n_per_temperature=200", "task.n_seeds=2", "task.n_bootstrap=50", "task.epochs=3",
+                 "task.dense_step=0.1", "task.n_per_temperature=200", "task.n_seeds=2", "task.n_bootstrap=50",
+                 "task.epochs=3",
                  "task.n_jobs=1", "model.hidden=[16]", "progress=false", f"data_dir={ising_cache}"]
     metrics = run(compose_config(overrides), tmp_path)
     for key in ["tc_infinite", "tc_infinite_stderr", "binder_tc", "binder_tc_stderr", "objective"]:

@@ -122,7 +122,7 @@ def test_bad_rows_stop_the_run_before_training_unless_skipped(compose_config, tm
     with pytest.raises(ValueError, match=r"3 bad row\(s\) of 60 .*line 3: .*unknown element 'Xx'.*line 10: "
                                          r"missing target.*line 25: target 'abc' is not a number") as error:
         run(compose_config(overrides), tmp_path / "stopped")
-    assert "skip_bad_rows" in str(error.value)
+    assert "set task.skip_bad_rows=true to drop them" in str(error.value)
     assert not list((tmp_path / "stopped").glob("*"))  # nothing trained, nothing written
 
     metrics = run(compose_config([*overrides, "task.skip_bad_rows=true"]), tmp_path / "skipped")
