@@ -42,6 +42,20 @@ def build_baselines(specs: Mapping[str, Mapping[str, Any]], seed: int) -> Dict[s
     return estimators
 
 
+def serial_prediction(estimator: Any) -> Any:
+    """Set ``n_jobs=1`` on a fitted estimator (and its pipeline steps, or a search's best estimator).
+
+    Fitting in parallel is reproducible (each tree has its own seeded stream), but parallel prediction of
+    scikit-learn's forests adds the trees' outputs in the order the threads finish, which changes the last
+    bits from run to run. Predicting serially keeps "same config, same numbers" exact. Returns the estimator.
+    """
+    target = getattr(estimator, "best_estimator_", estimator)
+    keys = [key for key in target.get_params(deep=True) if key == "n_jobs" or key.endswith("__n_jobs")]
+    if keys:
+        target.set_params(**{key: 1 for key in keys})
+    return estimator
+
+
 def fit_and_predict(estimators: Mapping[str, Any], X_train: np.ndarray, y_train: np.ndarray,
                     predict: Callable[[Any, np.ndarray], np.ndarray], X_eval: Mapping[str, np.ndarray]
                     ) -> Dict[str, Dict[str, Any]]:
@@ -53,7 +67,7 @@ def fit_and_predict(estimators: Mapping[str, Any], X_train: np.ndarray, y_train:
     results = {}
     for name, estimator in estimators.items():
         start = time.perf_counter()
-        estimator.fit(X_train, y_train)
+        serial_prediction(estimator.fit(X_train, y_train))
         fit_seconds = time.perf_counter() - start
         results[name] = {"estimator": estimator, "fit_seconds": fit_seconds,
                          "predictions": {key: predict(estimator, X) for key, X in X_eval.items()}}

@@ -29,6 +29,14 @@ def _thin(*arrays):
     return [np.asarray(a)[keep] for a in arrays]
 
 
+def _image_axes(ax) -> None:
+    """A framed image panel without ticks or grid (a lattice has no coordinates worth reading)."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.spines[:].set_visible(True)
+
+
 def _mark_transition(ax, tc_exact: float, window: Sequence[float] | None = None, label: str = "exact $T_c$"):
     ax.axvline(tc_exact, color="k", ls="--", lw=1, label=f"{label} = {tc_exact:.4f}")
     if window is not None:
@@ -42,9 +50,7 @@ def configurations(spins: np.ndarray, temperatures: np.ndarray, shown: Sequence[
     for ax, index in zip(np.atleast_1d(axes), picks):
         ax.imshow(spins[index], cmap="binary", vmin=-1, vmax=1, interpolation="nearest")
         ax.set_title(f"T = {temperatures[index]:.3g}, m = {spins[index].mean():+.2f}", fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
+        _image_axes(ax)
     fig.suptitle(f"Monte Carlo configurations, L = {spins.shape[-1]} (black: s = +1)")
     return plots.save(fig, path)
 
@@ -142,9 +148,7 @@ def weight_images(images: np.ndarray, path: Path, title: str) -> Path:
     fig, axes = plots.figure(ncols=ncols, nrows=nrows, width=1.6, height=1.7)
     axes = np.atleast_1d(axes).ravel()
     for i, ax in enumerate(axes):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
+        _image_axes(ax)
         if i < count:
             shown = ax.imshow(images[i], cmap="RdBu_r", vmin=-scale, vmax=scale, interpolation="nearest")
             ax.set_title(f"#{i}", fontsize=8)

@@ -31,6 +31,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from physics.baselines import serial_prediction
+
 logger = logging.getLogger(__name__)
 
 METRICS: dict[str, Callable] = {
@@ -262,7 +264,8 @@ def _evaluate_model(name, spec, X, y, splits, groups, preprocessing, grid, inner
     for k, (train, test) in enumerate(splits):
         start = time.perf_counter()
         try:
-            estimator = _fit_fold(spec, X, y, train, groups, preprocessing, grid, inner_splits, random_state, cv)
+            estimator = serial_prediction(_fit_fold(spec, X, y, train, groups, preprocessing, grid, inner_splits,
+                                                    random_state, cv))
             prediction = np.asarray(estimator.predict(X[test]), dtype=np.float64).ravel()
             if not np.all(np.isfinite(prediction)):
                 raise FloatingPointError(f"{np.sum(~np.isfinite(prediction))} of {len(test)} predictions are NaN or inf (diverged?)")
@@ -375,7 +378,7 @@ def learning_curve(
         for k, (_, test) in enumerate(splits):
             for i, size in enumerate(sizes[:, k]):
                 subset = orders[k][:size]
-                pipeline = make_pipeline(new_model(spec), preprocessing).fit(X[subset], y[subset])
+                pipeline = serial_prediction(make_pipeline(new_model(spec), preprocessing).fit(X[subset], y[subset]))
                 scores[i, k] = mean_absolute_error(y[test], pipeline.predict(X[test]))
         mae[name] = scores
         logger.info("learning curve %s: MAE %s", name, np.round(scores.mean(axis=1), 4).tolist())

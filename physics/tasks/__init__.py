@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
+from threadpoolctl import threadpool_limits
 
 from physics.config import TASK_MODULES, ConfigError, validate
 from physics.io import flatten, write_json
@@ -35,7 +36,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> dict[str, Any]:
     run_dir.mkdir(parents=True, exist_ok=True)
     task = importlib.import_module(TASK_MODULES[config.task.name])
     start = time.perf_counter()
-    metrics = task.run_task(config, run_dir)
+    with threadpool_limits(limits=config.task.blas_threads, user_api="blas"):
+        metrics = task.run_task(config, run_dir)
     metrics = {"task": config.task.name, "seed": config.seed, **flatten(metrics),
                "run_seconds": time.perf_counter() - start}
     if not math.isfinite(metrics["objective"]):

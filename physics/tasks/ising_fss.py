@@ -146,7 +146,8 @@ def _figures_and_tables(T, sizes, per_size: dict, fits: dict, binder: list, tc_e
     network = {L: per_size[L]["scores"]["network"] for L in sizes}
     names = {"nu_fixed": "nu = 1, L >= {min_size}", "nu_free": "nu = {nu:.2f} ± {nu_stderr:.2f}, L >= {min_size}",
              "all_sizes_nu_fixed": "nu = 1, all sizes"}
-    labelled = {names[key].format(**fit): fit for key, fit in fits.items() if fit is not None}
+    labelled = {names[key].format(**fit) + (" (nu at its bound: unconstrained)" if fit["nu_at_bound"] else ""): fit
+                for key, fit in fits.items() if fit is not None}
     binder_curves = {L: (per_size[L]["binder"][0], per_size[L]["binder"][1].std(axis=0, ddof=1)) for L in sizes}
     plots.finite_size_scaling(sizes, [network[L].tc.value for L in sizes], [network[L].tc.stderr for L in sizes],
                               labelled, binder, binder[-1][2], tc_exact, binder_curves, T,

@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from physics import plots as common_plots
 from physics.baselines import build_baselines
@@ -60,8 +59,7 @@ def run_task(config: AppConfig, run_dir: Path) -> dict:
     if unknown:
         raise ConfigError(f"task.param_grids.{unknown[0]}", f"names no baseline; baselines: "
                                                             f"{', '.join(config.baseline) or 'none'}.")
-    with threadpool_limits(limits=task.blas_threads, user_api="blas"):
-        return _run(config, Path(run_dir))
+    return _run(config, Path(run_dir))
 
 
 def load_data(task: MaterialsTaskConfig, seed: int) -> MaterialsDataset:

@@ -51,7 +51,6 @@ class MaterialsTaskConfig(TrainingConfig):
     param_grids: Dict[str, Any] = field(default_factory=dict)  # baseline name -> {parameter: [values]}
     inner_splits: int = 3  # inner folds of the tuning (inside each training fold)
     refit: bool = True  # save a network trained on all samples (false: the last fold's network)
-    blas_threads: Optional[int] = 1  # BLAS threads while the task runs (null: the library's default)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -85,8 +84,6 @@ class MaterialsTaskConfig(TrainingConfig):
             raise ConfigError("learning_curve", f"must not repeat a fraction. Got {list(self.learning_curve)}.")
         self._check_grids()
         check_range("inner_splits", self.inner_splits, 2)
-        if self.blas_threads is not None:
-            check_range("blas_threads", self.blas_threads, 1)
 
     def _check_elements(self) -> None:
         from physics.materials.miedema import miedema_table

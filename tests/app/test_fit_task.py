@@ -44,7 +44,7 @@ def test_same_seed_gives_the_same_numbers(compose_config, tmp_path):
     first = run(compose_config(overrides), tmp_path / "a")
     second = run(compose_config(overrides), tmp_path / "b")
     for key in ("network.test_mse", "baselines.random_forest.test_mse", "baselines.sklearn_mlp.test_mse"):
-        assert first[key] == second[key]
+        assert first[key] == second[key], key
 
 
 def test_network_learns_the_2d_target_and_beats_polynomial_ridge(compose_config, tmp_path):
