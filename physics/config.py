@@ -13,6 +13,7 @@ are registered by :func:`register_configs` too.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Optional
 
@@ -234,7 +235,7 @@ class AppConfig:
     baseline: Dict[str, Any] = field(default_factory=dict)  # name -> {_target_: sklearn class, **params}
     seed: int = 0  # the one seed every random stream derives from
     progress: bool = True  # tqdm progress bars
-    data_dir: str = "data"  # cache of generated datasets (Monte Carlo); relative to the working directory
+    data_dir: str = "~/.cache/ml4phys"  # cache of generated datasets (Monte Carlo); ~ is expanded
 
 
 #: group -> {option name -> schema}; the YAML files pick theirs with ``- /schema/<group>/<name>@_here_``.
@@ -297,7 +298,7 @@ def validate(cfg: DictConfig) -> AppConfig:
         model=_to_dataclass(cfg.model, SCHEMAS["model"][model_name], "model"),
         optimizer=_to_dataclass(cfg.optimizer, OptimizerConfig, "optimizer"),
         baseline=OmegaConf.to_container(cfg.baseline, resolve=True),
-        seed=cfg.seed, progress=cfg.progress, data_dir=cfg.data_dir,
+        seed=cfg.seed, progress=cfg.progress, data_dir=os.path.expanduser(cfg.data_dir),
     )
     check_range("seed", app.seed, 0)
     _check_baselines(app.baseline)

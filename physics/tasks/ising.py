@@ -38,7 +38,7 @@ from physics.ising.unsupervised import confusion_guesses, learning_by_confusion,
 from physics.io import write_csv
 from physics.seeding import generator, integer_seed
 from physics.tasks.common import build_network, build_optimizer, save_model, stage
-from physics.tasks.ising_common import (as_input, blas_threads, check_model_fits, curve_columns, fit_baselines,
+from physics.tasks.ising_common import (as_input, check_model_fits, curve_columns, fit_baselines,
                                         load_dataset, ordered_margin, ordered_probability, score_model,
                                         split_by_temperature, split_dataset, train_networks, training_set)
 from physics.tasks.ising_config import IsingTaskConfig, temperature_grid
@@ -47,13 +47,9 @@ log = logging.getLogger(__name__)
 
 
 def run_task(config: AppConfig, run_dir: Path) -> dict:
-    check_model_fits(config.model, config.task.L)
-    with blas_threads(config.task):
-        return _run(config, Path(run_dir))
-
-
-def _run(config: AppConfig, run_dir: Path) -> dict:
     task: IsingTaskConfig = config.task
+    check_model_fits(config.model, task.L)
+    run_dir = Path(run_dir)
     timings = {}
     figures = run_dir / "figures"
     tc_exact = critical_temperature("square")

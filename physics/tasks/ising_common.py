@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from core.losses import BinaryCrossEntropy, SoftmaxCrossEntropy, sigmoid, softmax
 from physics.baselines import build_baselines, fit_and_predict
@@ -24,11 +23,6 @@ from physics.seeding import generator, integer_seed
 from physics.tasks.common import build_network, train
 
 log = logging.getLogger(__name__)
-
-
-def blas_threads(task):
-    """Context manager limiting the BLAS threads to ``task.blas_threads`` (no limit when it is None)."""
-    return threadpool_limits(limits=task.blas_threads, user_api="blas")
 
 
 def check_model_fits(model, L: int, key: str = "task.L") -> None:

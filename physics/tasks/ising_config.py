@@ -115,11 +115,6 @@ class IsingDataConfig(TrainingConfig):
     loss: str = "softmax_cross_entropy"  # 2 logits + softmax, or 1 logit + sigmoid
     n_seeds: int = 3  # networks trained from different random streams (error bar over training runs)
     n_bootstrap: int = 500
-    # BLAS threads while this task runs (None: the library's default). Minibatch products are too small to gain
-    # from threads, and when other processes share the cores OpenBLAS' spinning threads slowed the training of
-    # the default MLP from 0.17 to 16 s per epoch on the 2-core test machine
-    blas_threads: Optional[int] = 1
-
     def grid(self) -> np.ndarray:
         return temperature_grid(self.temperatures, self.temperature_range, self.temperature_step,
                                 self.dense_range, self.dense_step)
@@ -146,8 +141,6 @@ class IsingDataConfig(TrainingConfig):
         check_choice("loss", self.loss, LOSS_NAMES)
         check_range("n_seeds", self.n_seeds, 1)
         check_range("n_bootstrap", self.n_bootstrap, 20)
-        if self.blas_threads is not None:
-            check_range("blas_threads", self.blas_threads, 1)
         self._check_window()
 
     def _check_window(self) -> None:

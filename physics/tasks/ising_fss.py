@@ -31,7 +31,7 @@ from physics.ising.scaling import binder_bootstrap, binder_crossing, binder_cumu
 from physics.io import write_csv
 from physics.seeding import generator
 from physics.tasks.common import save_model, stage
-from physics.tasks.ising_common import (as_input, blas_threads, check_model_fits, curve_columns, fit_baselines,
+from physics.tasks.ising_common import (as_input, check_model_fits, curve_columns, fit_baselines,
                                         load_dataset, ordered_probability, score_model, split_dataset,
                                         train_networks, training_set)
 from physics.tasks.ising_config import IsingFSSConfig
@@ -42,8 +42,7 @@ log = logging.getLogger(__name__)
 def run_task(config: AppConfig, run_dir: Path) -> dict:
     for L in config.task.sizes:
         check_model_fits(config.model, L, key="task.sizes")
-    with blas_threads(config.task):
-        return _run(config, Path(run_dir))
+    return _run(config, Path(run_dir))
 
 
 def _one_size(config: AppConfig, L: int, T: np.ndarray, run_dir: Path) -> dict:
