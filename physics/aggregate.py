@@ -88,8 +88,8 @@ def _sort_key(label: str):
 
 
 def plot_summary(rows: Sequence[dict[str, Any]], figures_dir: Path) -> list[Path]:
-    """Objective against each swept parameter (mean ± std over the rest, e.g. seeds), or a heatmap for two
-    non-seed parameters. Failed points are marked with a red cross at the bottom of the axis."""
+    """Objective against each swept parameter (mean ± std over the other swept keys, e.g. seeds), and a heatmap
+    when exactly two non-seed parameters are swept. Failed points are marked with a red cross."""
     parameters = [p for p in swept_parameters(rows) if p != "seed"]
     name = next((row.get("metrics.objective_name") for row in rows if row.get("metrics.objective_name")),
                 "objective")
@@ -105,8 +105,9 @@ def plot_summary(rows: Sequence[dict[str, Any]], figures_dir: Path) -> list[Path
         mean = np.array([np.mean(v) if v else np.nan for v in values])
         std = np.array([np.std(v, ddof=1) if len(v) > 1 else 0.0 for v in values])
         fig, ax = plots.figure()
+        pooled = [p for p in swept_parameters(rows) if p != parameter]
         ax.errorbar(x, mean, yerr=std, marker="o", capsize=4,
-                    label="mean ± std over seeds" if "seed" in swept_parameters(rows) else name)
+                    label=f"mean ± std over {', '.join(pooled)}" if pooled else name)
         failed = [xi for xi, v in zip(x, values) if not v]
         if failed:
             ax.plot(failed, np.full(len(failed), np.nanmin(mean) if np.isfinite(mean).any() else 0.0), "rx",
@@ -133,14 +134,16 @@ def _heatmap(rows, parameters, name: str, path: Path) -> Path:
     fig, ax = plots.figure(width=1.2 * len(first) + 2.5, height=0.8 * len(second) + 2.0)
     shown = ax.imshow(grid, origin="lower", cmap="viridis", aspect="auto")
     for (i, j), value in np.ndenumerate(grid):
+        bright = not np.isnan(value) and shown.norm(value) > 0.6  # viridis turns yellow: dark text there
         ax.text(j, i, "failed" if np.isnan(value) else f"{value:.3g}", ha="center", va="center", fontsize=8,
-                color="red" if np.isnan(value) else "white")
+                color="red" if np.isnan(value) else ("black" if bright else "white"))
     ax.set_xticks(range(len(first)), first)
     ax.set_yticks(range(len(second)), second)
     ax.set_xlabel(parameters[0])
     ax.set_ylabel(parameters[1])
     ax.grid(False)
     fig.colorbar(shown, ax=ax, label=f"{name} (mean over seeds)")
+    ax.set_title(f"{name}: {parameters[1]} against {parameters[0]}")
     return plots.save(fig, path)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from hydra.core.config_store import ConfigStore
@@ -68,6 +68,15 @@ def _widths(key: str, value: Any) -> List[int]:
     return list(widths)
 
 
+def _check_network_keys(model) -> None:
+    """Checks shared by every model schema: activation, dropout, init, dtype."""
+    check_choice("activation", model.activation, ACTIVATION_NAMES)
+    check_range("dropout", model.dropout, 0.0, 1.0, high_open=True)
+    if model.init is not None:
+        check_choice("init", model.init, INIT_NAMES)
+    check_choice("dtype", model.dtype, DTYPE_NAMES)
+
+
 # ----------------------------------------------------------------------------------------------- models
 @dataclass
 class MLPConfig:
@@ -87,11 +96,7 @@ class MLPConfig:
         self.hidden = _widths("hidden", self.hidden)
         for i, width in enumerate(self.hidden):
             check_range(f"hidden[{i}]", width, 1)
-        check_choice("activation", self.activation, ACTIVATION_NAMES)
-        check_range("dropout", self.dropout, 0.0, 1.0, high_open=True)
-        if self.init is not None:
-            check_choice("init", self.init, INIT_NAMES)
-        check_choice("dtype", self.dtype, DTYPE_NAMES)
+        _check_network_keys(self)
 
 
 @dataclass
@@ -123,11 +128,7 @@ class CNNConfig:
         check_choice("padding", self.padding, PADDING_NAMES)
         if self.pool is not None:
             check_choice("pool", self.pool, POOL_NAMES)
-        check_choice("activation", self.activation, ACTIVATION_NAMES)
-        check_range("dropout", self.dropout, 0.0, 1.0, high_open=True)
-        if self.init is not None:
-            check_choice("init", self.init, INIT_NAMES)
-        check_choice("dtype", self.dtype, DTYPE_NAMES)
+        _check_network_keys(self)
 
 
 # -------------------------------------------------------------------------------------------- optimizer
@@ -319,7 +320,3 @@ def _check_baselines(baselines: Dict[str, Any]) -> None:
             raise ConfigError(f"baseline.{name}._target_",
                               f"cannot import {target!r}; give a scikit-learn estimator class.") from None
 
-
-def schema_fields(schema: type) -> List[str]:
-    """Names of a schema's keys (for documentation and tests)."""
-    return [f.name for f in fields(schema)]
