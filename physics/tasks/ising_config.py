@@ -13,12 +13,13 @@ import numpy as np
 
 from physics.config import ConfigError, TrainingConfig, check_choice, check_range, register_task
 from physics.ising.augment import AUGMENTATIONS, augmentation_factor, training_set_bytes
+from physics.ising.lattice import critical_temperature
 
 ALGORITHM_NAMES = ("auto", "metropolis", "swendsen_wang", "wolff")
 LOSS_NAMES = ("softmax_cross_entropy", "binary_cross_entropy")
 OBJECTIVE_NAMES = ("tc_error", "test_error", "critical_error")
 #: T_c of the infinite square lattice (Onsager), J/k_B; the training labels are T < T_C_SQUARE
-T_C_SQUARE = 2.0 / np.log(1.0 + np.sqrt(2.0))
+T_C_SQUARE = critical_temperature("square")
 
 
 def _check_pair(key: str, pair, *, positive: bool = True) -> None:
