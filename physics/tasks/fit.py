@@ -10,7 +10,6 @@ Metrics (flat keys in metrics.json): ``network.{train_mse, test_mse, train_r2, t
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
@@ -66,16 +65,14 @@ def run_task(config: AppConfig, run_dir: Path) -> dict:
 
     with stage("training", timings):
         network = build_network(config.model, (target.dim,), 1, config.seed)
-        start = time.perf_counter()
         history = train(network, MeanSquaredError(), X_train, y_train[:, None], config,
                         description=f"fit {target.name}")
-        fit_seconds = time.perf_counter() - start
 
     def network_predict(X_eval):
         return network.predict(X_eval)[:, 0].astype(float)
 
     predictions = {"network": {"train": network_predict(X_train), "test": network_predict(X_test)}}
-    results = {"network": {"fit_seconds": fit_seconds, "epochs": len(history.loss),
+    results = {"network": {"fit_seconds": timings["training"], "epochs": len(history.loss),
                            "best_epoch": history.best_epoch}}
     with stage("baselines", timings):
         baselines = fit_and_predict(build_baselines(config.baseline, config.seed), X_train, y_train,
