@@ -46,7 +46,7 @@ from core.activations import ReLU  # noqa: E402
 from core.models import mlp  # noqa: E402
 from core.network import Sequential  # noqa: E402
 from core.optim import SGD  # noqa: E402
-from core.training import Callback, fit  # noqa: E402
+from core.training import Callback, TrainingSettings, fit  # noqa: E402
 
 LEARNING_RATE = 0.01
 MLP = {"n_samples": 20_000, "sizes": (1024, 256, 256, 2), "batch": 128}
@@ -129,8 +129,8 @@ class CoreTrainer:
     def run(self, epochs):
         clock = _EpochClock()
         start = time.perf_counter()
-        fit(self.network, "softmax_cross_entropy", self.optimizer, self.X, self.y, epochs=epochs,
-            batch_size=self.batch, rng=self.rng, callbacks=[clock])
+        fit(self.network, "softmax_cross_entropy", self.optimizer, self.X, self.y,
+            TrainingSettings(epochs=epochs, batch_size=self.batch), rng=self.rng, callbacks=[clock])
         self.setup_times.append(clock.stamps[0] - start)
         return list(np.diff(clock.stamps))
 

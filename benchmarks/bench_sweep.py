@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="sweeps per launcher (median reported)")
     args = parser.parse_args()
     epochs = 150 if args.quick else 1500  # ~20 s of training per job, so start-up costs stay small
-    jobs = ["task=fit", "seed=0,1,2,3", f"task.epochs={epochs}", "task.early_stopping=false",
+    jobs = ["task=fit", "seed=0,1,2,3", f"trainer.epochs={epochs}", "trainer.early_stopping=false", "task.objective=test_mse",
             "task.n_samples=3000", "model.hidden=[128,128]", "baseline=none", "progress=false"]
     print(machine_description())
     print(f"sweep: python run.py -m {' '.join(jobs)}")

@@ -3,19 +3,25 @@
 Quick start::
 
     import numpy as np
-    from core import mlp, fit, Adam
+    from core import Adam, EarlyStopping, TrainingSettings, fit, mlp
 
     X = np.random.default_rng(0).normal(size=(256, 2))   # (batch, features)
     y = (X[:, 0] * X[:, 1] > 0).astype(int)              # class labels (batch,)
     net = mlp((16, 16), n_outputs=2).build((2,), seed_or_rng=0)
-    history = fit(net, "softmax_cross_entropy", Adam(1e-2), X, y, epochs=50, rng=0, metrics=["accuracy"])
+    settings = TrainingSettings(epochs=50, batch_size=32, validation_fraction=0.2, metrics=("accuracy",))
+    history = fit(net, "softmax_cross_entropy", Adam(1e-2), X, y, settings, rng=0, callbacks=[EarlyStopping(5)])
 
 The scikit-learn estimators live in :mod:`core.sklearn` (``NetClassifier``, ``NetRegressor``); they are also
 reachable as ``core.NetClassifier``/``core.NetRegressor``, imported on first access so that ``import core`` does
 not import scikit-learn.
+
+Every bad parameter raises :class:`InvalidParameterError` (a ValueError and a TypeError); every seed argument
+goes through :func:`as_generator`.
 """
 
+from core._validation import InvalidParameterError, as_generator
 from core.activations import ACTIVATIONS, default_init, get_activation
+from core.callbacks import Callback, EarlyStopping, History, ProgressBar
 from core.layers import (
     LAYERS,
     Activation,
@@ -61,11 +67,12 @@ from core.optim import (
     get_schedule,
 )
 from core.serialize import load, save
-from core.training import Callback, History, TrainingDivergedError, fit
+from core.training import TrainingDivergedError, TrainingSettings, fit
 
 _LAZY = {"NetClassifier": "core.sklearn", "NetRegressor": "core.sklearn"}
 
 __all__ = [
+    "InvalidParameterError", "as_generator",
     "ACTIVATIONS", "default_init", "get_activation",
     "LAYERS", "Layer", "Dense", "Activation", "Dropout", "Flatten", "Conv2D", "MaxPool2D", "AvgPool2D",
     "GlobalAvgPool2D",
@@ -76,7 +83,7 @@ __all__ = [
     "OPTIMIZERS", "Optimizer", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW", "clip_grad_norm", "get_optimizer",
     "SCHEDULES", "Schedule", "ConstantSchedule", "StepSchedule", "ExponentialSchedule", "CosineSchedule",
     "get_schedule",
-    "Callback", "History", "TrainingDivergedError", "fit",
+    "Callback", "EarlyStopping", "ProgressBar", "History", "TrainingSettings", "TrainingDivergedError", "fit",
     "NetClassifier", "NetRegressor",
 ]
 

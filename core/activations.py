@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from core.base import Layer, is_real
+from core._validation import check_choice, check_number
+from core.base import Layer
 
 __all__ = [
     "ActivationLayer", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "Softplus", "Identity",
@@ -91,11 +92,7 @@ class LeakyReLU(ActivationLayer):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        if not is_real(negative_slope) or negative_slope < 0:
-            raise ValueError(
-                "The 'negative_slope' parameter of LeakyReLU must be a float in [0, inf). "
-                f"Got {negative_slope!r} instead."
-            )
+        check_number(negative_slope, "negative_slope", "LeakyReLU", low=0)
         self.negative_slope = float(negative_slope)
 
     def _f(self, X, out):
@@ -120,8 +117,7 @@ class ELU(ActivationLayer):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        if not is_real(alpha) or alpha <= 0:
-            raise ValueError(f"The 'alpha' parameter of ELU must be a float in (0, inf). Got {alpha!r} instead.")
+        check_number(alpha, "alpha", "ELU", low=0, low_closed=False)
         self.alpha = float(alpha)
 
     def _f(self, X, out):
@@ -183,8 +179,7 @@ _HE_ACTIVATIONS = ("relu", "leaky_relu", "elu")
 
 
 def _check_name(name, owner: str) -> None:
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise ValueError(f"The '{owner}' parameter must be one of {sorted(ACTIVATIONS)}. Got {name!r} instead.")
+    check_choice(name, owner, None, sorted(ACTIVATIONS))
 
 
 def get_activation(name: str, **kwargs) -> ActivationLayer:

@@ -1,4 +1,4 @@
-"""The layer contract shared by every layer of :mod:`core`, and dtype helpers.
+"""The layer contract shared by every layer of :mod:`core`.
 
 A layer maps a batch ``X`` of shape ``(batch, *input_shape)`` to ``Y`` of shape ``(batch, *output_shape)``.
 ``forward`` caches what ``backward`` needs; ``backward(dY)`` returns ``dX = dL/dX`` and OVERWRITES (never
@@ -14,37 +14,11 @@ array (``fresh_input_grad``). A layer used on its own never works in place.
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 
-__all__ = ["Layer", "resolve_dtype", "check_positive_int", "is_real"]
+from core._validation import check_dtype
 
-_ALLOWED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def resolve_dtype(dtype, owner: str = "dtype") -> np.dtype:
-    """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise ValueError naming ``owner``."""
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if resolved not in _ALLOWED_DTYPES:
-        raise ValueError(f"The '{owner}' parameter must be 'float32' or 'float64'. Got {dtype!r} instead.")
-    return resolved
-
-
-def check_positive_int(value, name: str, owner: str) -> int:
-    """Return ``value`` as int if it is an integer >= 1, else raise ValueError naming ``name`` and ``owner``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"The '{name}' parameter of {owner} must be an int in [1, inf). Got {value!r} instead.")
-    return int(value)
-
-
-def is_real(value) -> bool:
-    """True for a finite real number (Python or numpy int/float), False for bools, NaN, inf and the rest."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
+__all__ = ["Layer"]
 
 
 class Layer:
@@ -80,7 +54,7 @@ class Layer:
     def build(self, input_shape: tuple[int, ...], rng: np.random.Generator, dtype) -> tuple[int, ...]:
         """Allocate parameters for inputs of shape ``(batch, *input_shape)``; return the output shape."""
         self.input_shape = tuple(int(n) for n in input_shape)
-        self.dtype = resolve_dtype(dtype)
+        self.dtype = check_dtype(dtype, "dtype", f"{type(self).__name__}.build")
         self.output_shape = self.compute_output_shape(self.input_shape)
         self.built = True
         return self.output_shape

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from core.base import Layer, check_positive_int
+from core._validation import check_bool, check_choice, check_positive_int
+from core.base import Layer
 from core.init import check_init_name, initialize
 
 __all__ = ["Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "PADDINGS"]
@@ -73,12 +74,9 @@ class Conv2D(Layer):
         super().__init__()
         self.filters = check_positive_int(filters, "filters", "Conv2D")
         self.kernel_size = check_positive_int(kernel_size, "kernel_size", "Conv2D")
-        if padding not in PADDINGS:
-            raise ValueError(f"The 'padding' parameter of Conv2D must be one of {list(PADDINGS)}. "
-                             f"Got {padding!r} instead.")
+        check_choice(padding, "padding", "Conv2D", PADDINGS)
         check_init_name(init, "Conv2D")
-        if not isinstance(use_bias, (bool, np.bool_)):
-            raise TypeError(f"The 'use_bias' parameter of Conv2D must be a bool. Got {use_bias!r} instead.")
+        check_bool(use_bias, "use_bias", "Conv2D")
         self.padding = padding
         self.init = init
         self.use_bias = bool(use_bias)

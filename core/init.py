@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+from core._validation import check_choice
+
 __all__ = ["INITIALIZERS", "initialize", "check_init_name"]
 
 #: name -> (distribution, function(fan_in, fan_out) -> variance)
@@ -35,11 +37,8 @@ INITIALIZERS.update(
 
 
 def check_init_name(init, owner: str) -> None:
-    """Raise ValueError unless ``init`` is None or a key of :data:`INITIALIZERS`."""
-    if init is not None and init not in INITIALIZERS:
-        raise ValueError(
-            f"The 'init' parameter of {owner} must be None or one of {sorted(INITIALIZERS)}. Got {init!r} instead."
-        )
+    """Raise InvalidParameterError unless ``init`` is None or a key of :data:`INITIALIZERS`."""
+    check_choice(init, "init", owner, (None, *sorted(INITIALIZERS)))
 
 
 def initialize(name: str, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator,

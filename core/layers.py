@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from core.activations import ACTIVATIONS, get_activation
-from core.base import Layer, check_positive_int, is_real
+from core._validation import check_bool, check_number, check_positive_int
+from core.base import Layer
 from core.conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from core.init import check_init_name, initialize
 
@@ -47,8 +48,7 @@ class Dense(Layer):
         super().__init__()
         self.units = check_positive_int(units, "units", "Dense")
         check_init_name(init, "Dense")
-        if not isinstance(use_bias, (bool, np.bool_)):
-            raise TypeError(f"The 'use_bias' parameter of Dense must be a bool. Got {use_bias!r} instead.")
+        check_bool(use_bias, "use_bias", "Dense")
         self.init = init
         self.use_bias = bool(use_bias)
         self.fallback_init = "glorot"
@@ -130,8 +130,7 @@ class Dropout(Layer):
 
     def __init__(self, rate: float) -> None:
         super().__init__()
-        if not is_real(rate) or not 0 <= rate < 1:
-            raise ValueError(f"The 'rate' parameter of Dropout must be a float in [0, 1). Got {rate!r} instead.")
+        check_number(rate, "rate", "Dropout", low=0, high=1, high_closed=False)
         self.rate = float(rate)
         self._mask = None
 

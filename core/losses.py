@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from core._validation import check_choice
+
 __all__ = [
     "Loss", "MeanSquaredError", "SoftmaxCrossEntropy", "BinaryCrossEntropy", "LOSSES", "get_loss",
     "softmax", "log_softmax", "sigmoid",
@@ -204,6 +206,5 @@ LOSSES: dict[str, type[Loss]] = {
 
 def get_loss(name: str) -> Loss:
     """Return a new loss for ``name`` (a key of :data:`LOSSES`)."""
-    if not isinstance(name, str) or name not in LOSSES:
-        raise ValueError(f"The 'loss' parameter must be one of {sorted(LOSSES)}. Got {name!r} instead.")
+    check_choice(name, "loss", None, sorted(LOSSES))
     return LOSSES[name]()

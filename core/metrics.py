@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from core._validation import check_choice
+
 __all__ = ["Metric", "Accuracy", "MeanAbsoluteError", "R2Score", "METRICS", "get_metric", "evaluate_metric"]
 
 
@@ -125,8 +127,7 @@ METRICS: dict[str, type[Metric]] = {cls.name: cls for cls in (Accuracy, MeanAbso
 
 def get_metric(name: str) -> Metric:
     """A fresh metric from its name in ``METRICS`` ("accuracy", "mae", "r2")."""
-    if not isinstance(name, str) or name not in METRICS:
-        raise ValueError(f"The 'metrics' parameter must name metrics from {sorted(METRICS)}. Got {name!r} instead.")
+    check_choice(name, "metrics", None, sorted(METRICS))
     return METRICS[name]()
 
 

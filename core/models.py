@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.activations import get_activation
-from core.base import check_positive_int, is_real
+from core._validation import InvalidParameterError, check_bool, check_choice, check_number, check_positive_int
 from core.conv import PADDINGS
 from core.init import check_init_name
 from core.layers import AvgPool2D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, Layer, MaxPool2D
@@ -28,15 +28,13 @@ def _check_sizes(sizes, name: str, owner: str, allow_empty: bool) -> tuple[int, 
     except TypeError:
         sizes = None
     if sizes is None or (not sizes and not allow_empty):
-        raise ValueError(f"The '{name}' parameter of {owner} must be a {'' if allow_empty else 'non-empty '}"
+        raise InvalidParameterError(f"The '{name}' parameter of {owner} must be a {'' if allow_empty else 'non-empty '}"
                          f"tuple of positive ints. Got {sizes!r} instead.")
     return tuple(check_positive_int(n, name, owner) for n in sizes)
 
 
 def _check_dropout(dropout, owner: str) -> float:
-    if not is_real(dropout) or not 0 <= dropout < 1:
-        raise ValueError(f"The 'dropout' parameter of {owner} must be a float in [0, 1). Got {dropout!r} instead.")
-    return float(dropout)
+    return float(check_number(dropout, "dropout", owner, low=0, high=1, high_closed=False))
 
 
 def _dense_blocks(hidden_layer_sizes, n_outputs, activation, dropout, init, dropout_first) -> list[Layer]:
@@ -80,13 +78,10 @@ def cnn(channels=(16,), kernel_size: int = 3, padding: str = "periodic", activat
     """
     channels = _check_sizes(channels, "channels", "cnn", allow_empty=False)
     kernel_size = check_positive_int(kernel_size, "kernel_size", "cnn")
-    if padding not in PADDINGS:
-        raise ValueError(f"The 'padding' parameter of cnn must be one of {list(PADDINGS)}. Got {padding!r} instead.")
+    check_choice(padding, "padding", "cnn", PADDINGS)
     get_activation(activation)
-    if pool not in (None, "max", "avg"):
-        raise ValueError(f"The 'pool' parameter of cnn must be None, 'max' or 'avg'. Got {pool!r} instead.")
-    if not isinstance(global_pool, bool):
-        raise TypeError(f"The 'global_pool' parameter of cnn must be a bool. Got {global_pool!r} instead.")
+    check_choice(pool, "pool", "cnn", (None, "max", "avg"))
+    check_bool(global_pool, "global_pool", "cnn")
     sizes = _check_sizes(hidden_layer_sizes, "hidden_layer_sizes", "cnn", allow_empty=True)
     n_outputs = check_positive_int(n_outputs, "n_outputs", "cnn")
     dropout = _check_dropout(dropout, "cnn")

@@ -11,11 +11,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from core._validation import InvalidParameterError, as_generator, check_dtype, check_positive_int
 from core.activations import default_init
-from core.base import Layer, check_positive_int, resolve_dtype
+from core.base import Layer
 from core.layers import LAYERS
 
-__all__ = ["Parameter", "Sequential", "as_generator"]
+__all__ = ["Parameter", "Sequential", "check_shape"]
 
 
 class Parameter(NamedTuple):
@@ -33,27 +34,21 @@ class Parameter(NamedTuple):
     decay: bool
 
 
-def as_generator(seed_or_rng, owner: str = "seed_or_rng") -> np.random.Generator:
-    """Return a Generator: ``seed_or_rng`` itself if it is one, else ``np.random.default_rng(seed_or_rng)``."""
-    if isinstance(seed_or_rng, np.random.Generator):
-        return seed_or_rng
-    if seed_or_rng is not None and (isinstance(seed_or_rng, bool)
-                                    or not isinstance(seed_or_rng, (int, np.integer, np.random.SeedSequence))):
-        raise TypeError(f"The '{owner}' parameter must be None, an int seed or a numpy.random.Generator. "
-                        f"Got {seed_or_rng!r} instead.")
-    return np.random.default_rng(seed_or_rng)
-
-
-def _check_shape(shape, owner: str) -> tuple[int, ...]:
+def check_shape(shape, name: str = "input_shape", owner: str | None = None) -> tuple[int, ...]:
+    """Return the per-sample shape ``shape`` (an int >= 1 or a non-empty sequence of them) as a tuple of ints,
+    else raise InvalidParameterError naming ``name`` and ``owner``."""
+    original = shape
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     try:
         shape = tuple(shape)
     except TypeError:
         shape = None
-    if not shape or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in shape):
-        raise ValueError(f"The '{owner}' parameter must be a tuple of positive ints (the shape of one sample, "
-                         f"without the batch axis). Got {shape!r} instead.")
+    if not shape or any(isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1
+                        for n in shape):
+        where = f"The '{name}' parameter" + (f" of {owner}" if owner else "")
+        raise InvalidParameterError(f"{where} must be a tuple of positive ints (the shape of one sample, without "
+                                    f"the batch axis). Got {original!r} instead.")
     return tuple(int(n) for n in shape)
 
 
@@ -70,11 +65,11 @@ class Sequential:
 
     def __init__(self, layers: list[Layer]) -> None:
         if not isinstance(layers, (list, tuple)) or not all(isinstance(layer, Layer) for layer in layers):
-            raise TypeError(f"The 'layers' parameter of Sequential must be a list of core.layers.Layer "
+            raise InvalidParameterError(f"The 'layers' parameter of Sequential must be a list of core.layers.Layer "
                             f"instances. Got {layers!r} instead.")
         if len({id(layer) for layer in layers}) != len(layers):
-            raise ValueError("The 'layers' parameter of Sequential contains the same layer instance twice; "
-                             "create a new layer for each position.")
+            raise InvalidParameterError("The 'layers' parameter of Sequential contains the same layer instance "
+                                        "twice; create a new layer for each position.")
         self.layers = list(layers)
         self.built = False
         self.dtype: np.dtype | None = None
@@ -85,12 +80,13 @@ class Sequential:
     def build(self, input_shape, seed_or_rng=None, dtype="float32") -> Sequential:
         """Allocate and initialise every layer for samples of shape ``input_shape`` (no batch axis).
 
-        seed_or_rng : None, int or numpy.random.Generator; all initial weights and dropout masks are drawn
-            from it. dtype : "float32" (default) or "float64". Returns self.
+        seed_or_rng : anything :func:`core._validation.as_generator` takes (None, int >= 0, SeedSequence,
+            Generator, RandomState); all initial weights, and later the dropout masks, are drawn from it.
+        dtype : "float32" (default) or "float64". Returns self.
         """
-        input_shape = _check_shape(input_shape, "input_shape")
-        rng = as_generator(seed_or_rng)
-        self.dtype = resolve_dtype(dtype)
+        input_shape = check_shape(input_shape, "input_shape", "Sequential.build")
+        rng = as_generator(seed_or_rng, "seed_or_rng", "Sequential.build")
+        self.dtype = check_dtype(dtype, "dtype", "Sequential.build")
         layers = self.layers
         for i, layer in enumerate(layers):
             following = layers[i + 1] if i + 1 < len(layers) else None
@@ -175,6 +171,37 @@ class Sequential:
             out[start:start + batch_size] = self.forward(X[start:start + batch_size], training=False)
         return out
 
+    def hidden_features(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """The representation the network's readout sees: the input of its LAST trainable layer (the final Dense
+        of :func:`core.models.mlp` and :func:`core.models.cnn`), i.e. the output of every layer before it.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, *input_shape).
+        batch_size : int >= 1, samples per forward pass.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, width), float64: those activations in inference mode (dropout off), each
+        sample's flattened; ``width`` is the size of the last trainable layer's per-sample input (for a network
+        without trainable layer, or whose only one is the first, the flattened input itself).
+        """
+        self._check_built("hidden_features")
+        batch_size = check_positive_int(batch_size, "batch_size", "Sequential.hidden_features")
+        X = self._as_input(X)
+        if not np.all(np.isfinite(X)):
+            raise ValueError("The 'X' input of Sequential.hidden_features contains NaN or inf.")
+        trainable = [i for i, layer in enumerate(self.layers) if layer.params]
+        head = self.layers[:trainable[-1]] if trainable else self.layers[:0]
+        width = int(np.prod(head[-1].output_shape if head else self.input_shape))
+        out = np.empty((X.shape[0], width), dtype=np.float64)
+        for start in range(0, X.shape[0], batch_size):
+            Y = X[start:start + batch_size]
+            for layer in head:
+                Y = layer.forward(Y, False)
+            out[start:start + batch_size] = Y.reshape(len(Y), width)
+        return out
+
     def parameters(self) -> list[Parameter]:
         """Trainable arrays in a fixed order (layer by layer, "W" before "b"); the same objects every call."""
         self._check_built("parameters")
@@ -193,13 +220,13 @@ class Sequential:
         parameters = {p.name: p for p in self.parameters()}
         if not isinstance(weights, dict) or set(weights) != set(parameters):
             got = sorted(weights) if isinstance(weights, dict) else type(weights).__name__
-            raise ValueError(f"The 'weights' parameter of set_weights must be a dict with exactly the keys "
-                             f"{sorted(parameters)}. Got {got} instead.")
+            raise InvalidParameterError(f"The 'weights' parameter of set_weights must be a dict with exactly the "
+                                        f"keys {sorted(parameters)}. Got {got} instead.")
         for name, value in weights.items():
             value = np.asarray(value)
             if value.shape != parameters[name].value.shape:
-                raise ValueError(f"The 'weights' entry {name!r} must have shape {parameters[name].value.shape}. "
-                                 f"Got shape {value.shape} instead.")
+                raise InvalidParameterError(f"The 'weights' entry {name!r} must have shape "
+                                            f"{parameters[name].value.shape}. Got shape {value.shape} instead.")
         for name, value in weights.items():
             np.copyto(parameters[name].value, value, casting="same_kind")
 
@@ -216,11 +243,16 @@ class Sequential:
             for entry in entries:
                 name = entry["class"]
                 if name not in LAYERS:
-                    raise ValueError(f"The layer class {name!r} in 'config' is unknown; known: {sorted(LAYERS)}.")
+                    raise InvalidParameterError(f"The layer class {name!r} in 'config' is unknown; known: "
+                                                f"{sorted(LAYERS)}.")
                 layers.append(LAYERS[name](**entry["config"]))
+        except InvalidParameterError:
+            raise
         except (KeyError, TypeError) as error:
-            raise ValueError(f"The 'config' parameter of Sequential.from_config must look like "
-                             f"{{'layers': [{{'class': ..., 'config': {{...}}}}, ...]}}: {error!r}") from error
+            raise InvalidParameterError(
+                f"The 'config' parameter of Sequential.from_config must look like "
+                f"{{'layers': [{{'class': ..., 'config': {{...}}}}, ...]}}: {error!r}"
+            ) from error
         return cls(layers)
 
     def summary(self) -> str:

@@ -21,10 +21,12 @@ next ``backward`` overwrites it anyway), so read gradients before stepping. The 
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 
 import numpy as np
 
+from core._validation import InvalidParameterError, check_bool, check_choice, check_number
 from core.schedules import (  # the schedules are part of the optimizer API (re-exported)
     SCHEDULES,
     ConstantSchedule,
@@ -32,12 +34,12 @@ from core.schedules import (  # the schedules are part of the optimizer API (re-
     ExponentialSchedule,
     Schedule,
     StepSchedule,
-    check_number,
     get_schedule,
 )
 
 __all__ = [
     "Optimizer", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW", "clip_grad_norm", "OPTIMIZERS", "get_optimizer",
+    "optimizer_keywords",
     "Schedule", "ConstantSchedule", "StepSchedule", "ExponentialSchedule", "CosineSchedule", "SCHEDULES",
     "get_schedule",
 ]
@@ -109,7 +111,7 @@ class Optimizer:
         if isinstance(schedule, str):
             schedule = get_schedule(schedule)
         if schedule is not None and not callable(schedule):
-            raise TypeError(
+            raise InvalidParameterError(
                 f"The 'schedule' parameter of {owner} must be a Schedule, a callable epoch -> factor, a schedule "
                 f"name or None. Got {schedule!r} instead."
             )
@@ -201,10 +203,10 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.momentum = float(check_number(momentum, "momentum", "SGD", low=0, high=1, high_closed=False))
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise TypeError(f"The 'nesterov' parameter of SGD must be a bool. Got {nesterov!r} instead.")
+        check_bool(nesterov, "nesterov", "SGD")
         if nesterov and self.momentum == 0:
-            raise ValueError("The 'nesterov' parameter of SGD requires momentum > 0. Got momentum=0 instead.")
+            raise InvalidParameterError("The 'nesterov' parameter of SGD requires momentum > 0. Got momentum=0 "
+                                        "instead.")
         self.nesterov = bool(nesterov)
 
     def _new_state(self, value):
@@ -335,16 +337,35 @@ OPTIMIZERS = {
 }
 
 
+def optimizer_keywords(name: str) -> tuple[str, ...]:
+    """The constructor keywords of optimizer ``name`` (a key of ``OPTIMIZERS``), sorted, the base class's included
+    (learning_rate, weight_decay, decoupled_weight_decay, clip_norm, schedule) and the rule's own (e.g. "beta2")."""
+    check_choice(name, "optimizer", None, sorted(OPTIMIZERS))
+    factory = OPTIMIZERS[name]
+    cls = factory.func if isinstance(factory, functools.partial) else factory
+    keywords = set()
+    for klass in cls.__mro__:
+        if issubclass(klass, Optimizer) and "__init__" in vars(klass):
+            keywords.update(name for name, p in inspect.signature(klass.__init__).parameters.items()
+                            if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+    return tuple(sorted(keywords))
+
+
 def get_optimizer(name, **kwargs) -> Optimizer:
     """Build an optimizer from its name in ``OPTIMIZERS``; keyword arguments override the defaults.
 
-    An ``Optimizer`` instance is returned unchanged (keyword arguments are then not allowed).
+    An ``Optimizer`` instance is returned unchanged (keyword arguments are then not allowed). Raises
+    InvalidParameterError for an unknown name or a keyword the optimizer does not take (naming the allowed ones).
     """
     if isinstance(name, Optimizer):
         if kwargs:
-            raise TypeError(f"get_optimizer got an Optimizer instance and keyword arguments {sorted(kwargs)}.")
+            raise InvalidParameterError(f"get_optimizer got an Optimizer instance and keyword arguments "
+                                        f"{sorted(kwargs)}.")
         return name
-    if not isinstance(name, str) or name not in OPTIMIZERS:
-        raise ValueError(f"The 'optimizer' parameter must be one of {sorted(OPTIMIZERS)}. Got {name!r} instead.")
+    check_choice(name, "optimizer", None, sorted(OPTIMIZERS))
+    allowed = optimizer_keywords(name)
+    for key in kwargs:
+        if key not in allowed:
+            raise InvalidParameterError(f"The {name!r} optimizer takes no parameter {key!r}; its parameters are "
+                                        f"{', '.join(map(repr, allowed))}.")
     return OPTIMIZERS[name](**kwargs)
-

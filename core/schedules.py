@@ -1,4 +1,4 @@
-"""Learning-rate schedules and the scalar-argument check shared by the optimizers and the training loop.
+"""Learning-rate schedules.
 
 A schedule is a callable ``schedule(epoch) -> factor``: the optimizer's learning rate during an epoch is
 ``base_learning_rate * schedule(epoch)``, where ``epoch`` counts the epochs completed before it (0 for the first
@@ -7,8 +7,10 @@ epoch). All schedules return 1 at epoch 0.
 
 from __future__ import annotations
 
+import inspect
 import math
-import numbers
+
+from core._validation import InvalidParameterError, check_choice, check_number
 
 __all__ = [
     "Schedule",
@@ -18,41 +20,8 @@ __all__ = [
     "CosineSchedule",
     "SCHEDULES",
     "get_schedule",
-    "check_number",
+    "schedule_keywords",
 ]
-
-
-def check_number(value, name, owner, *, low=None, high=None, low_closed=True, high_closed=True, integer=False):
-    """Return ``value`` if it is a real (or integral) number inside the interval, else raise.
-
-    Parameters
-    ----------
-    value : object, the argument to check.
-    name : str, the argument's name, used in the message.
-    owner : str, the class or function the argument belongs to, used in the message.
-    low, high : float or None, interval bounds (None = unbounded).
-    low_closed, high_closed : bool, whether the bounds belong to the interval.
-    integer : bool, require an integer (bool is rejected in both cases).
-
-    Raises
-    ------
-    TypeError if the type is wrong, ValueError if the value is outside the interval or NaN. The message follows
-    "The 'alpha' parameter of NetClassifier must be a float in [0, inf). Got -1 instead."
-    """
-    kind = "an int" if integer else "a float"
-    left = ("[" if low_closed else "(") + ("-inf" if low is None else f"{low:g}")
-    right = ("inf" if high is None else f"{high:g}") + ("]" if high_closed else ")")
-    expected = f"The '{name}' parameter of {owner} must be {kind} in {left}, {right}. Got {value!r} instead."
-    wanted_type = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, wanted_type):
-        raise TypeError(expected)
-    if math.isnan(value):
-        raise ValueError(expected)
-    if low is not None and (value < low or (value == low and not low_closed)):
-        raise ValueError(expected)
-    if high is not None and (value > high or (value == high and not high_closed)):
-        raise ValueError(expected)
-    return value
 
 
 class Schedule:
@@ -148,9 +117,26 @@ SCHEDULES: dict[str, type[Schedule]] = {
 }
 
 
+def schedule_keywords(name: str) -> tuple[str, ...]:
+    """The constructor keywords of schedule ``name`` (a key of ``SCHEDULES``), sorted; e.g. ("gamma", "step_size")."""
+    check_choice(name, "schedule", None, sorted(SCHEDULES))
+    return tuple(sorted(p for p in inspect.signature(SCHEDULES[name]).parameters))
+
+
 def get_schedule(name: str, **kwargs) -> Schedule:
-    """Build a schedule from its name in ``SCHEDULES`` ("constant", "step", "exponential", "cosine")."""
-    if not isinstance(name, str) or name not in SCHEDULES:
-        raise ValueError(f"The 'name' parameter of get_schedule must be one of {sorted(SCHEDULES)}. "
-                         f"Got {name!r} instead.")
+    """Build a schedule from its name in ``SCHEDULES`` ("constant", "step", "exponential", "cosine").
+
+    Raises InvalidParameterError for an unknown name or a keyword the schedule does not take.
+    """
+    check_choice(name, "name", "get_schedule", sorted(SCHEDULES))
+    allowed = schedule_keywords(name)
+    for key in kwargs:
+        if key not in allowed:
+            raise InvalidParameterError(
+                f"The {name!r} schedule takes no parameter {key!r}; its parameters are "
+                f"{', '.join(map(repr, allowed)) or 'none'}."
+            )
+    for key, p in inspect.signature(SCHEDULES[name]).parameters.items():
+        if p.default is inspect.Parameter.empty and key not in kwargs:
+            raise InvalidParameterError(f"The {name!r} schedule needs the parameter {key!r}.")
     return SCHEDULES[name](**kwargs)

@@ -3,7 +3,8 @@
 The JSON file holds ``{"format": "ml4phys.core.Sequential", "version": 1, "dtype": ..., "input_shape": [...],
 "config": network.get_config()}``; the npz file one array per parameter, keyed as in
 ``Sequential.get_weights()`` ("0.W", "0.b", ...). Both files are written atomically (temporary file in the
-same folder, then ``os.replace``), the weights first, so an interrupted save never leaves a corrupt pair.
+same folder, then ``os.replace``: :func:`core._atomic.atomic_path`), the weights first, so an interrupted save
+never leaves a corrupt file; they get the usual mode of a new file (0o644 under umask 022).
 Loading uses ``np.load(..., allow_pickle=False)`` and reproduces predictions bit for bit.
 """
 
@@ -11,11 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from core._atomic import atomic_path
+from core._validation import InvalidParameterError
 from core.network import Sequential
 
 __all__ = ["save", "load", "FORMAT", "VERSION"]
@@ -26,24 +28,15 @@ VERSION = 1
 
 def _base_path(path) -> Path:
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"The 'path' parameter must be a str or os.PathLike. Got {path!r} instead.")
+        raise InvalidParameterError(f"The 'path' parameter must be a str or os.PathLike. Got {path!r} instead.")
     path = Path(path)
     return path.with_suffix("") if path.suffix in (".npz", ".json") else path
 
 
 def _write_atomically(target: Path, write) -> None:
-    """Call ``write(file)`` on a temporary file next to ``target``, then rename it onto ``target``."""
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    """Call ``write(file)`` on a binary file that replaces ``target`` atomically (see :mod:`core._atomic`)."""
+    with atomic_path(target) as temporary, open(temporary, "wb") as file:
+        write(file)
 
 
 def save(network: Sequential, path) -> tuple[Path, Path]:
@@ -52,11 +45,12 @@ def save(network: Sequential, path) -> tuple[Path, Path]:
     ``path`` may carry the suffix ".npz" or ".json" or none; its folder must exist.
     """
     if not isinstance(network, Sequential) or not network.built:
-        raise ValueError(f"The 'network' parameter of save must be a built core.network.Sequential. "
+        raise InvalidParameterError(f"The 'network' parameter of save must be a built core.network.Sequential. "
                          f"Got {network!r} instead.")
     base = _base_path(path)
     if not base.parent.is_dir():
-        raise ValueError(f"The 'path' parameter of save must lie in an existing folder. Got {str(path)!r}.")
+        raise InvalidParameterError(f"The 'path' parameter of save must lie in an existing folder. "
+                                    f"Got {str(path)!r} instead.")
     weights_path, architecture_path = base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")
     header = {
         "format": FORMAT,

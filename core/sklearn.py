@@ -1,32 +1,33 @@
-"""scikit-learn estimators around the numpy multilayer perceptron: ``NetClassifier`` and ``NetRegressor``.
+"""scikit-learn estimators around the numpy networks: ``NetClassifier`` and ``NetRegressor``.
 
 They follow the scikit-learn conventions: ``__init__`` only stores its arguments; the constraints on them are
-declared as data (``_parameter_constraints``) and checked first in ``fit``; fitted attributes end in ``_``; ``fit``
-returns ``self``. They work inside ``Pipeline`` and ``GridSearchCV``, and pass ``check_estimator`` (see
-``EXPECTED_FAILED_CHECKS`` for the checks expected to fail, with the reasons).
+declared as data (``_parameter_constraints``, checked by :func:`core._validation.check_params` first in ``fit``,
+raising :class:`core.InvalidParameterError` with scikit-learn's message template); fitted attributes end in
+``_``; ``fit`` returns ``self``. They work inside ``Pipeline`` and ``GridSearchCV`` (also over
+``optimizer_params`` and ``schedule_params``), and pass ``check_estimator`` (see ``EXPECTED_FAILED_CHECKS`` for
+the checks expected to fail, with the reasons).
+
+They are the one training path of the project: whatever the network (the default MLP, a CNN, a prebuilt
+network), ``fit`` makes exactly one call of :func:`core.training.fit`. X is always 2-D, (n_samples, n_features),
+and is reshaped to (n_samples, *input_shape) for the network, so a CNN on L x L lattices takes the same flat X as
+any scikit-learn baseline.
 
 Differences from ``sklearn.neural_network.MLPClassifier``: ``alpha`` is the L2 coefficient on the mean loss
 (gradient + alpha * W; scikit-learn divides it by the batch size); training runs ``max_epochs`` epochs unless
-``early_stopping`` stops it on a held-out ``validation_fraction`` (stratified for the classifier), restoring the
-weights of the best epoch. Requires scikit-learn >= 1.6 (``validate_data``, ``__sklearn_tags__``).
+``early_stopping`` stops it on a held-out ``validation_fraction`` (a plain random split, not stratified),
+restoring the weights of the best epoch. Requires scikit-learn >= 1.6 (``validate_data``, ``__sklearn_tags__``).
 """
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from core.activations import ACTIVATIONS
-from core.losses import MeanSquaredError, SoftmaxCrossEntropy, log_softmax, softmax
-from core.models import mlp
-from core.optim import OPTIMIZERS, get_optimizer
-from core.training import fit
+from core._estimator import ATTRIBUTES_DOC, PARAMETERS_DOC, BaseNet
+from core._validation import Options
+from core.losses import BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy, log_softmax, sigmoid, softmax
 
 __all__ = ["NetClassifier", "NetRegressor", "EXPECTED_FAILED_CHECKS", "expected_failed_checks"]
 
@@ -45,172 +46,126 @@ def expected_failed_checks(estimator) -> dict[str, str]:
     return dict(EXPECTED_FAILED_CHECKS) if getattr(estimator, "dtype", "float32") == "float32" else {}
 
 
-def _generator(random_state) -> np.random.Generator:
-    """A numpy Generator from None, an int seed, a Generator, or a legacy RandomState (a seed is drawn from it)."""
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    return np.random.default_rng(random_state)
-
-
-class _BaseNet(BaseEstimator):
-    """Shared parameters, validation and training of the two estimators."""
-
-    _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "random_state": ["random_state", np.random.Generator],
-        "dtype": [StrOptions({"float32", "float64"})],
-        "verbose": ["boolean"],
-    }
-
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", optimizer="adam", learning_rate=1e-3,
-                 batch_size=32, max_epochs=200, alpha=1e-4, dropout=0.0, early_stopping=False,
-                 validation_fraction=0.1, patience=10, tol=1e-4, random_state=None, dtype="float32", verbose=False):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.alpha = alpha
-        self.dropout = dropout
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.tol = tol
-        self.random_state = random_state
-        self.dtype = dtype
-        self.verbose = verbose
-
-    def _hidden_sizes(self) -> tuple[int, ...]:
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
-        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
-            raise ValueError(f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must be an int >= 1 or a "
-                             f"sequence of them. Got {self.hidden_layer_sizes!r} instead.")
-        return tuple(int(s) for s in sizes)
-
-    def _train(self, X, y, n_outputs, loss, stratify):
-        """Build the network, train it on (X, y) and set the fitted attributes."""
-        rng = _generator(self.random_state)
-        network = mlp(self._hidden_sizes(), n_outputs, activation=self.activation, dropout=self.dropout)
-        network.build((X.shape[1],), rng, self.dtype)
-        optimizer = get_optimizer(self.optimizer, learning_rate=float(self.learning_rate),
-                                  weight_decay=float(self.alpha))
-        validation = None
-        if self.early_stopping:
-            seed = int(rng.integers(np.iinfo(np.int32).max))
-            try:
-                X, X_val, y, y_val = train_test_split(X, y, test_size=self.validation_fraction, random_state=seed,
-                                                      stratify=stratify)
-            except ValueError:  # too few samples per class (or in all) to stratify: plain random split
-                X, X_val, y, y_val = train_test_split(X, y, test_size=self.validation_fraction, random_state=seed)
-            validation = (X_val, y_val)
-        self.history_ = fit(network, loss, optimizer, X, y, epochs=self.max_epochs, batch_size=self.batch_size,
-                            rng=rng, validation_data=validation, early_stopping=self.early_stopping,
-                            patience=self.patience, min_delta=self.tol, progress=self.verbose,
-                            progress_desc=type(self).__name__)
-        self.network_ = network
-        self.loss_curve_ = list(self.history_.loss)
-        self.validation_loss_curve_ = list(self.history_.val_loss)
-        self.n_iter_ = len(self.history_.epoch)
-        self.best_epoch_ = self.history_.best_epoch
-        return self
-
-    def _forward(self, X) -> np.ndarray:
-        check_is_fitted(self, "network_")
-        X = validate_data(self, X, reset=False, dtype=np.dtype(self.dtype))
-        return self.network_.predict(X)
-
-
-class NetClassifier(ClassifierMixin, _BaseNet):
-    """Multilayer-perceptron classifier trained with softmax cross-entropy.
+class NetClassifier(ClassifierMixin, BaseNet):
+    __doc__ = f"""Neural-network classifier (by default a multilayer perceptron).
 
     Parameters
     ----------
-    hidden_layer_sizes : int or sequence of int >= 1, units of the hidden Dense layers.
-    activation : str, hidden activation, a key of ``core.activations.ACTIVATIONS``.
-    optimizer : str, a key of ``core.optim.OPTIMIZERS`` ("sgd", "momentum", "nesterov", "adagrad", "rmsprop",
-        "adam", "adamw").
-    learning_rate : float > 0.  batch_size : int >= 1.  max_epochs : int >= 1.
-    alpha : float >= 0, L2 penalty on the weights (not the biases).
-    dropout : float in [0, 1), dropout rate after each hidden activation.
-    early_stopping : bool, hold out ``validation_fraction`` of the training data (stratified) and stop when the
-        validation loss has not improved by ``tol`` for ``patience`` epochs; the best weights are kept.
-    validation_fraction : float in (0, 1).  patience : int >= 1.
-    tol : float >= 0, the improvement of the validation loss that counts for early stopping.
-    random_state : None, int, numpy Generator or RandomState; fixes initialisation, shuffling and the split.
-    dtype : "float32" or "float64", the network's floating-point type.
-    verbose : bool, show a progress bar.
+    loss : {{"softmax_cross_entropy", "binary_cross_entropy"}}, default="softmax_cross_entropy"
+        "softmax_cross_entropy": one logit per class. "binary_cross_entropy": two classes only, one logit and a
+        sigmoid (``predict_proba`` still returns (n_samples, 2)).
+    {PARAMETERS_DOC.format(outputs="n_classes, or 1 with binary_cross_entropy").strip()}
 
     Attributes
     ----------
-    classes_ : ndarray (n_classes,).  n_features_in_ : int.  network_ : core.network.Sequential.
-    history_ : core.training.History.  loss_curve_, validation_loss_curve_ : list of float per epoch.
-    n_iter_ : int, epochs run.  best_epoch_ : int, epoch with the lowest monitored loss.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    {ATTRIBUTES_DOC.strip()}
     """
+
+    _parameter_constraints: dict = {
+        **BaseNet._parameter_constraints,
+        "loss": [Options(("softmax_cross_entropy", "binary_cross_entropy"))],
+    }
+
+    def __init__(self, loss="softmax_cross_entropy", hidden_layer_sizes=(100,), activation="relu", init=None,
+                 dropout=0.0, network=None, input_shape=None, optimizer="adam", learning_rate=1e-3, alpha=1e-4,
+                 optimizer_params=None, schedule="constant", schedule_params=None, clip_norm=None, batch_size=32,
+                 max_epochs=200, early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4,
+                 random_state=None, init_random_state=None, dtype="float32", verbose=False):
+        self.loss = loss
+        super().__init__(hidden_layer_sizes=hidden_layer_sizes, activation=activation, init=init, dropout=dropout,
+                         network=network, input_shape=input_shape, optimizer=optimizer, learning_rate=learning_rate,
+                         alpha=alpha, optimizer_params=optimizer_params, schedule=schedule,
+                         schedule_params=schedule_params, clip_norm=clip_norm, batch_size=batch_size,
+                         max_epochs=max_epochs, early_stopping=early_stopping,
+                         validation_fraction=validation_fraction, patience=patience, tol=tol,
+                         random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose)
 
     def fit(self, X, y):
         """Fit on X (n_samples, n_features) and class labels y (n_samples,); return self."""
-        self._validate_params()
+        self._check_parameters()
         X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype))
         check_classification_targets(y)
         self.classes_, y_encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"NetClassifier needs samples of at least 2 classes in y; "
                              f"got one class, {self.classes_[0]!r}.")
-        return self._train(X, y_encoded, len(self.classes_), SoftmaxCrossEntropy(), stratify=y_encoded)
+        if self._binary:
+            if len(self.classes_) != 2:
+                raise ValueError(f"NetClassifier(loss='binary_cross_entropy') needs exactly 2 classes; y has "
+                                 f"{len(self.classes_)}. Use loss='softmax_cross_entropy'.")
+            return self._train(X, y_encoded, 1, BinaryCrossEntropy())
+        return self._train(X, y_encoded, len(self.classes_), SoftmaxCrossEntropy())
+
+    @property
+    def _binary(self) -> bool:
+        return self.loss == "binary_cross_entropy"
+
+    def _outputs_needed(self, n_outputs: int) -> str:
+        return "one logit (binary_cross_entropy)" if self._binary else f"one logit per class ({n_outputs})"
+
+    def _logits(self, X) -> np.ndarray:
+        """Network output as float64: (n_samples, n_classes), or (n_samples,) when fitted with
+        binary_cross_entropy (one output)."""
+        output = self._forward(X).astype(np.float64)
+        return output[:, 0] if output.shape[1] == 1 else output
 
     def decision_function(self, X) -> np.ndarray:
-        """Logits, shape (n_samples, n_classes); for two classes the logit difference z_1 - z_0, shape (n_samples,)
-        (positive means ``classes_[1]``), as scikit-learn expects."""
-        logits = self._forward(X)
+        """Logits, shape (n_samples, n_classes); for two classes the logit of ``classes_[1]`` against
+        ``classes_[0]`` (z_1 - z_0, or the single logit with binary_cross_entropy), shape (n_samples,)."""
+        logits = self._logits(X)
+        if logits.ndim == 1:
+            return logits
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (n_samples, n_classes), float64, rows summing to 1, columns ordered as ``classes_``."""
-        return softmax(self._forward(X).astype(np.float64))
+        logits = self._logits(X)
+        if logits.ndim == 1:
+            p = sigmoid(logits)
+            return np.column_stack([1.0 - p, p])
+        return softmax(logits)
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """Log of ``predict_proba``, computed stably with log-sum-exp, float64."""
-        return log_softmax(self._forward(X).astype(np.float64))
+        """Log of ``predict_proba``, computed stably (log-sum-exp; log-sigmoid), float64."""
+        logits = self._logits(X)
+        if logits.ndim == 1:
+            return np.column_stack([-np.logaddexp(0.0, logits), -np.logaddexp(0.0, -logits)])
+        return log_softmax(logits)
 
     def predict(self, X) -> np.ndarray:
         """Most probable class label per sample, shape (n_samples,)."""
-        index = np.argmax(self._forward(X), axis=1)
+        logits = self._logits(X)
+        index = (logits > 0).astype(np.intp) if logits.ndim == 1 else np.argmax(logits, axis=1)
         return self.classes_[index]
 
 
-class NetRegressor(RegressorMixin, _BaseNet):
-    """Multilayer-perceptron regressor trained with mean squared error (identity output).
+class NetRegressor(RegressorMixin, BaseNet):
+    __doc__ = f"""Neural-network regressor (by default a multilayer perceptron) trained with mean squared error.
 
-    Parameters are those of :class:`NetClassifier`. Targets y of shape (n_samples,) or (n_samples, n_outputs);
-    ``predict`` returns the same number of dimensions. Scale X (and y) beforehand, e.g. with a Pipeline.
+    Targets y of shape (n_samples,) or (n_samples, n_outputs); ``predict`` returns the same number of
+    dimensions. Scale X (and y) beforehand, e.g. with a Pipeline.
+
+    Parameters
+    ----------
+    {PARAMETERS_DOC.format(outputs="n_outputs").strip()}
 
     Attributes
     ----------
-    n_outputs_ : int.  n_features_in_ : int.  network_, history_, loss_curve_, validation_loss_curve_, n_iter_,
-    best_epoch_ : as for :class:`NetClassifier`.
+    n_outputs_ : int
+        Number of targets (1 for 1-D y).
+    {ATTRIBUTES_DOC.strip()}
     """
 
     def fit(self, X, y):
         """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_outputs); return self."""
-        self._validate_params()
+        self._check_parameters()
         X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), multi_output=True, y_numeric=True)
         y = y.astype(self.dtype, copy=False)
         self._y_ndim = y.ndim
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-        return self._train(X, y, self.n_outputs_, MeanSquaredError(), stratify=None)
+        return self._train(X, y.reshape(len(y), self.n_outputs_), self.n_outputs_, MeanSquaredError())
 
     def predict(self, X) -> np.ndarray:
         """Predictions (float64), shape (n_samples,) if fitted on 1-D y, else (n_samples, n_outputs)."""

@@ -1,111 +1,90 @@
-"""The minibatch training loop: shuffling, validation, history, early stopping, callbacks, divergence detection.
+"""The minibatch training loop: shuffling, validation, history, callbacks, divergence detection.
 
-One epoch draws a permutation of the training samples from the Generator and walks through it in slices of
-``batch_size`` (the last batch may be smaller); each batch is forward -> loss -> backward -> ``optimizer.step``.
-The training loss of an epoch is the sample-weighted mean of its batch losses (the weights move during the epoch,
-as in Keras and scikit-learn's ``loss_curve_``); the data loss only, without the L2 penalty. Validation loss and
-metrics use the weights at the end of the epoch. Epochs are numbered from 1 in the history and in messages; the
-learning-rate schedule receives the number of completed epochs (0 for the first).
+:func:`fit` takes its loop settings in one :class:`TrainingSettings` object and everything else that happens
+during training (early stopping, a progress bar, your own hooks) as callbacks (:mod:`core.callbacks`).
+
+Random numbers: every draw comes from ``rng``, in this order: the network's initial weights (only when ``fit``
+builds it), the validation split (one permutation of the samples, when ``validation_fraction`` is set), then one
+permutation of the training samples per epoch (and the dropout masks, if the network was built with the same
+Generator). So the same rng seed, data and settings give bit-identical weights and history.
+
+One epoch walks through its permutation in slices of ``batch_size`` (the last batch may be smaller); each batch
+is forward -> loss -> backward -> ``optimizer.step``. The training loss of an epoch is the sample-weighted mean of
+its batch losses (the weights move during the epoch, as in Keras and scikit-learn's ``loss_curve_``); the data
+loss only, without the L2 penalty. Validation loss and metrics use the weights at the end of the epoch. Epochs
+are numbered from 1 in the history and in messages; the learning-rate schedule receives the number of completed
+epochs (0 for the first).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from core._validation import InvalidParameterError, as_generator, check_number
+from core.callbacks import Callback, EarlyStopping, History, ProgressBar, TrainingContext
 from core.losses import Loss, SoftmaxCrossEntropy, get_loss
 from core.metrics import evaluate_metric, get_metric
-from core.network import Sequential, as_generator
+from core.network import Sequential
 from core.optim import get_optimizer
-from core.schedules import check_number
 
-__all__ = ["TrainingDivergedError", "History", "Callback", "TrainingContext", "fit", "check_features", "check_targets"]
+__all__ = [
+    "TrainingSettings", "TrainingDivergedError", "fit", "check_features", "check_targets", "split_validation",
+    # defined in core.callbacks, re-exported: the loop's record and hooks
+    "History", "Callback", "TrainingContext", "EarlyStopping", "ProgressBar",
+]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """The settings of the training loop, checked on construction (InvalidParameterError).
+
+    Parameters
+    ----------
+    epochs : int >= 1, maximum number of passes over the training set.
+    batch_size : int >= 1, samples per gradient step (more than the training samples means full batch).
+    validation_fraction : float in (0, 1) or None. When set, ``fit`` holds out round(fraction * n) random
+        samples of (X, y) (at least 1, leaving at least 1) for validation, drawn from its rng before training.
+        Not together with ``fit``'s ``validation_data``.
+    metrics : str or sequence of names from ``core.metrics.METRICS`` ("accuracy", "mae", "r2"), computed on the
+        training batches and, when validating, on the validation set ("val_<name>"). Stored as a tuple.
+    """
+
+    epochs: int = 100
+    batch_size: int = 32
+    validation_fraction: float | None = None
+    metrics: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        check_number(self.epochs, "epochs", "TrainingSettings", low=1, integer=True)
+        check_number(self.batch_size, "batch_size", "TrainingSettings", low=1, integer=True)
+        if self.validation_fraction is not None:
+            check_number(self.validation_fraction, "validation_fraction", "TrainingSettings", low=0, high=1,
+                         low_closed=False, high_closed=False)
+        metrics = (self.metrics,) if isinstance(self.metrics, str) else self.metrics
+        try:
+            metrics = tuple(metrics)
+        except TypeError:
+            raise InvalidParameterError(f"The 'metrics' parameter of TrainingSettings must be a metric name or a "
+                                        f"sequence of them. Got {self.metrics!r} instead.") from None
+        for name in metrics:
+            get_metric(name)  # raises InvalidParameterError naming 'metrics' for an unknown name
+        object.__setattr__(self, "metrics", metrics)
 
 
 class TrainingDivergedError(FloatingPointError):
     """The loss or the parameters became NaN/inf. ``epoch`` (1-based), ``batch`` (1-based or None), ``history``."""
 
-    def __init__(self, message: str, epoch: int, batch: int | None, history: "History"):
+    def __init__(self, message: str, epoch: int, batch: int | None, history: History):
         super().__init__(message)
         self.epoch = epoch
         self.batch = batch
         self.history = history
-
-
-@dataclass
-class History:
-    """Per-epoch record of one ``fit`` call.
-
-    Attributes
-    ----------
-    epoch : list[int], epoch numbers (1-based).
-    loss : list[float], mean training loss per epoch.
-    val_loss : list[float], validation loss per epoch (empty without validation data).
-    metrics : dict[str, list[float]], e.g. "accuracy" (training batches) and "val_accuracy" (validation set).
-    learning_rate : list[float], learning rate used in each epoch.
-    best_epoch : int or None, epoch with the lowest monitored loss (val_loss if validating, else loss).
-    stopped_epoch : int or None, epoch after which early stopping or a callback stopped training (None = ran out).
-    restored_best : bool, whether the weights of ``best_epoch`` were restored at the end.
-    """
-
-    epoch: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    metrics: dict[str, list[float]] = field(default_factory=dict)
-    learning_rate: list[float] = field(default_factory=list)
-    best_epoch: int | None = None
-    stopped_epoch: int | None = None
-    restored_best: bool = False
-
-    def record(self, epoch: int, logs: dict) -> None:
-        """Append the values of one epoch (``logs`` as passed to ``Callback.on_epoch_end``)."""
-        self.epoch.append(epoch)
-        self.loss.append(logs["loss"])
-        self.learning_rate.append(logs["learning_rate"])
-        if "val_loss" in logs:
-            self.val_loss.append(logs["val_loss"])
-        for name, values in self.metrics.items():
-            values.append(logs[name])
-
-    def to_dict(self) -> dict:
-        """A JSON-able dict of all fields."""
-        return asdict(self)
-
-
-@dataclass
-class TrainingContext:
-    """What a callback may look at (and, with care, change) when training begins."""
-
-    network: object
-    loss: object
-    optimizer: object
-    history: History
-    epochs: int
-    batch_size: int
-    n_train: int
-    n_val: int
-
-
-class Callback:
-    """Hooks called by :func:`fit`; override any of them. ``on_epoch_end`` returning True stops training.
-
-    ``logs`` holds "loss", "learning_rate", and when available "val_loss" and each metric ("accuracy",
-    "val_accuracy", ...), all floats for the epoch just finished.
-    """
-
-    def on_train_begin(self, context: TrainingContext) -> None:
-        pass
-
-    def on_epoch_end(self, epoch: int, logs: dict) -> bool | None:
-        return None
-
-    def on_train_end(self, history: History) -> None:
-        pass
 
 
 def _diverged(history, epoch, batch, what, value, optimizer):
@@ -179,8 +158,8 @@ def _prepare_data(network, loss, X, y, validation_data, validation_fraction, rng
     y = check_targets(y, len(X), network, loss, "y")
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise TypeError(f"The 'validation_data' argument of fit must be a pair (X_val, y_val). "
-                            f"Got {type(validation_data).__name__} instead.")
+            raise InvalidParameterError(f"The 'validation_data' parameter of fit must be a pair (X_val, y_val). "
+                                        f"Got {type(validation_data).__name__} instead.")
         X_val = check_features(validation_data[0], network, "validation_data[0]")
         return X, y, X_val, check_targets(validation_data[1], len(X_val), network, loss, "validation_data[1]")
     if validation_fraction is not None:
@@ -188,14 +167,13 @@ def _prepare_data(network, loss, X, y, validation_data, validation_fraction, rng
     return X, y, None, None
 
 
-def fit(network, loss, optimizer, X, y, *, epochs=100, batch_size=32, rng=None, validation_data=None,
-        validation_fraction=None, early_stopping=False, patience=10, min_delta=0.0, restore_best=True,
-        metrics=(), callbacks=(), progress=False, progress_desc=None) -> History:
+def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None, *, rng=None, validation_data=None,
+        callbacks=()) -> History:
     """Train ``network`` in place on (X, y) by minibatch gradient descent; return the :class:`History`.
 
     Parameters
     ----------
-    network : core.network.Sequential. Built on ``X.shape[1:]`` with ``rng`` if not built yet.
+    network : core.network.Sequential. Built on ``X.shape[1:]`` with ``rng`` (float32) if not built yet.
     loss : Loss or name from ``core.losses.LOSSES`` ("mse", "softmax_cross_entropy", "binary_cross_entropy").
     optimizer : Optimizer or name from ``core.optim.OPTIMIZERS`` (default hyper-parameters). Its state is kept
         between calls, so a second ``fit`` continues training.
@@ -203,109 +181,106 @@ def fit(network, loss, optimizer, X, y, *, epochs=100, batch_size=32, rng=None, 
     y : array-like, shape (n_samples, ...) as the loss expects: integer labels (n_samples,) or rows
         (n_samples, n_classes) for softmax cross-entropy, (n_samples,) or (n_samples, 1) in [0, 1] for binary
         cross-entropy, the output shape (or (n_samples,) for one output) for mse.
-    epochs : int >= 1, maximum number of passes over the training set.
-    batch_size : int >= 1, samples per gradient step (larger than n_samples means full batch).
-    rng : numpy.random.Generator, int seed or None; drives shuffling, the validation split and (if unbuilt) init.
-    validation_data : (X_val, y_val) or None.
-    validation_fraction : float in (0, 1) or None, fraction of (X, y) held out at random for validation
-        (not together with ``validation_data``).
-    early_stopping : bool, stop when the monitored loss (val_loss, or the training loss without validation) has
-        not improved by more than ``min_delta`` for ``patience`` epochs.
-    patience : int >= 1.  min_delta : float >= 0.
-    restore_best : bool, with early stopping, put back the weights of the best epoch at the end.
-    metrics : sequence of names from ``core.metrics.METRICS`` ("accuracy", "mae", "r2").
-    callbacks : sequence of :class:`Callback`.
-    progress : bool, show a tqdm progress bar over epochs.  progress_desc : str or None, its label.
+    settings : TrainingSettings or None (= ``TrainingSettings()``: 100 epochs, batches of 32, no validation
+        split, no metrics).
+    rng : anything :func:`core.as_generator` takes (None, int >= 0, SeedSequence, Generator, RandomState); drives
+        the initialisation of an unbuilt network, the validation split and the shuffling, in that order.
+    validation_data : (X_val, y_val) or None, a fixed validation set (not with ``settings.validation_fraction``).
+    callbacks : sequence of :class:`core.callbacks.Callback`, e.g. ``[EarlyStopping(patience=10),
+        ProgressBar("fit")]``; called in this order (EarlyStopping restores the best weights in its
+        ``on_train_end``, so the callbacks after it see the restored weights there).
+
+    Returns
+    -------
+    History (``best_epoch``: lowest monitored loss, or EarlyStopping's best; ``stopped_epoch``;
+    ``restored_best``).
 
     Raises
     ------
-    ValueError / TypeError before training for invalid arguments (the message names the argument);
-    TrainingDivergedError if the loss or a parameter becomes NaN/inf (the message names the epoch and batch).
+    InvalidParameterError before training for invalid arguments (the message names the argument); ValueError /
+    TypeError for data that do not fit the network or the loss; TrainingDivergedError if the loss or a parameter
+    becomes NaN/inf (the message names the epoch and batch).
     """
-    check_number(epochs, "epochs", "fit", low=1, integer=True)
-    check_number(batch_size, "batch_size", "fit", low=1, integer=True)
-    check_number(patience, "patience", "fit", low=1, integer=True)
-    check_number(min_delta, "min_delta", "fit", low=0)
-    if validation_fraction is not None:
-        check_number(validation_fraction, "validation_fraction", "fit", low=0, high=1, low_closed=False,
-                     high_closed=False)
-        if validation_data is not None:
-            raise ValueError("fit got both 'validation_data' and 'validation_fraction'; pass at most one.")
-    callbacks = list(callbacks)
+    settings = TrainingSettings() if settings is None else settings
+    if not isinstance(settings, TrainingSettings):
+        raise InvalidParameterError(f"The 'settings' parameter of fit must be a TrainingSettings or None. "
+                                    f"Got {settings!r} instead.")
+    if settings.validation_fraction is not None and validation_data is not None:
+        raise InvalidParameterError("fit got both 'validation_data' and settings.validation_fraction; pass at "
+                                    "most one.")
+    try:
+        callbacks = list(callbacks)
+    except TypeError:
+        raise InvalidParameterError(f"The 'callbacks' parameter of fit must be a sequence of Callback instances. "
+                                    f"Got {callbacks!r} instead.") from None
     for cb in callbacks:
         if not isinstance(cb, Callback):
-            raise TypeError(f"The 'callbacks' parameter of fit must hold Callback instances. Got {cb!r} instead.")
-    if isinstance(metrics, str):
-        metrics = (metrics,)
-    metric_names = list(metrics)
+            raise InvalidParameterError(f"The 'callbacks' parameter of fit must hold Callback instances. "
+                                        f"Got {cb!r} instead.")
+    metric_names = list(settings.metrics)
     train_metrics = [get_metric(name) for name in metric_names]
     if not isinstance(network, Sequential):
-        raise TypeError(f"The 'network' argument of fit must be a core.network.Sequential. Got {network!r} instead.")
+        raise InvalidParameterError(f"The 'network' parameter of fit must be a core.network.Sequential. "
+                                    f"Got {network!r} instead.")
     loss = get_loss(loss) if isinstance(loss, str) else loss
     if not isinstance(loss, Loss):
-        raise TypeError(f"The 'loss' argument of fit must be a core.losses.Loss or a loss name. Got {loss!r} instead.")
+        raise InvalidParameterError(f"The 'loss' parameter of fit must be a core.losses.Loss or a loss name. "
+                                    f"Got {loss!r} instead.")
     optimizer = get_optimizer(optimizer)
-    rng = as_generator(rng, "rng")
+    rng = as_generator(rng, "rng", "fit")
 
-    X, y, X_val, y_val = _prepare_data(network, loss, X, y, validation_data, validation_fraction, rng)
+    X, y, X_val, y_val = _prepare_data(network, loss, X, y, validation_data, settings.validation_fraction, rng)
 
     history = History(metrics={name: [] for name in metric_names})
     if X_val is not None:
         history.metrics.update({f"val_{name}": [] for name in metric_names})
     parameters = network.parameters()
     n_train = len(X)
-    batch_size = min(batch_size, n_train)
-    context = TrainingContext(network, loss, optimizer, history, epochs, batch_size, n_train,
+    batch_size = min(settings.batch_size, n_train)
+    context = TrainingContext(network, loss, optimizer, history, settings.epochs, batch_size, n_train,
                               0 if X_val is None else len(X_val))
-    for cb in callbacks:
-        cb.on_train_begin(context)
-
-    batches = _BatchBuffers(X, y, batch_size)
-    best_loss, best_weights, since_best = math.inf, None, 0
-    from tqdm.auto import tqdm  # deferred: no work at import time
-
-    with tqdm(total=epochs, desc=progress_desc, disable=not progress, unit="epoch", leave=False) as bar:
-        for epoch in range(1, epochs + 1):
-            learning_rate = optimizer.set_epoch(epoch - 1)
-            logs = {"loss": _train_epoch(network, loss, optimizer, parameters, batches, rng.permutation(n_train),
-                                         train_metrics, history, epoch),
-                    "learning_rate": learning_rate}
-            logs.update({name: m.result() for name, m in zip(metric_names, train_metrics)})
-            if X_val is not None:
-                logs.update(_evaluate(network, loss, X_val, y_val, metric_names, optimizer, history, epoch))
-            history.record(epoch, logs)
-            monitored = logs["val_loss"] if X_val is not None else logs["loss"]
-            if monitored < best_loss - min_delta:
-                best_loss, since_best, history.best_epoch = monitored, 0, epoch
-                if early_stopping and restore_best:
-                    best_weights = _snapshot(parameters, best_weights)
-            else:
-                since_best += 1
-            bar.update(1)
-            bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k in ("loss", "val_loss")}, refresh=False)
-            logger.debug("epoch %d: %s", epoch, logs)
-            stop = any([bool(cb.on_epoch_end(epoch, dict(logs))) for cb in callbacks])
-            if early_stopping and since_best >= patience:
-                logger.info("Early stopping at epoch %d: no improvement since epoch %d.", epoch, history.best_epoch)
-                stop = True
-            if stop:
-                history.stopped_epoch = epoch
-                break
-
-    if best_weights is not None and history.best_epoch != history.epoch[-1]:
-        for p, saved in zip(parameters, best_weights):
-            np.copyto(p.value, saved)
-        history.restored_best = True
+    try:
+        for cb in callbacks:
+            cb.on_train_begin(context)
+        _run_epochs(network, loss, optimizer, parameters, _BatchBuffers(X, y, batch_size), rng, settings.epochs,
+                    metric_names, train_metrics, X_val, y_val, history, callbacks)
+    except BaseException:
+        for cb in callbacks:
+            if isinstance(cb, ProgressBar):
+                cb.close()
+        raise
     for cb in callbacks:
         cb.on_train_end(history)
     return history
+
+
+def _run_epochs(network, loss, optimizer, parameters, batches, rng, epochs, metric_names, train_metrics, X_val,
+                y_val, history, callbacks) -> None:
+    """The epoch loop of :func:`fit`: train, validate, record, call the callbacks, stop when one asks."""
+    best_loss = math.inf
+    for epoch in range(1, epochs + 1):
+        learning_rate = optimizer.set_epoch(epoch - 1)
+        logs = {"loss": _train_epoch(network, loss, optimizer, parameters, batches, rng.permutation(batches.n),
+                                     train_metrics, history, epoch),
+                "learning_rate": learning_rate}
+        logs.update({name: m.result() for name, m in zip(metric_names, train_metrics)})
+        if X_val is not None:
+            logs.update(_evaluate(network, loss, X_val, y_val, metric_names, optimizer, history, epoch))
+        history.record(epoch, logs)
+        monitored = logs["val_loss"] if X_val is not None else logs["loss"]
+        if monitored < best_loss:
+            best_loss, history.best_epoch = monitored, epoch
+        logger.debug("epoch %d: %s", epoch, logs)
+        if any([bool(cb.on_epoch_end(epoch, dict(logs))) for cb in callbacks]):  # a list: every callback runs
+            history.stopped_epoch = epoch
+            return
 
 
 class _BatchBuffers:
     """Reused arrays for the minibatches: ``gather(index)`` copies X[index], y[index] into them (no allocation)."""
 
     def __init__(self, X, y, batch_size):
-        self.X, self.y, self.batch_size = X, y, batch_size
+        self.X, self.y, self.batch_size, self.n = X, y, batch_size, len(X)
         self.full = (np.empty((batch_size, *X.shape[1:]), X.dtype), np.empty((batch_size, *y.shape[1:]), y.dtype))
         n_tail = len(X) % batch_size
         self.tail = (np.empty((n_tail, *X.shape[1:]), X.dtype), np.empty((n_tail, *y.shape[1:]), y.dtype))
@@ -358,12 +333,3 @@ def _evaluate(network, loss, X_val, y_val, metric_names, optimizer, history, epo
     for name in metric_names:
         logs[f"val_{name}"] = evaluate_metric(name, output, y_val)
     return logs
-
-
-def _snapshot(parameters, saved):
-    """Copy the parameter values into ``saved`` (allocated on the first call); return it."""
-    if saved is None:
-        return [p.value.copy() for p in parameters]
-    for p, target in zip(parameters, saved):
-        np.copyto(target, p.value)
-    return saved

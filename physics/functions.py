@@ -103,18 +103,6 @@ def load_image(path: str | os.PathLike, size: int) -> np.ndarray:
     return np.clip(ndimage.zoom(pixels, zoom, order=1), 0.0, 1.0)[:size, :size]
 
 
-def check_image_path(key: str, path: Optional[str]) -> None:
-    """Config check for ``task.image_path``: the file exists and reads as an image."""
-    from physics.config import ConfigError
-
-    if not path:
-        raise ConfigError(key, "must name a PNG or JPEG file when task.target=image. Got None instead.")
-    try:
-        load_image(path, 8)
-    except ValueError as error:
-        raise ConfigError(key, f"{error}.") from None
-
-
 def image_target(image: np.ndarray, name: str) -> Target:
     """A Target whose value at x is the brightness of the pixel containing x (nearest pixel)."""
     size_rows, size_cols = image.shape

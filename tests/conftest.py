@@ -1,24 +1,23 @@
-"""Shared fixtures: compose the real config from conf/ (as Hydra would) and shrink it for fast runs."""
+"""Shared fixtures: compose the real config (as the command line would) and run tasks on the debug settings."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 
-from physics.config import register_configs
+from physics.app.config import CONF_DIR, compose, register_configs
 
 ROOT = Path(__file__).resolve().parents[1]
-CONF_DIR = ROOT / "conf"
 
 
 @pytest.fixture(scope="session")
 def compose_config():
-    """``compose_config(overrides)`` -> the composed DictConfig, exactly as ``python run.py`` builds it."""
+    """``compose_config(overrides)`` -> the composed, validated DictConfig, exactly as ``ml4phys`` builds it."""
     register_configs()
+    return compose
 
-    def _compose(overrides=(), *, return_hydra_config: bool = False):
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            return compose("config", overrides=list(overrides), return_hydra_config=return_hydra_config)
 
-    return _compose
+@pytest.fixture(scope="session")
+def debug_config(compose_config):
+    """``debug_config(overrides)``: the same with ``debug=tiny`` (every task on a tiny budget) put first."""
+    return lambda overrides=(): compose_config(["debug=tiny", *overrides])

@@ -9,7 +9,13 @@ arrays of shape (L, L) or (n, L, L), temperatures in units of J/k_B.
 
 Modules: :mod:`.lattice` (geometry, energy), :mod:`.exact` (Onsager, Yang, finite torus, enumeration),
 :mod:`.observables` (tau_int, blocking, jackknife, measure), :mod:`.metropolis` and :mod:`.cluster`
-(updates), :mod:`.sampling` (sample, simulate), :mod:`.dataset` (generate_dataset and its cache).
+(updates), :mod:`.sampling` (sample, simulate), :mod:`.temperatures` (the temperature-grid builder),
+:mod:`.dataset` (generate_dataset and its cache).
+
+This package is the Monte Carlo engine only. Locating a transition from a model's output (crossings, finite-size
+scaling, PCA, confusion) is :mod:`physics.transition`; the training-set symmetry augmentation and the |m|
+threshold baseline belong to ``task=ising`` (:mod:`physics.tasks.ising.augment`,
+:mod:`physics.tasks.ising.threshold`).
 """
 
 from .cluster import SwendsenWang, Wolff
@@ -50,6 +56,7 @@ from .observables import (
     integrated_autocorrelation_time,
     jackknife,
     measure,
+    sokal_window,
     tau_int_error,
 )
 from .sampling import (
@@ -61,6 +68,7 @@ from .sampling import (
     sample_with_info,
     simulate,
 )
+from .temperatures import temperature_grid, unique_temperatures
 
 __all__ = [
     "ALGORITHMS", "FORMAT_VERSION", "LATTICES", "CheckerboardMetropolis", "EquilibrationWarning",
@@ -70,6 +78,6 @@ __all__ = [
     "energy_per_spin", "enumerate_observables", "generate_dataset", "integrated_autocorrelation_time",
     "jackknife", "magnetization_per_spin", "measure", "neighbour_offsets", "neighbour_sum",
     "onsager_critical_temperature", "onsager_energy", "onsager_specific_heat", "sample", "sample_with_info",
-    "simulate", "tau_int_error", "torus_energy", "torus_log_partition", "torus_specific_heat",
-    "yang_magnetization",
+    "simulate", "sokal_window", "tau_int_error", "temperature_grid", "torus_energy", "torus_log_partition",
+    "torus_specific_heat", "unique_temperatures", "yang_magnetization",
 ]  # fmt: skip

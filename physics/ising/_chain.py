@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from core._validation import as_generator as _as_generator
+
 from .lattice import (
     _bond_sum_unchecked,
     check_lattice,
@@ -25,17 +27,8 @@ _TWO_32 = float(2**32)
 
 
 def as_generator(seed) -> np.random.Generator:
-    """``numpy.random.Generator`` from ``None``, an int, a ``SeedSequence`` or a ``Generator`` (returned as is)."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or isinstance(seed, np.random.SeedSequence):
-        return np.random.default_rng(seed)
-    expected = "None, a non-negative int, a numpy SeedSequence or a numpy Generator"
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"The 'seed' parameter must be {expected}. Got {seed!r} instead.")
-    if seed < 0:
-        raise ValueError(f"The 'seed' parameter must be {expected}. Got {seed!r} instead.")
-    return np.random.default_rng(int(seed))
+    """:func:`core._validation.as_generator` with the parameter named 'seed' in its error messages."""
+    return _as_generator(seed, "seed")
 
 
 def uint32_threshold(probability) -> np.ndarray:

@@ -29,7 +29,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -39,8 +38,11 @@ import numpy as np
 from joblib import Parallel, cpu_count, delayed
 from tqdm.auto import tqdm
 
+from core._atomic import atomic_path
+
 from .lattice import check_lattice, check_size, check_temperatures, critical_temperature
 from .sampling import ALGORITHMS, _check_int, sample_with_info
+from .temperatures import temperature_grid
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +107,7 @@ def default_temperatures(lattice: str = "square") -> np.ndarray:
     -------
     ndarray of float64, shape (33,), increasing
     """
-    grid = np.concatenate([np.arange(1.0, 2.0, 0.125), np.linspace(2.0, 2.5, 17), np.arange(2.625, 3.5001, 0.125)])
+    grid = temperature_grid([1.0, 3.5], 0.125, dense_range=[2.0, 2.5], dense_step=1 / 32)
     return grid * (critical_temperature(lattice) / critical_temperature("square"))
 
 
@@ -143,17 +145,8 @@ def cache_path(cache_dir, params: dict) -> Path:
 
 
 def _write_atomic(path: Path, arrays: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, **arrays)
 
 
 def _generate_temperature(params: dict, path) -> dict:

@@ -8,6 +8,7 @@ samples is ``2 tau_int var(x) / n`` for large ``n``, with the integrated autocor
 * :func:`integrated_autocorrelation_time` -- FFT autocorrelation, Sokal's automatic window
   (A. D. Sokal, *Monte Carlo Methods in Statistical Mechanics*, Cargese lectures 1996, sec. 3;
   Madras & Sokal, J. Stat. Phys. 50, 109 (1988)); :func:`tau_int_error` its statistical error.
+  :func:`sokal_window` is the one window search, also used by :func:`physics.ising.sampling.pooled_tau_int`.
 * :func:`blocking_analysis` / :func:`binning_error` -- Flyvbjerg & Petersen, J. Chem. Phys. 91, 461
   (1989) blocking, with the block level chosen automatically by the test of M. Jonsson,
   Phys. Rev. E 98, 043304 (2018).
@@ -87,6 +88,28 @@ def autocorrelation_function(series) -> np.ndarray:
     return rho
 
 
+def sokal_window(tau_of_window: np.ndarray, c: float):
+    """Sokal's automatic window: the smallest ``W`` with ``W >= c tau_int(W)``.
+
+    Parameters
+    ----------
+    tau_of_window : ndarray, shape (..., n): ``tau_int(W)`` for every window ``W = 0 ... n - 1`` along the
+        last axis (each leading index searched alone)
+    c : float > 0, window factor
+
+    Returns
+    -------
+    (tau_int, window, found) : ``tau_of_window`` at the chosen window, the window, and whether the criterion
+    was met (where it is not, ``W = n - 1``); ndarrays of shape ``tau_of_window.shape[:-1]`` (0-d for 1-D input)
+    """
+    n = tau_of_window.shape[-1]
+    ok = np.arange(n) >= c * tau_of_window
+    found = ok.any(axis=-1)
+    window = np.where(found, np.argmax(ok, axis=-1), n - 1)
+    tau = np.take_along_axis(tau_of_window, window[..., None], axis=-1)[..., 0]
+    return tau, window, found
+
+
 def integrated_autocorrelation_time(series, *, c: float = 6.0):
     """Integrated autocorrelation time with Sokal's automatic window.
 
@@ -114,10 +137,7 @@ def integrated_autocorrelation_time(series, *, c: float = 6.0):
     rho = autocorrelation_function(series)
     n = rho.shape[-1]
     tau_of_window = 0.5 + np.cumsum(rho, axis=-1) - 1.0  # index W: 1/2 + sum_{t=1}^{W} rho(t)
-    ok = np.arange(n) >= c * tau_of_window
-    found = ok.any(axis=-1)
-    window = np.where(found, np.argmax(ok, axis=-1), n - 1)
-    tau = np.take_along_axis(tau_of_window, window[..., None], axis=-1)[..., 0]
+    tau, window, found = sokal_window(tau_of_window, c)
     too_short = ~found | (n < _MIN_LENGTH_PER_TAU * tau)
     if np.any(too_short):
         warnings.warn(

@@ -34,7 +34,7 @@ from ._chain import as_generator, initial_spins
 from .cluster import SwendsenWang, Wolff
 from .lattice import check_lattice, check_size, check_temperatures, critical_temperature
 from .metropolis import CheckerboardMetropolis
-from .observables import tau_int_error
+from .observables import sokal_window, tau_int_error
 
 logger = logging.getLogger(__name__)
 
@@ -148,10 +148,8 @@ def pooled_tau_int(series, c: float = 6.0) -> tuple[float, float]:
     acov = lagged_sums.mean(axis=0) / np.arange(n, 0, -1)
     if acov[0] <= 1e-300:
         return 0.5, 0.0
-    tau_of_window = np.cumsum(acov / acov[0]) - 0.5
-    ok = np.arange(n) >= c * tau_of_window
-    window = int(np.argmax(ok)) if ok.any() else n - 1
-    tau = float(tau_of_window[window])
+    tau, window, _ = sokal_window(np.cumsum(acov / acov[0]) - 0.5, c)
+    tau, window = float(tau), int(window)
     return tau, float(tau_int_error(tau, window, x.size))
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core._validation import as_generator
 from physics.materials.composition import chemical_system, parse_formula
 from physics.materials.descriptors import Features, magpie_features
 from physics.materials.miedema import GAMMA, formation_enthalpy, miedema_table
@@ -242,4 +243,4 @@ def _generator(seed) -> np.random.Generator:
         return seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"The 'seed' parameter must be a non-negative int or a numpy Generator. Got {seed!r} instead.")
-    return np.random.default_rng(int(seed))
+    return as_generator(seed, "seed")

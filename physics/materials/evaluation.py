@@ -31,7 +31,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from physics.baselines import serial_prediction
+from physics.app.baselines import serial_prediction
 
 logger = logging.getLogger(__name__)
 

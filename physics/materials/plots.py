@@ -1,7 +1,7 @@
 """Figures of ``task=materials``: parity, residuals, learning curve, model comparison (out-of-fold results).
 
 Every function takes plain arrays (one entry per model, the network first so that the colours of
-``physics.plots.MODEL_COLOURS`` agree across figures) and writes one PNG atomically.
+``physics.app.plots.MODEL_COLOURS`` agree across figures) and writes one PNG atomically.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 from sklearn.metrics import mean_absolute_error, r2_score
 
-from physics import plots
+from physics.app import plots
 
 FOLD_COLOURS = plots.plt.get_cmap("tab10").colors
 

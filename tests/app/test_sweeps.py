@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from physics.aggregate import aggregate, main as aggregate_main
+from physics.app.aggregate import aggregate, main as aggregate_main
 from tests.conftest import ROOT
 
-TINY = ["task=fit", "task.epochs=5", "task.n_samples=150", "progress=false", "baseline=none"]
+TINY = ["task=fit", "debug=tiny", "baseline=none"]
 
 
 def _multirun(sweep_dir, *overrides, timeout=300):
@@ -27,6 +27,8 @@ def test_a_failing_point_is_recorded_and_the_others_still_run(tmp_path):
     by_lr = {row["optimizer.lr"]: row for row in rows}
     assert by_lr[0.05]["status"] == "ok" and by_lr[0.05]["metrics.objective"] > 0
     assert by_lr[1000]["status"] == "failed"
+    log = (sweep / "1" / "run.log").read_text()
+    assert "[job 1]" in log and "[job 0]" not in log  # parallel jobs' lines can be told apart
     assert "Training diverged at epoch 1" in by_lr[1000]["error"]
     assert not (sweep / "1" / "metrics.json").exists()
     assert (sweep / "summary.csv").read_text().splitlines()[0].startswith("job,status,error,run_seconds")
@@ -62,7 +64,7 @@ def test_two_swept_parameters_and_seeds_give_a_heatmap_and_mean_std_lines(tmp_pa
 
 
 def test_joblib_launcher_runs_a_sweep_in_worker_processes(tmp_path, compose_config):
-    from physics.tasks import run
+    from physics.app.runner import run
 
     sweep = tmp_path / "sweep"
     result = _multirun(sweep, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1")
@@ -72,7 +74,7 @@ def test_joblib_launcher_runs_a_sweep_in_worker_processes(tmp_path, compose_conf
     assert summary["ok"] == 2
     # a job's random streams depend only on its own config, not on the worker process that ran it
     alone = run(compose_config([*TINY, "seed=1"]), tmp_path / "alone")
-    assert [row for row in summary["rows"] if row["seed"] == 1][0]["metrics.objective"] == alone["objective"]
+    assert [row for row in summary["rows"] if row["seed"] == 1][0]["metrics.objective"] == alone.objective
 
 
 def test_submitit_local_launcher_runs_a_sweep(tmp_path):

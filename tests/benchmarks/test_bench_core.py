@@ -9,14 +9,15 @@ from core.layers import Conv2D, Dense, GlobalAvgPool2D
 from core.models import mlp
 from core.network import Sequential
 from core.optim import SGD
-from core.training import fit
+from core.training import TrainingSettings, fit
 
 # float32 products of length <= 1024 summed in different orders (BLAS blocking): relative differences ~1e-6
 RTOL, ATOL = 1e-4, 1e-6
 
 
 def one_core_step(network, X, y):
-    fit(network, "softmax_cross_entropy", SGD(LEARNING_RATE), X, y, epochs=1, batch_size=len(X), rng=0)
+    fit(network, "softmax_cross_entropy", SGD(LEARNING_RATE), X, y, TrainingSettings(epochs=1, batch_size=len(X)),
+        rng=0)
 
 
 def test_minimal_mlp_loop_matches_core_step():

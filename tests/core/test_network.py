@@ -185,3 +185,31 @@ def test_misuse_raises_clear_errors():
         mlp((2,), 1).forward(np.zeros((1, 3)))
     with pytest.raises(TypeError, match="'seed_or_rng'"):
         mlp((2,), 1).build((3,), seed_or_rng="seed")
+
+
+@pytest.mark.parametrize("factory, shape, width", [
+    (lambda: mlp((8, 6), 3, dropout=0.3), (5,), 6),
+    (lambda: cnn((4, 3), pool="max", hidden_layer_sizes=(5,), dropout=0.2), (1, 8, 8), 5),
+    (lambda: cnn((4,), global_pool=False), (1, 4, 4), 4 * 4 * 4),
+    (lambda: mlp((), 2), (5,), 5),  # a linear model: the readout sees the input itself
+])
+def test_hidden_features_are_the_input_of_the_last_dense(factory, shape, width):
+    network = factory().build(shape, 0, "float64")
+    X = np.random.default_rng(8).standard_normal((11, *shape))
+    features = network.hidden_features(X, batch_size=4)
+    assert features.shape == (11, width) and features.dtype == np.float64
+    last = network.layers[-1]
+    # the readout applied to the features gives the network's output (inference mode: dropout off)
+    np.testing.assert_allclose(features @ last.params["W"] + last.params["b"], network.predict(X), rtol=1e-12)
+    float32 = factory().build(shape, 0, "float32")
+    assert float32.hidden_features(X).dtype == np.float64
+    assert network.hidden_features(X[:0]).shape == (0, width)
+
+
+def test_hidden_features_errors():
+    with pytest.raises(RuntimeError, match="build"):
+        mlp((2,), 1).hidden_features(np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="'batch_size'"):
+        small_mlp().hidden_features(np.zeros((2, 5)), batch_size=0)
+    with pytest.raises(ValueError, match="NaN"):
+        small_mlp().hidden_features(np.full((2, 5), np.nan))

@@ -223,3 +223,20 @@ def test_non_contiguous_parameters_are_updated_in_place_alike(nesterov):
             opt.step(params)
         assert params[0].value is value  # updated in place
     np.testing.assert_allclose(strided[0].value, contiguous[0].value, rtol=RTOL)
+
+
+def test_optimizer_keywords_and_strict_get_optimizer():
+    from core._validation import InvalidParameterError
+    from core.optim import optimizer_keywords
+    from core.schedules import schedule_keywords
+
+    assert optimizer_keywords("adam") == ("beta1", "beta2", "clip_norm", "decoupled_weight_decay", "eps",
+                                          "learning_rate", "schedule", "weight_decay")
+    assert {"momentum", "nesterov"} <= set(optimizer_keywords("nesterov"))
+    assert schedule_keywords("step") == ("gamma", "step_size") and schedule_keywords("constant") == ()
+    with pytest.raises(InvalidParameterError, match="'adam' optimizer takes no parameter 'momentum'; its parameters "
+                                                    "are 'beta1', 'beta2'"):
+        get_optimizer("adam", momentum=0.9)
+    with pytest.raises(InvalidParameterError, match="keyword arguments"):
+        get_optimizer(Adam(), learning_rate=0.1)
+    assert get_schedule("cosine", total_epochs=4).total_epochs == 4

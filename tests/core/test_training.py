@@ -1,6 +1,8 @@
 """The training loop: learning, early stopping, callbacks, divergence, input validation, determinism, dtype."""
 
+import io
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -11,7 +13,9 @@ from core.metrics import evaluate_metric
 from core.models import mlp
 from core.network import Sequential
 from core.optim import SGD, Adam, StepSchedule
-from core.training import Callback, TrainingDivergedError, fit
+from core._validation import InvalidParameterError
+from core.callbacks import Callback, EarlyStopping, ProgressBar
+from core.training import TrainingDivergedError, TrainingSettings, fit
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 XOR_Y = np.array([0, 1, 1, 0])
@@ -50,8 +54,8 @@ class Recorder(Callback):
 
 def test_learns_xor():
     net = mlp((8,), 2, activation="tanh").build((2,), 0)
-    history = fit(net, "softmax_cross_entropy", Adam(0.05), XOR_X, XOR_Y, epochs=300, batch_size=4, rng=1,
-                  metrics=["accuracy"])
+    history = fit(net, "softmax_cross_entropy", Adam(0.05), XOR_X, XOR_Y,
+                  TrainingSettings(epochs=300, batch_size=4, metrics=["accuracy"]), rng=1)
     assert np.array_equal(net.predict(XOR_X).argmax(axis=1), XOR_Y)
     assert history.metrics["accuracy"][-1] == 1.0
     assert history.loss[-1] < 0.01  # cross-entropy: every sample gets probability > 0.99 on average
@@ -60,7 +64,7 @@ def test_learns_xor():
 def test_fits_sine_to_stated_error():
     x, t = sine_data()
     net = mlp((32, 32), 1, activation="tanh").build((1,), 0)
-    history = fit(net, "mse", Adam(0.01), x, t, epochs=200, batch_size=32, rng=1, metrics=["r2"])
+    history = fit(net, "mse", Adam(0.01), x, t, TrainingSettings(200, 32, metrics="r2"), rng=1)
     x_test = np.linspace(-np.pi, np.pi, 1001)[:, None]
     mse = float(np.mean((net.predict(x_test) - np.sin(x_test)) ** 2))
     # stated target: MSE < 2e-3 on a dense grid, i.e. < 0.4% of the variance 1/2 of sin over a period
@@ -85,8 +89,8 @@ def rising_validation_problem():
 def test_early_stopping_restores_best_epoch():
     net, x, y, validation = rising_validation_problem()
     recorder = Recorder()
-    history = fit(net, "mse", SGD(0.05), x, y, epochs=200, batch_size=16, rng=0, validation_data=validation,
-                  early_stopping=True, patience=5, callbacks=[recorder])
+    history = fit(net, "mse", SGD(0.05), x, y, TrainingSettings(200, 16), rng=0, validation_data=validation,
+                  callbacks=[EarlyStopping(patience=5), recorder])
     best = history.best_epoch
     assert 1 < best < history.epoch[-1]
     assert history.val_loss[best - 1] == min(history.val_loss)
@@ -101,8 +105,8 @@ def test_early_stopping_restores_best_epoch():
 def test_early_stopping_without_restore_keeps_last_weights():
     net, x, y, validation = rising_validation_problem()
     recorder = Recorder()
-    history = fit(net, "mse", SGD(0.05), x, y, epochs=200, batch_size=16, rng=0, validation_data=validation,
-                  early_stopping=True, patience=5, restore_best=False, callbacks=[recorder])
+    history = fit(net, "mse", SGD(0.05), x, y, TrainingSettings(200, 16), rng=0, validation_data=validation,
+                  callbacks=[EarlyStopping(patience=5, restore_best=False), recorder])
     assert not history.restored_best
     assert np.array_equal(net.get_weights()["0.W"], recorder.weights[-1]["0.W"])
 
@@ -111,8 +115,8 @@ def test_callbacks_are_called_and_can_stop():
     X, y = small_classification()
     net = mlp((8,), 2).build((3,), 0)
     recorder = Recorder(stop_at=3)
-    history = fit(net, "softmax_cross_entropy", "adam", X, y, epochs=10, batch_size=16, rng=0,
-                  validation_fraction=0.25, metrics=["accuracy"], callbacks=[recorder])
+    history = fit(net, "softmax_cross_entropy", "adam", X, y,
+                  TrainingSettings(10, 16, validation_fraction=0.25, metrics=["accuracy"]), rng=0, callbacks=[recorder])
     assert recorder.context.network is net and recorder.context.history is history
     assert recorder.epochs == [1, 2, 3] and history.epoch == [1, 2, 3] and history.stopped_epoch == 3
     assert set(recorder.logs[0]) == {"loss", "val_loss", "accuracy", "val_accuracy", "learning_rate"}
@@ -124,7 +128,7 @@ def test_divergence_raises_naming_epoch():
     x, t = sine_data()
     net = mlp((16,), 1).build((1,), 0)
     with pytest.raises(TrainingDivergedError, match=r"epoch 1, batch \d+.*learning rate") as info:
-        fit(net, "mse", SGD(1e4), x, t * 1e3, epochs=5, batch_size=8, rng=0)
+        fit(net, "mse", SGD(1e4), x, t * 1e3, TrainingSettings(5, 8), rng=0)
     assert info.value.epoch == 1 and info.value.batch >= 1
     assert isinstance(info.value, FloatingPointError)
 
@@ -140,30 +144,65 @@ def test_divergence_raises_naming_epoch():
         ({"y": np.full(120, -1)}, ValueError, "'y'"),
         ({"y": np.full(120, 0.5)}, ValueError, "'y'"),
         ({"y": np.full(120, np.inf)}, ValueError, "'y'"),
-        ({"batch_size": 0}, ValueError, "'batch_size'"),
-        ({"batch_size": 2.5}, TypeError, "'batch_size'"),
-        ({"epochs": 0}, ValueError, "'epochs'"),
-        ({"optimizer": "adamx"}, ValueError, "'optimizer'"),
-        ({"loss": "hinge"}, ValueError, "'loss'"),
-        ({"validation_fraction": 1.5}, ValueError, "'validation_fraction'"),
-        ({"validation_fraction": 0.2, "validation_data": (np.zeros((4, 3)), np.zeros(4, int))}, ValueError,
-         "validation_data"),
+        ({"optimizer": "adamx"}, InvalidParameterError, "'optimizer'"),
+        ({"loss": "hinge"}, InvalidParameterError, "'loss'"),
+        ({"settings": TrainingSettings(2, validation_fraction=0.2), "validation_data": (np.zeros((4, 3)),
+                                                                                        np.zeros(4, int))},
+         InvalidParameterError, "validation_data"),
         ({"validation_data": (np.zeros((4, 3)), np.full(4, 7))}, ValueError, r"'validation_data\[1\]'"),
-        ({"metrics": ["precision"]}, ValueError, "'metrics'"),
-        ({"callbacks": [print]}, TypeError, "'callbacks'"),
-        ({"patience": 0}, ValueError, "'patience'"),
-        ({"rng": "seed"}, TypeError, "'rng'"),
+        ({"validation_data": np.zeros((4, 3))}, InvalidParameterError, "'validation_data'"),
+        ({"callbacks": [print]}, InvalidParameterError, "'callbacks'"),
+        ({"callbacks": EarlyStopping()}, InvalidParameterError, "'callbacks'"),
+        ({"settings": {"epochs": 2}}, InvalidParameterError, "'settings'"),
+        ({"rng": "seed"}, InvalidParameterError, "'rng' parameter of fit"),
+        ({"rng": -1}, InvalidParameterError, "'rng' parameter of fit"),
     ],
 )
 def test_bad_inputs_raise_before_training(change, exc, fragment):
     X, y = small_classification()
     net = mlp((4,), 2).build((3,), 0)
     before = net.get_weights()
-    kwargs = {"loss": "softmax_cross_entropy", "optimizer": "sgd", "X": X, "y": y, "epochs": 2, "rng": 0, **change}
+    kwargs = {"loss": "softmax_cross_entropy", "optimizer": "sgd", "X": X, "y": y, "settings": TrainingSettings(2),
+              "rng": 0, **change}
     with pytest.raises(exc, match=fragment):
         fit(net, kwargs.pop("loss"), kwargs.pop("optimizer"), kwargs.pop("X"), kwargs.pop("y"), **kwargs)
     for name, value in net.get_weights().items():
         assert np.array_equal(value, before[name]), "weights changed although the input was rejected"
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"batch_size": 0}, r"The 'batch_size' parameter of TrainingSettings must be an int in \[1, inf\). Got 0"),
+        ({"batch_size": 2.5}, "'batch_size'"),
+        ({"epochs": 0}, "'epochs'"),
+        ({"epochs": True}, "'epochs'"),
+        ({"validation_fraction": 1.5}, r"'validation_fraction' parameter of TrainingSettings must be a float in "
+                                       r"\(0, 1\)"),
+        ({"validation_fraction": 0.0}, "'validation_fraction'"),
+        ({"metrics": ["precision"]}, "'metrics'"),
+        ({"metrics": 3}, "'metrics'"),
+    ],
+)
+def test_settings_are_validated_on_construction(kwargs, fragment):
+    with pytest.raises(InvalidParameterError, match=fragment):
+        TrainingSettings(**kwargs)
+
+
+def test_settings_defaults_are_frozen_and_metrics_a_tuple():
+    settings = TrainingSettings(metrics="accuracy")
+    assert (settings.epochs, settings.batch_size, settings.validation_fraction) == (100, 32, None)
+    assert settings.metrics == ("accuracy",)
+    assert TrainingSettings(5, 32, 0.1) == TrainingSettings(epochs=5, batch_size=32, validation_fraction=0.1)
+    with pytest.raises(AttributeError):
+        settings.epochs = 3
+
+
+@pytest.mark.parametrize("kwargs, fragment", [({"patience": 0}, "'patience'"), ({"min_delta": -1.0}, "'min_delta'"),
+                                              ({"restore_best": 1}, "'restore_best'")])
+def test_early_stopping_parameters_are_validated(kwargs, fragment):
+    with pytest.raises(InvalidParameterError, match=f"{fragment} parameter of EarlyStopping"):
+        EarlyStopping(**kwargs)
 
 
 def test_non_positive_learning_rate_rejected():
@@ -178,11 +217,11 @@ def test_same_seed_same_everything():
 
     def run(seed):
         net = mlp((16,), 2, dropout=0.2).build((3,), seed)
-        history = fit(net, "softmax_cross_entropy", Adam(0.01), X, y, epochs=5, batch_size=16, rng=seed,
-                      validation_fraction=0.2, metrics=["accuracy"])
+        history = fit(net, "softmax_cross_entropy", Adam(0.01), X, y,
+                      TrainingSettings(5, 16, validation_fraction=0.2, metrics=["accuracy"]), rng=seed)
         return net.get_weights(), history.to_dict(), net.predict(X)
 
-    (w1, h1, p1), (w2, h2, p2), (w3, _, p3) = run(7), run(7), run(8)
+    (w1, h1, p1), (w2, h2, p2), (_, _, p3) = run(7), run(7), run(8)
     assert h1 == h2
     assert all(np.array_equal(w1[k], w2[k]) for k in w1)
     assert np.array_equal(p1, p2)
@@ -193,8 +232,8 @@ def test_validation_fraction_split():
     X, y = small_classification(n=100)
     net = mlp((4,), 2).build((3,), 0)
     recorder = Recorder()
-    history = fit(net, "softmax_cross_entropy", "sgd", X, y, epochs=3, batch_size=32, rng=0,
-                  validation_fraction=0.2, callbacks=[recorder])
+    history = fit(net, "softmax_cross_entropy", "sgd", X, y, TrainingSettings(3, 32, validation_fraction=0.2), rng=0,
+                  callbacks=[recorder])
     assert (recorder.context.n_train, recorder.context.n_val) == (80, 20)
     assert len(history.val_loss) == 3 and all(math.isfinite(v) for v in history.val_loss)
 
@@ -203,7 +242,7 @@ def test_validation_fraction_split():
 def test_dtype_preserved(dtype):
     x, t = sine_data(64)
     net = mlp((8,), 1).build((1,), 0, dtype=dtype)
-    fit(net, "mse", "adam", x.astype(np.float64), t, epochs=2, batch_size=16, rng=0)
+    fit(net, "mse", "adam", x.astype(np.float64), t, TrainingSettings(2, 16), rng=0)
     assert all(p.value.dtype == np.dtype(dtype) for p in net.parameters())
     assert net.predict(x).dtype == np.dtype(dtype)
 
@@ -211,8 +250,8 @@ def test_dtype_preserved(dtype):
 def test_unbuilt_network_is_built_from_data_and_rng():
     X, y = small_classification()
     a, b = mlp((4,), 2), mlp((4,), 2)
-    fit(a, "softmax_cross_entropy", "sgd", X, y, epochs=2, rng=3)
-    fit(b, "softmax_cross_entropy", "sgd", X, y, epochs=2, rng=3)
+    fit(a, "softmax_cross_entropy", "sgd", X, y, TrainingSettings(epochs=2), rng=3)
+    fit(b, "softmax_cross_entropy", "sgd", X, y, TrainingSettings(epochs=2), rng=3)
     assert a.built and a.input_shape == (3,)
     assert np.array_equal(a.predict(X), b.predict(X))
 
@@ -220,7 +259,7 @@ def test_unbuilt_network_is_built_from_data_and_rng():
 def test_schedule_drives_learning_rate_per_epoch():
     x, t = sine_data(32)
     net = mlp((4,), 1).build((1,), 0)
-    history = fit(net, "mse", SGD(0.1, schedule=StepSchedule(2, 0.5)), x, t, epochs=5, batch_size=8, rng=0)
+    history = fit(net, "mse", SGD(0.1, schedule=StepSchedule(2, 0.5)), x, t, TrainingSettings(5, 8), rng=0)
     np.testing.assert_allclose(history.learning_rate, [0.1, 0.1, 0.05, 0.05, 0.025])
 
 
@@ -228,8 +267,8 @@ def test_early_stopping_on_training_loss_without_validation():
     x, t = sine_data(32)
     net = mlp((4,), 1).build((1,), 0)
     # min_delta larger than any possible improvement: stop after exactly `patience` epochs past the first
-    history = fit(net, "mse", SGD(0.01), x, t, epochs=50, batch_size=8, rng=0, early_stopping=True,
-                  patience=3, min_delta=1e9)
+    history = fit(net, "mse", SGD(0.01), x, t, TrainingSettings(50, 8), rng=0,
+                  callbacks=[EarlyStopping(patience=3, min_delta=1e9)])
     assert history.best_epoch == 1 and history.stopped_epoch == 4 and history.restored_best
 
 
@@ -268,17 +307,66 @@ def test_non_finite_parameters_detected_at_epoch_end():
     x, t = sine_data(32)
     net = mlp((4,), 1).build((1,), 0)
     with pytest.raises(TrainingDivergedError, match=r"epoch 1: parameter '0.W' is not finite") as info:
-        fit(net, "mse", _PoisonOptimizer(0.01), x, t, epochs=3, batch_size=32, rng=0)
+        fit(net, "mse", _PoisonOptimizer(0.01), x, t, TrainingSettings(3, 32), rng=0)
     assert info.value.batch is None and info.value.history.epoch == []
 
 
-def test_history_is_json_able_and_progress_bar_runs(capsys):
+def test_history_is_json_able():
     import json
 
     X, y = small_classification()
     net = mlp((4,), 2).build((3,), 0)
-    history = fit(net, "softmax_cross_entropy", "sgd", X, y, epochs=2, rng=0, validation_fraction=0.2,
-                  metrics=["accuracy"], progress=True, progress_desc="test")
+    history = fit(net, "softmax_cross_entropy", "sgd", X, y, TrainingSettings(2, validation_fraction=0.2,
+                                                                              metrics=["accuracy"]), rng=0)
     restored = json.loads(json.dumps(history.to_dict()))
     assert restored["epoch"] == [1, 2] and len(restored["metrics"]["val_accuracy"]) == 2
-    assert "test" in capsys.readouterr().err  # tqdm writes its bar to stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("stream, enabled, shown", [
+    (io.StringIO(), None, False),  # a pipe or a log file: no bar, no carriage returns
+    (_Terminal(), None, True),
+    (io.StringIO(), True, True),
+    (_Terminal(), False, False),
+])
+def test_progress_bar_only_on_terminals_by_default(monkeypatch, stream, enabled, shown):
+    monkeypatch.setattr(sys, "stderr", stream)
+    X, y = small_classification()
+    net = mlp((4,), 2).build((3,), 0)
+    bar = ProgressBar("training the test", enabled=enabled)
+    fit(net, "softmax_cross_entropy", "sgd", X, y, TrainingSettings(3), rng=0, callbacks=[bar])
+    written = stream.getvalue()
+    assert ("training the test" in written) is shown
+    assert ("\r" in written) is shown
+    assert bar._bar is None  # closed at the end
+
+
+def test_progress_bar_is_closed_when_training_diverges(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    x, t = sine_data()
+    bar = ProgressBar("diverging")
+    with pytest.raises(TrainingDivergedError):
+        fit(mlp((16,), 1).build((1,), 0), "mse", SGD(1e4), x, t * 1e3, TrainingSettings(5, 8), rng=0,
+            callbacks=[bar])
+    assert bar._bar is None
+
+
+def test_early_stopping_is_reusable_and_matches_best_epoch_rule():
+    x, t = sine_data(64)
+    stopper = EarlyStopping(patience=2, min_delta=1e9)
+    for _ in range(2):  # the same instance twice: its state is reset by on_train_begin
+        net = mlp((4,), 1).build((1,), 0)
+        history = fit(net, "mse", SGD(0.01), x, t, TrainingSettings(20, 8), rng=0, callbacks=[stopper])
+        assert (history.best_epoch, history.stopped_epoch, history.epoch) == (1, 3, [1, 2, 3])
+
+
+def test_without_early_stopping_best_epoch_is_the_lowest_loss():
+    x, t = sine_data(64)
+    net = mlp((4,), 1).build((1,), 0)
+    history = fit(net, "mse", SGD(0.05), x, t, TrainingSettings(6, 8), rng=0)
+    assert history.best_epoch == 1 + int(np.argmin(history.loss))
+    assert history.stopped_epoch is None and not history.restored_best

@@ -204,3 +204,19 @@ def test_parameter_validation_and_fixed_block_size():
     e, m = lazy_exact_chain(3.0, 2**12, np.random.default_rng(14))
     fixed = ob.measure(e, m, 3.0, N, block_size=64)
     assert fixed["energy"][1] == pytest.approx(ob.jackknife(lambda a: a, e, block_size=64)[1], rel=1e-12)
+
+
+def test_sokal_window_is_the_window_of_both_estimators():
+    """One implementation of Sokal's automatic window: the smallest W >= c tau(W), else the last lag."""
+    tau_of_window = np.array([[0.5, 1.0, 1.2, 1.3, 1.3, 1.3, 1.3, 1.3, 1.3, 1.3],
+                              [0.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]])
+    tau, window, found = ob.sokal_window(tau_of_window, 6.0)
+    np.testing.assert_array_equal(window, [8, 9])  # 8 >= 6 * 1.3; the second never meets the criterion
+    np.testing.assert_array_equal(found, [True, False])
+    np.testing.assert_array_equal(tau, [1.3, 10.0])
+    tau, window, found = ob.sokal_window(tau_of_window[0], 6.0)
+    assert tau.ndim == window.ndim == 0 and float(tau) == 1.3 and int(window) == 8 and bool(found)
+    x = ar1(0.8, 2**12, 1, seed=6)[0]
+    tau, window = ob.integrated_autocorrelation_time(x)
+    rho = ob.autocorrelation_function(x)
+    assert (tau, window) == tuple(v.item() for v in ob.sokal_window(0.5 + np.cumsum(rho) - 1.0, 6.0)[:2])

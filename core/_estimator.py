@@ -1,0 +1,361 @@
+"""The machinery shared by :class:`core.sklearn.NetClassifier` and :class:`core.sklearn.NetRegressor`: the
+parameter constraints, the optimizer and network set-up, the one call of :func:`core.training.fit`, and the
+parameter documentation. Imported by :mod:`core.sklearn` (it imports scikit-learn, so ``import core`` does not).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from core._validation import (
+    Boolean,
+    InstanceOf,
+    Interval,
+    InvalidParameterError,
+    Options,
+    Seed,
+    as_generator,
+    check_params,
+)
+from core.activations import ACTIVATIONS
+from core.callbacks import EarlyStopping, ProgressBar
+from core.init import INITIALIZERS
+from core.models import mlp
+from core.network import Sequential, check_shape
+from core.optim import OPTIMIZERS, get_optimizer, optimizer_keywords
+from core.schedules import SCHEDULES, get_schedule, schedule_keywords
+from core.training import TrainingSettings, fit
+
+__all__ = ["BaseNet", "MLP_PARAMETERS", "PARAMETERS_DOC", "ATTRIBUTES_DOC"]
+
+#: the parameters that shape the default MLP, with their defaults; they must stay so when ``network`` is given
+MLP_PARAMETERS = {"hidden_layer_sizes": (100,), "activation": "relu", "init": None, "dropout": 0.0}
+#: optimizer keywords the estimator sets from its own parameters (not from ``optimizer_params``)
+_OWN_OPTIMIZER_KEYWORDS = {"learning_rate": "learning_rate", "weight_decay": "alpha", "clip_norm": "clip_norm",
+                           "schedule": "schedule"}
+
+
+class _LayerSizes:
+    """An int >= 1 or a (possibly empty: a linear model) sequence of them."""
+
+    def is_satisfied_by(self, value) -> bool:
+        return _layer_sizes(value) is not None
+
+    def __str__(self) -> str:
+        return "an int in [1, inf) or a sequence of them"
+
+
+def _layer_sizes(value) -> tuple[int, ...] | None:
+    """``value`` as a tuple of ints >= 1, or None if it is not an int >= 1 or a sequence of them."""
+    values = (value,) if isinstance(value, Integral) else value
+    if isinstance(values, (str, bytes, dict)):
+        return None
+    try:
+        values = tuple(values)
+    except TypeError:
+        return None
+    if not all(Interval(1, None, integer=True).is_satisfied_by(v) for v in values):
+        return None
+    return tuple(int(v) for v in values)
+
+
+class _Shape:
+    """The shape of one sample: an int >= 1 or a non-empty sequence of them."""
+
+    def is_satisfied_by(self, value) -> bool:
+        try:
+            check_shape(value)
+        except InvalidParameterError:
+            return False
+        return True
+
+    def __str__(self) -> str:
+        return "a tuple of ints in [1, inf) (the shape of one sample)"
+
+
+def _dict_of(kind: str):
+    return InstanceOf(dict, f"a dict of {kind} keyword arguments")
+
+
+class BaseNet(BaseEstimator):
+    """Shared parameters, validation and training of the two estimators."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [_LayerSizes()],
+        "activation": [Options(sorted(ACTIVATIONS))],
+        "init": [None, Options(sorted(INITIALIZERS))],
+        "dropout": [Interval(0, 1, high_closed=False)],
+        "network": [None, InstanceOf(Sequential, "a core.network.Sequential")],
+        "input_shape": [None, _Shape()],
+        "optimizer": [Options(sorted(OPTIMIZERS))],
+        "learning_rate": [Interval(0, None, low_closed=False)],
+        "alpha": [Interval(0, None)],
+        "optimizer_params": [None, _dict_of("optimizer")],
+        "schedule": [Options(sorted(SCHEDULES))],
+        "schedule_params": [None, _dict_of("schedule")],
+        "clip_norm": [None, Interval(0, None, low_closed=False)],
+        "batch_size": [Interval(1, None, integer=True)],
+        "max_epochs": [Interval(1, None, integer=True)],
+        "early_stopping": [Boolean()],
+        "validation_fraction": [Interval(0, 1, low_closed=False, high_closed=False)],
+        "patience": [Interval(1, None, integer=True)],
+        "tol": [Interval(0, None)],
+        "random_state": [Seed()],
+        "init_random_state": [None, Seed()],
+        "dtype": [Options(("float32", "float64"))],
+        "verbose": [Boolean(), InstanceOf(str, "a str (the progress bar's label)")],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", init=None, dropout=0.0, network=None,
+                 input_shape=None, optimizer="adam", learning_rate=1e-3, alpha=1e-4, optimizer_params=None,
+                 schedule="constant", schedule_params=None, clip_norm=None, batch_size=32, max_epochs=200,
+                 early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4, random_state=None,
+                 init_random_state=None, dtype="float32", verbose=False):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.init = init
+        self.dropout = dropout
+        self.network = network
+        self.input_shape = input_shape
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.optimizer_params = optimizer_params
+        self.schedule = schedule
+        self.schedule_params = schedule_params
+        self.clip_norm = clip_norm
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.random_state = random_state
+        self.init_random_state = init_random_state
+        self.dtype = dtype
+        self.verbose = verbose
+
+    # ----------------------------------------------------------------------------------------- parameters
+    def _check_parameters(self) -> None:
+        """Check every parameter (types, ranges, the keys of the dicts, the MLP parameters against ``network``)."""
+        owner = type(self).__name__
+        check_params(self.get_params(deep=False), self._parameter_constraints, owner)
+        if self.network is not None:
+            for name, default in MLP_PARAMETERS.items():
+                value = getattr(self, name)
+                same = _layer_sizes(value) == default if name == "hidden_layer_sizes" else value == default
+                if not same:
+                    raise InvalidParameterError(
+                        f"The '{name}' parameter of {owner} shapes the default MLP and applies only when network is "
+                        f"None; with a network given it must keep its default {default!r}. Got {value!r} instead.")
+        self._optimizer_keywords()
+        self._schedule_keywords()
+
+    def _optimizer_keywords(self) -> dict:
+        """``optimizer_params`` checked against the chosen optimizer's keywords."""
+        owner, params = type(self).__name__, dict(self.optimizer_params or {})
+        allowed = [k for k in optimizer_keywords(self.optimizer) if k not in _OWN_OPTIMIZER_KEYWORDS]
+        for key in params:
+            if key in _OWN_OPTIMIZER_KEYWORDS:
+                raise InvalidParameterError(
+                    f"The 'optimizer_params' parameter of {owner} must not set {key!r}: use the "
+                    f"'{_OWN_OPTIMIZER_KEYWORDS[key]}' parameter of {owner} instead.")
+            if key not in allowed:
+                raise InvalidParameterError(
+                    f"The 'optimizer_params' parameter of {owner} has the key {key!r}, which optimizer="
+                    f"{self.optimizer!r} does not take; its keys are {', '.join(map(repr, allowed))}.")
+        return params
+
+    def _schedule_keywords(self) -> dict:
+        """``schedule_params`` checked against the chosen schedule; cosine's total_epochs defaults to max_epochs."""
+        owner, params = type(self).__name__, dict(self.schedule_params or {})
+        allowed = schedule_keywords(self.schedule)
+        for key in params:
+            if key not in allowed:
+                raise InvalidParameterError(
+                    f"The 'schedule_params' parameter of {owner} has the key {key!r}, which schedule="
+                    f"{self.schedule!r} does not take; its keys are {', '.join(map(repr, allowed)) or 'none'}.")
+        if self.schedule == "cosine":
+            params.setdefault("total_epochs", self.max_epochs)
+        return params
+
+    def _make_optimizer(self):
+        """A fresh optimizer from optimizer, learning_rate, alpha, optimizer_params, schedule(_params), clip_norm."""
+        schedule = None if self.schedule == "constant" else get_schedule(self.schedule, **self._schedule_keywords())
+        return get_optimizer(self.optimizer, learning_rate=float(self.learning_rate), weight_decay=float(self.alpha),
+                             clip_norm=None if self.clip_norm is None else float(self.clip_norm), schedule=schedule,
+                             **self._optimizer_keywords())
+
+    # --------------------------------------------------------------------------------------------- network
+    def _make_network(self, n_features: int, n_outputs: int, rng: np.random.Generator) -> Sequential:
+        """The network to train: a new MLP, or a deep copy of ``network`` (built here if it is not)."""
+        owner = type(self).__name__
+        prebuilt = self.network is not None and self.network.built
+        shape = check_shape(self.input_shape, "input_shape", owner) if self.input_shape is not None else None
+        if prebuilt:
+            if shape is not None and shape != self.network.input_shape:
+                raise InvalidParameterError(
+                    f"The 'input_shape' parameter of {owner} is {shape}, but the given network is built on "
+                    f"{self.network.input_shape}; leave input_shape=None.")
+            if self.network.dtype != np.dtype(self.dtype):
+                raise InvalidParameterError(
+                    f"The 'dtype' parameter of {owner} is {self.dtype!r}, but the given network is built with "
+                    f"dtype {self.network.dtype.name!r}; pass dtype={self.network.dtype.name!r}.")
+            shape = self.network.input_shape
+        shape = (n_features,) if shape is None else shape
+        if math.prod(shape) != n_features:
+            raise ValueError(f"X has {n_features} features, but the network's input shape {shape} needs "
+                             f"{math.prod(shape)} (X is reshaped to (n_samples, *input_shape)).")
+        if self.network is None:
+            network = mlp(_layer_sizes(self.hidden_layer_sizes), n_outputs, activation=self.activation,
+                          dropout=self.dropout, init=self.init)
+        else:
+            network = copy.deepcopy(self.network)  # the parameter itself is never modified
+        if not network.built:
+            network.build(shape, rng, self.dtype)
+        if network.output_shape != (n_outputs,):
+            raise ValueError(f"The network of {owner} has output shape {network.output_shape}, but this fit needs "
+                             f"({n_outputs},): {self._outputs_needed(n_outputs)}.")
+        return network
+
+    def _outputs_needed(self, n_outputs: int) -> str:
+        return f"{n_outputs} outputs"
+
+    def _as_network_input(self, X: np.ndarray, network: Sequential) -> np.ndarray:
+        """Flat X (n_samples, n_features) -> (n_samples, *network.input_shape)."""
+        return X.reshape(len(X), *network.input_shape)
+
+    # -------------------------------------------------------------------------------------------- training
+    def _train(self, X, y, n_outputs, loss):
+        """Build the network, train it on (X, y) with one call of core.training.fit, set the fitted attributes."""
+        owner = type(self).__name__
+        rng = as_generator(self.random_state, "random_state", owner)
+        init_rng = rng if self.init_random_state is None else as_generator(self.init_random_state,
+                                                                            "init_random_state", owner)
+        optimizer = self._make_optimizer()
+        network = self._make_network(X.shape[1], n_outputs, init_rng)
+        settings = TrainingSettings(epochs=self.max_epochs, batch_size=self.batch_size,
+                                    validation_fraction=self.validation_fraction if self.early_stopping else None)
+        callbacks = [EarlyStopping(self.patience, self.tol)] if self.early_stopping else []
+        if isinstance(self.verbose, str) or self.verbose:
+            label = self.verbose if isinstance(self.verbose, str) else type(self).__name__
+            callbacks.append(ProgressBar(label))
+        self.history_ = fit(network, loss, optimizer, self._as_network_input(X, network), y, settings, rng=rng,
+                            callbacks=callbacks)
+        self.network_ = network
+        self.loss_curve_ = list(self.history_.loss)
+        self.validation_loss_curve_ = list(self.history_.val_loss)
+        self.n_iter_ = len(self.history_.epoch)
+        self.best_epoch_ = self.history_.best_epoch
+        return self
+
+    def _validated_input(self, X) -> np.ndarray:
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False, dtype=self.network_.dtype)
+        return self._as_network_input(X, self.network_)
+
+    def _forward(self, X) -> np.ndarray:
+        X = self._validated_input(X)  # first: raises NotFittedError before network_ is looked up
+        return self.network_.predict(X)
+
+    def hidden_features(self, X) -> np.ndarray:
+        """The activations feeding the network's last trainable (Dense) layer for flat X (n_samples,
+        n_features), in inference mode: shape (n_samples, width), float64 (see Sequential.hidden_features)."""
+        X = self._validated_input(X)
+        return self.network_.hidden_features(X)
+
+
+PARAMETERS_DOC = """
+    hidden_layer_sizes : int or sequence of int >= 1, default=(100,)
+        Units of the hidden Dense layers of the default MLP (empty: a linear model). Only when network is None.
+    activation : str, default="relu"
+        Hidden activation of the default MLP, a key of ``core.activations.ACTIVATIONS``. Only when network is None.
+    init : str or None, default=None
+        Weight initialiser of the default MLP, a key of ``core.init.INITIALIZERS``; None = the activation's
+        default (He for the ReLU family, Glorot otherwise). Only when network is None.
+    dropout : float in [0, 1), default=0.0
+        Dropout rate in front of every Dense layer but the first of the default MLP. Only when network is None.
+    network : core.network.Sequential or None, default=None
+        The network to train instead of the default MLP (e.g. ``core.models.cnn(...)``). Its output width must be
+        what the fit needs: {outputs}.
+        Unbuilt: it is built on ``input_shape`` (or (n_features,)) with the init_random_state (else random_state)
+        Generator and dtype.
+        Already built: its current weights are the initial
+        weights and random_state drives only the validation split and the minibatches (its dropout masks keep
+        coming from the Generator it was built with). Either way ``fit`` trains a deep copy (``network_``); the
+        object passed is never modified. With a network given, hidden_layer_sizes, activation, init and dropout
+        must keep their defaults (InvalidParameterError otherwise).
+    input_shape : tuple of int or None, default=None
+        Shape of one sample for the network; X (n_samples, n_features) is reshaped to (n_samples, *input_shape),
+        so n_features must equal prod(input_shape), e.g. (1, 8, 8) for a CNN on flat 8 x 8 lattices. None: the
+        built network's input shape, else (n_features,).
+    optimizer : str, default="adam"
+        A key of ``core.optim.OPTIMIZERS`` ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw").
+    learning_rate : float > 0, default=1e-3
+        Base learning rate (multiplied by the schedule's factor).
+    alpha : float >= 0, default=1e-4
+        L2 penalty on the weights, not the biases: the optimizer's ``weight_decay`` (gradient + alpha * W).
+    optimizer_params : dict or None, default=None
+        The chosen optimizer's other constructor keywords, e.g. {{"beta2": 0.99}} for "adam", {{"momentum": 0.9,
+        "nesterov": True}} for "sgd", {{"decoupled_weight_decay": 0.01}}. A key the optimizer does not take (or
+        one set by another parameter: learning_rate, weight_decay, clip_norm, schedule) raises
+        InvalidParameterError listing the allowed keys. A fresh optimizer is built for every fit.
+    schedule : str, default="constant"
+        Learning-rate schedule, a key of ``core.schedules.SCHEDULES`` ("constant", "step", "exponential",
+        "cosine").
+    schedule_params : dict or None, default=None
+        The schedule's constructor keywords, e.g. {{"step_size": 10, "gamma": 0.5}} for "step"; checked like
+        optimizer_params. The cosine schedule's total_epochs defaults to max_epochs.
+    clip_norm : float > 0 or None, default=None
+        Clip the global gradient norm to this value before each step.
+    batch_size : int >= 1, default=32
+        Samples per gradient step.
+    max_epochs : int >= 1, default=200
+        Maximum number of passes over the training data.
+    early_stopping : bool, default=False
+        Hold out validation_fraction of the training data (core.training.fit's plain random split, NOT
+        stratified) and stop when the validation loss has not improved by more than tol for patience epochs;
+        the weights of the best epoch are restored.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the training data held out when early_stopping.
+    patience : int >= 1, default=10
+        Epochs without improvement before early stopping.
+    tol : float >= 0, default=1e-4
+        The decrease of the validation loss that counts as an improvement for early stopping.
+    random_state : None, int >= 0, numpy Generator, SeedSequence or RandomState, default=None
+        Drives, in this order, the initial weights (when the network is built here, including its dropout
+        masks), the validation split and the minibatch order. The same int (or a Generator in the same state)
+        gives bit-identical results; a Generator is advanced by every fit (a SeedSequence restarts its stream).
+    init_random_state : None, int >= 0, numpy Generator, SeedSequence or RandomState, default=None
+        When given, the initial weights (and dropout masks) of a network built here come from it instead of
+        random_state, which then drives only the validation split and the minibatches: two named streams, so
+        the initial weights do not shift when the data do.
+    dtype : {{"float32", "float64"}}, default="float32"
+        The network's floating-point type (a prebuilt network must have this dtype).
+    verbose : bool or str, default=False
+        Show a progress bar over the epochs (core.ProgressBar, on terminals only; never in pipes or logs); a str
+        is used as the bar's label.
+"""
+
+ATTRIBUTES_DOC = """
+    n_features_in_ : int
+        Number of features (columns of X) seen in fit.
+    network_ : core.network.Sequential
+        The trained network.
+    history_ : core.callbacks.History
+        The per-epoch record of training.
+    loss_curve_ : list of float
+        Training loss per epoch.
+    validation_loss_curve_ : list of float
+        Validation loss per epoch (empty without early_stopping).
+    n_iter_ : int
+        Epochs run.
+    best_epoch_ : int
+        Epoch with the lowest monitored loss (validation loss with early_stopping, else training loss).
+"""

@@ -1,0 +1,80 @@
+"""Run one task from a composed config: validate -> the task's ``run`` -> ``metrics.json``.
+
+:func:`run` is what the command line calls for each job and what tests and notebooks call without Hydra.
+A result that is not a result (a non-finite objective, an exception) is never written as ``metrics.json``:
+:func:`run_job` writes ``failure.json`` instead, and in a sweep returns NaN so that the other jobs go on.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+import traceback
+from pathlib import Path
+
+from omegaconf import DictConfig
+from threadpoolctl import threadpool_limits
+
+from physics.app.config import validate
+from physics.app.io import write_json
+from physics.app.result import TaskResult
+from physics.app.schema import ConfigError
+from physics.tasks import task_module
+
+log = logging.getLogger(__name__)
+
+#: errors a user can cause (bad values, bad data, diverging training): reported in one line, no traceback
+USER_ERRORS = (ValueError, TypeError, FloatingPointError, OSError)
+
+
+def run(cfg: DictConfig, run_dir: str | Path) -> TaskResult:
+    """Validate ``cfg``, run its task with outputs in ``run_dir``, write ``metrics.json`` there; return the result.
+
+    Raises ConfigError before any work (and before ``run_dir`` is created) when the config is invalid, and
+    FloatingPointError, writing nothing, when the objective is not finite.
+    """
+    config = validate(cfg)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("metrics.json", "failure.json"):  # an earlier run's verdict in this folder is not this run's
+        (run_dir / stale).unlink(missing_ok=True)
+    start = time.perf_counter()
+    with threadpool_limits(limits=config.trainer.blas_threads, user_api="blas"):
+        result = task_module(config.task.name).run(config, run_dir)
+    if not result.finite:
+        raise FloatingPointError(f"the objective {result.objective_name} of task {config.task.name!r} is "
+                                 f"{result.objective}: the results are not finite and were not written as metrics")
+    metrics = result.flat({"task": config.task.name, "seed": config.seed})
+    metrics["run_seconds"] = time.perf_counter() - start
+    write_json(run_dir / "metrics.json", metrics)
+    log.info("metrics written to %s (objective %s = %.6g, %s)", run_dir / "metrics.json", result.objective_name,
+             result.objective, result.direction)
+    return result
+
+
+def run_job(cfg: DictConfig, run_dir: str | Path, *, in_sweep: bool) -> float:
+    """:func:`run` for the command line; returns the objective.
+
+    A failure is logged and written to ``failure.json`` (never ``metrics.json``). In a sweep any failure is
+    recorded and the job returns NaN, so the other jobs go on and the summary lists it. Alone, a user error
+    exits with status 1 and a one-line message; any other error (a bug) raises with its traceback.
+    """
+    start = time.perf_counter()
+    try:
+        return run(cfg, run_dir).objective
+    except Exception as error:
+        user_error = isinstance(error, USER_ERRORS)
+        message = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
+        if user_error:
+            log.error("%s", message)
+            log.debug("%s", traceback.format_exc())
+        else:
+            log.exception("the job failed")
+        write_json(Path(run_dir) / "failure.json",
+                   {"status": "failed", "error": message, "error_type": type(error).__name__,
+                    "run_seconds": time.perf_counter() - start})
+        if in_sweep:
+            return math.nan
+        if user_error:
+            raise SystemExit(1) from None
+        raise

@@ -1,0 +1,192 @@
+"""Config schemas: dataclasses whose defaults ARE the defaults, with their constraints declared as data.
+
+Every field of a schema is made with :func:`param`, which stores a one-line ``help`` text and the allowed values
+(``choices``, a tuple or a function returning the keys of a ``core`` registry; ``low``/``high`` bounds) in the
+field's metadata. :meth:`Schema.validate` checks every field against them, recursing into nested schemas, then
+calls :meth:`Schema.check` for the rules that tie several fields together. The same metadata generate
+``--help`` (:mod:`physics.app.help`). Errors are :class:`ConfigError`, naming the full dotted key, what was
+given and what is allowed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import MISSING, dataclass, field
+from typing import Any, Callable, ClassVar, Iterable, Optional
+
+from core._validation import InvalidParameterError
+
+
+class ConfigError(InvalidParameterError):
+    """An invalid configuration value; ``key`` is its dotted path (``task.L``). A ValueError and a TypeError."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        self.message = message
+        super().__init__(f"Invalid config value for '{key}': {message}")
+
+    def under(self, prefix: str) -> "ConfigError":
+        """The same error with ``prefix.`` put in front of its key."""
+        return ConfigError(f"{prefix}.{self.key}" if prefix else self.key, self.message)
+
+
+def param(default: Any = MISSING, *, help: str, choices: Iterable | Callable[[], Iterable] | None = None,
+          low: float | None = None, high: float | None = None, low_open: bool = False, high_open: bool = False,
+          factory: Callable[[], Any] | None = None) -> Any:
+    """A schema field with its help text and constraints.
+
+    Parameters
+    ----------
+    default : object, the default value (immutable); use ``factory`` for lists and dicts.
+    help : str, one line for ``--help``.
+    choices : tuple, or a function returning the allowed values (e.g. ``lambda: core.optim.OPTIMIZERS``, read
+        when checked, so the registry stays the one source of truth); for a list-valued field every element
+        must be one of them.
+    low, high : float or None, bounds of a number (of every element of a list of numbers); None is unbounded.
+    low_open, high_open : bool, whether the bound itself is excluded.
+    factory : callable or None, builds a mutable default.
+
+    Notes
+    -----
+    ``None`` is accepted for a field typed ``Optional[...]`` or whose default is ``None`` (an optional setting).
+    """
+    metadata = {"help": help, "choices": choices, "low": low, "high": high, "low_open": low_open,
+                "high_open": high_open}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def allowed_values(spec: dataclasses.Field) -> tuple | None:
+    """The ``choices`` of a field as a tuple (registry functions evaluated), or None."""
+    choices = spec.metadata.get("choices")
+    if choices is None:
+        return None
+    return tuple(choices() if callable(choices) else choices)
+
+
+def interval_text(spec: dataclasses.Field) -> str | None:
+    """``[0, inf)``-style text of a field's bounds, or None when it has none."""
+    low, high = spec.metadata.get("low"), spec.metadata.get("high")
+    if low is None and high is None:
+        return None
+    left = "(" if spec.metadata.get("low_open") or low is None else "["
+    right = ")" if spec.metadata.get("high_open") or high is None else "]"
+    return f"{left}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{right}"
+
+
+def _default_of(spec: dataclasses.Field) -> Any:
+    if spec.default is not MISSING:
+        return spec.default
+    if spec.default_factory is not MISSING:
+        return spec.default_factory()
+    return MISSING
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _optional(spec: dataclasses.Field) -> bool:
+    """Whether ``None`` is a valid value: the type says Optional, or the default is None."""
+    return "Optional" in str(spec.type) or "None" in str(spec.type) or _default_of(spec) is None
+
+
+def _check_field(spec: dataclasses.Field, value: Any, key: str) -> None:
+    if value is None and _optional(spec):
+        return
+    values = value if isinstance(value, (list, tuple)) else [value]
+    choices = allowed_values(spec)
+    if choices is not None:
+        for item in values:
+            if item not in choices:
+                raise ConfigError(key, f"must be one of {', '.join(map(repr, choices))}. Got {item!r} instead.")
+    interval = interval_text(spec)
+    if interval is None:
+        return
+    low, high = spec.metadata["low"], spec.metadata["high"]
+    for item in values:
+        if not _is_number(item) or math.isnan(item):
+            raise ConfigError(key, f"must be a number in {interval}. Got {item!r} instead.")
+        too_low = low is not None and (item <= low if spec.metadata["low_open"] else item < low)
+        too_high = high is not None and (item >= high if spec.metadata["high_open"] else item > high)
+        if too_low or too_high:
+            raise ConfigError(key, f"must be in {interval}. Got {item!r} instead.")
+
+
+@dataclass
+class Schema:
+    """Base class of every config node. Subclasses declare fields with :func:`param` and may override
+    :meth:`check` for rules across fields (raising :class:`ConfigError` with keys relative to the node)."""
+
+    def validate(self, prefix: str = "") -> "Schema":
+        """Check every field (nested schemas included), then :meth:`check`; return ``self``.
+
+        Raises ConfigError whose key starts with ``prefix``.
+        """
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            key = f"{prefix}.{spec.name}" if prefix else spec.name
+            if isinstance(value, Schema):
+                value.validate(key)
+            else:
+                _check_field(spec, value, key)
+        try:
+            self.check()
+        except ConfigError as error:
+            raise error.under(prefix) from None
+        return self
+
+    def check(self) -> None:
+        """Rules across fields; keys relative to this node. Nothing by default."""
+
+
+@dataclass
+class TrainerConfig(Schema):
+    """How every network of a task is trained (the ``trainer`` node)."""
+
+    epochs: int = param(200, help="maximum passes over the training set", low=1)
+    batch_size: int = param(32, help="samples per gradient step", low=1)
+    validation_fraction: float = param(0.1, help="share of the training set held out for early stopping",
+                                       low=0.0, high=1.0, low_open=True, high_open=True)
+    early_stopping: bool = param(True, help="stop when the validation loss has not improved for `patience` "
+                                            "epochs and keep the best epoch's weights")
+    patience: int = param(20, help="epochs without validation improvement before stopping", low=1)
+    # small products never earn a second thread's synchronisation (benchmarks/bench_core.py --threads)
+    blas_threads: Optional[int] = param(1, help="BLAS threads while the task runs (null: the library's default)",
+                                        low=1)
+
+
+@dataclass
+class TaskConfig(Schema):
+    """Base of every task schema (the ``task`` node).
+
+    Class attributes a task sets: ``MODELS``, the model kinds it supports (``model.name`` values), checked once
+    at validation.
+    """
+
+    MODELS: ClassVar[tuple[str, ...]] = ("mlp",)
+
+    name: str = param(MISSING, help="the task (a key of physics.tasks.TASKS)")
+
+    def check_with(self, config: "AppConfig") -> None:
+        """Rules that need other nodes (the model, the baselines); raise ConfigError with FULL keys."""
+
+
+@dataclass
+class AppConfig:
+    """The root config: one node per group (typed by its own schema once validated), plus run-wide settings.
+
+    Stored as the root schema (``app_schema``) of ``conf/config.yaml``; :func:`physics.app.config.validate`
+    returns one with every node converted to its dataclass.
+    """
+
+    task: Any = None
+    model: Any = None
+    optimizer: Any = None
+    schedule: Any = None
+    trainer: Any = None
+    baseline: dict = field(default_factory=dict)  # name -> {_target_: estimator class, **params}
+    seed: int = 0
+    progress: bool = True
+    data_dir: str = "~/.cache/ml4phys"
