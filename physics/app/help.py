@@ -7,7 +7,7 @@ import json
 from typing import Any, Iterator, Sequence
 
 from physics.app.config import GROUPS, ROOT_HELP, group_options
-from physics.app.schema import Schema, allowed_values, interval_text
+from physics.app.schema import Schema, allowed_values, interval
 from physics.tasks import TASKS, task_package
 
 USAGE = """\
@@ -32,7 +32,7 @@ def _field_lines(node: Schema, prefix: str) -> Iterator[str]:
             continue
         allowed = allowed_values(spec)
         rule = (f"  [one of: {', '.join(map(str, allowed))}]" if allowed is not None else
-                f"  [in {interval_text(spec)}]" if interval_text(spec) else "")
+                f"  [{interval(spec)}]" if interval(spec) else "")
         yield f"  {key} = {_describe(value)}\n      {spec.metadata.get('help', '')}{rule}"
 
 

@@ -72,7 +72,7 @@ class MLPConfig(ModelConfig):
 
     name: str = param("mlp", help="the model kind")
     hidden: Any = param(help="hidden-layer widths; one integer means one layer (so `model.hidden=32,64` "
-                             "sweeps widths)", low=1, factory=lambda: [64, 64])
+                             "sweeps widths)", low=1, integer=True, factory=lambda: [64, 64])
 
     def check(self) -> None:
         super().check()

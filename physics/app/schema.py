@@ -10,11 +10,10 @@ given and what is allowed.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import MISSING, dataclass, field
 from typing import Any, Callable, ClassVar, Iterable, Optional
 
-from core._validation import InvalidParameterError
+from core._validation import Interval, InvalidParameterError, Options
 
 
 class ConfigError(InvalidParameterError):
@@ -32,7 +31,7 @@ class ConfigError(InvalidParameterError):
 
 def param(default: Any = MISSING, *, help: str, choices: Iterable | Callable[[], Iterable] | None = None,
           low: float | None = None, high: float | None = None, low_open: bool = False, high_open: bool = False,
-          factory: Callable[[], Any] | None = None) -> Any:
+          integer: bool | None = None, factory: Callable[[], Any] | None = None) -> Any:
     """A schema field with its help text and constraints.
 
     Parameters
@@ -44,6 +43,7 @@ def param(default: Any = MISSING, *, help: str, choices: Iterable | Callable[[],
         must be one of them.
     low, high : float or None, bounds of a number (of every element of a list of numbers); None is unbounded.
     low_open, high_open : bool, whether the bound itself is excluded.
+    integer : bool or None, whether the bounded numbers must be integers (None: when the type says ``int``).
     factory : callable or None, builds a mutable default.
 
     Notes
@@ -51,7 +51,7 @@ def param(default: Any = MISSING, *, help: str, choices: Iterable | Callable[[],
     ``None`` is accepted for a field typed ``Optional[...]`` or whose default is ``None`` (an optional setting).
     """
     metadata = {"help": help, "choices": choices, "low": low, "high": high, "low_open": low_open,
-                "high_open": high_open}
+                "high_open": high_open, "integer": integer}
     if factory is not None:
         return field(default_factory=factory, metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -65,14 +65,16 @@ def allowed_values(spec: dataclasses.Field) -> tuple | None:
     return tuple(choices() if callable(choices) else choices)
 
 
-def interval_text(spec: dataclasses.Field) -> str | None:
-    """``[0, inf)``-style text of a field's bounds, or None when it has none."""
+def interval(spec: dataclasses.Field) -> Interval | None:
+    """The bounds of a field as :class:`core._validation.Interval` (``str()``: ``a float in [0, inf)``), or None."""
     low, high = spec.metadata.get("low"), spec.metadata.get("high")
     if low is None and high is None:
         return None
-    left = "(" if spec.metadata.get("low_open") or low is None else "["
-    right = ")" if spec.metadata.get("high_open") or high is None else "]"
-    return f"{left}{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}{right}"
+    integer = spec.metadata.get("integer")
+    if integer is None:
+        integer = "int" in str(spec.type) and "float" not in str(spec.type)
+    return Interval(low, high, low_closed=not spec.metadata.get("low_open"),
+                    high_closed=not spec.metadata.get("high_open"), integer=integer)
 
 
 def _default_of(spec: dataclasses.Field) -> Any:
@@ -83,35 +85,26 @@ def _default_of(spec: dataclasses.Field) -> Any:
     return MISSING
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _optional(spec: dataclasses.Field) -> bool:
     """Whether ``None`` is a valid value: the type says Optional, or the default is None."""
     return "Optional" in str(spec.type) or "None" in str(spec.type) or _default_of(spec) is None
 
 
 def _check_field(spec: dataclasses.Field, value: Any, key: str) -> None:
+    """``value`` (each element of a list) against the field's ``choices`` and bounds, with core's checks."""
     if value is None and _optional(spec):
         return
     values = value if isinstance(value, (list, tuple)) else [value]
     choices = allowed_values(spec)
     if choices is not None:
+        options = Options(choices)
         for item in values:
-            if item not in choices:
+            if not options.is_satisfied_by(item):
                 raise ConfigError(key, f"must be one of {', '.join(map(repr, choices))}. Got {item!r} instead.")
-    interval = interval_text(spec)
-    if interval is None:
-        return
-    low, high = spec.metadata["low"], spec.metadata["high"]
-    for item in values:
-        if not _is_number(item) or math.isnan(item):
-            raise ConfigError(key, f"must be a number in {interval}. Got {item!r} instead.")
-        too_low = low is not None and (item <= low if spec.metadata["low_open"] else item < low)
-        too_high = high is not None and (item >= high if spec.metadata["high_open"] else item > high)
-        if too_low or too_high:
-            raise ConfigError(key, f"must be in {interval}. Got {item!r} instead.")
+    bounds = interval(spec)
+    for item in values if bounds is not None else ():
+        if not bounds.is_satisfied_by(item):
+            raise ConfigError(key, f"must be {bounds}. Got {item!r} instead.")
 
 
 @dataclass
@@ -162,15 +155,25 @@ class TaskConfig(Schema):
     """Base of every task schema (the ``task`` node).
 
     Class attributes a task sets: ``MODELS``, the model kinds it supports (``model.name`` values), checked once
-    at validation.
+    at validation; ``VALIDATION_OBJECTIVES``, its objectives that need the validation set.
     """
 
     MODELS: ClassVar[tuple[str, ...]] = ("mlp",)
+    #: values of ``task.objective`` measured on the validation set, which only ``trainer.early_stopping`` holds out
+    VALIDATION_OBJECTIVES: ClassVar[tuple[str, ...]] = ()
 
     name: str = param(MISSING, help="the task (a key of physics.tasks.TASKS)")
 
     def check_with(self, config: "AppConfig") -> None:
-        """Rules that need other nodes (the model, the baselines); raise ConfigError with FULL keys."""
+        """Rules that need other nodes (the model, the baselines); raise ConfigError with FULL keys.
+
+        Subclasses that override it call ``super().check_with(config)``.
+        """
+        objective = getattr(self, "objective", None)
+        if objective in self.VALIDATION_OBJECTIVES and not config.trainer.early_stopping:
+            raise ConfigError("task.objective", f"{objective} needs a validation set, which is held out only with "
+                                                "trainer.early_stopping=true; set it, or choose another "
+                                                "task.objective.")
 
 
 @dataclass

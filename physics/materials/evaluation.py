@@ -31,6 +31,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from core._validation import as_generator
 from physics.app.baselines import serial_prediction
 
 logger = logging.getLogger(__name__)
@@ -369,7 +370,7 @@ def learning_curve(
     if fractions.ndim != 1 or fractions.size == 0 or np.any((fractions <= 0) | (fractions > 1)):
         raise ValueError(f"The 'fractions' parameter must be a non-empty list of numbers in (0, 1]. Got {fractions.tolist()}.")
     splits = make_splits(len(y), cv=cv, n_splits=n_splits, random_state=random_state, groups=groups)
-    rng = np.random.default_rng(random_state)
+    rng = as_generator(random_state)
     orders = [rng.permutation(train) for train, _ in splits]
     sizes = np.array([[max(2, int(round(f * len(train)))) for train, _ in splits] for f in fractions])  # (n_sizes, n_folds)
     mae = {}

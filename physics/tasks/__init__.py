@@ -5,7 +5,8 @@ Every task is one package ``physics/tasks/<name>/`` of the same shape:
 * ``__init__.py``: a one-line docstring (shown by ``--help``) and ``from .config import Config, DEBUG``;
 * ``config.py``: ``Config``, the schema (a :class:`physics.app.schema.TaskConfig` whose defaults ARE the
   defaults, declaring the model kinds it supports in ``MODELS``), and ``DEBUG``, the tiny settings of
-  ``debug=tiny`` (a dict of root nodes, e.g. ``{"task": {...}, "trainer": {...}}``);
+  ``debug=tiny`` (a dict of root nodes, ``{"task": {...}, "trainer": {...}}``; not ``baseline``, which must
+  keep working with ``baseline=none``);
 * ``task.py``: ``run(config: AppConfig, run_dir: Path) -> TaskResult``;
 * ``figures.py``: its figures;
 

@@ -93,9 +93,9 @@ def test_composed_defaults_are_the_schema_defaults(compose_config):
 
 @pytest.mark.parametrize("overrides,key,expected", [
     (["+task.epoch=10"], "task.epoch", "Did you mean 'trainer.epochs'?"),
-    (["optimizer.lr=-1"], "optimizer.lr", "must be in (0, inf). Got -1.0 instead."),
+    (["optimizer.lr=-1"], "optimizer.lr", "must be a float in (0, inf). Got -1.0 instead."),
     (["task.n_samples=0"], "task.n_samples", "Got 0 instead"),
-    (["trainer.validation_fraction=1.5"], "trainer.validation_fraction", "must be in (0, 1)"),
+    (["trainer.validation_fraction=1.5"], "trainer.validation_fraction", "must be a float in (0, 1)"),
     (["model.activation=swish"], "model.activation", "'sigmoid', 'tanh', 'relu'"),
     (["model.hidden=[32,0]"], "model.hidden", "Got 0 instead"),
     (["seed=-3"], "seed", "Got -3 instead"),
@@ -140,3 +140,10 @@ def test_hydra_output_folders_follow_task_date_and_microseconds(compose_config):
     folder = r"outputs/fit/\d{4}-\d{2}-\d{2}/\d{2}-\d{2}-\d{2}-\d{6}"
     assert re.fullmatch(folder, hydra.run.dir) and re.fullmatch(folder, hydra.sweep.dir)
     assert OmegaConf.to_container(hydra.sweep)["subdir"] == "${hydra.job.num}"
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_debug_settings_compose_with_any_baseline_choice(compose_config, task):
+    for extra in ([], ["baseline=none"]):
+        cfg = compose_config([f"task={task}", "debug=tiny", *extra])
+        assert cfg.progress is False and cfg.trainer.epochs <= 5

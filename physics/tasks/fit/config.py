@@ -20,6 +20,7 @@ class Config(TaskConfig):
     """``task=fit``: learn y = f(x) from noisy samples and compare the network with scikit-learn baselines."""
 
     MODELS = ("mlp",)
+    VALIDATION_OBJECTIVES = ("val_mse",)
 
     name: str = param("fit", help="the task")
     target: str = param("gaussian_abs", help="the function: 1D sine | lorentzian | step | damped_oscillation, "
@@ -43,11 +44,6 @@ class Config(TaskConfig):
             load_image(self.image_path, 8)
         except ValueError as error:
             raise ConfigError("image_path", f"{error}.") from None
-
-    def check_with(self, config) -> None:
-        if self.objective == "val_mse" and not config.trainer.early_stopping:
-            raise ConfigError("task.objective", "val_mse needs a validation set, which is held out only with "
-                                                "trainer.early_stopping=true; set it, or task.objective=test_mse.")
 
 
 #: ``debug=tiny``: a hundred samples, a few epochs (baselines are left alone: ``baseline=none`` must still work)

@@ -31,13 +31,6 @@ def check_pair(key: str, pair, *, positive: bool = True) -> None:
                                f"Got {list(pair)} instead.")
 
 
-def check_val_loss_objective(config) -> None:
-    """``task.objective=val_loss`` needs the validation set held out with ``trainer.early_stopping``."""
-    if config.task.objective == "val_loss" and not config.trainer.early_stopping:
-        raise ConfigError("task.objective", "val_loss needs a validation set, which is held out only with "
-                                            "trainer.early_stopping=true; set it, or choose another task.objective.")
-
-
 @dataclass
 class PCAConfig(Schema):
     """Principal component analysis of the configurations (Wang 2016)."""
@@ -83,6 +76,7 @@ class IsingDataConfig(TaskConfig):
     augmentation, the networks per size and the bootstrap. Temperatures in units of J/k_B."""
 
     MODELS = ("mlp", "cnn")
+    VALIDATION_OBJECTIVES = ("val_loss",)
     #: the task key holding the lattice size(s), named by the errors of networks that do not fit a lattice
     SIZE_KEY: ClassVar[str] = "L"
 
@@ -183,7 +177,7 @@ class IsingDataConfig(TaskConfig):
     def check_with(self, config) -> None:
         for L in self.sizes_trained():
             config.model.check_input((L, L), f"task.{self.SIZE_KEY}")
-        check_val_loss_objective(config)
+        super().check_with(config)
 
 
 @dataclass
@@ -216,5 +210,4 @@ DEBUG = {"task": {"L": 8, "temperature_range": [1.0, 3.5], "temperature_step": 0
                   "n_per_temperature": 40, "n_seeds": 2, "n_bootstrap": 50, "n_jobs": 1,
                   "confusion": {"n_guesses": 7, "n_per_temperature": 20},
                   "transfer": {"temperature_step": 0.4, "n_per_temperature": 20}},
-         "trainer": {"epochs": 3},
-         "baseline": {"random_forest": {"n_estimators": 10}}}
+         "trainer": {"epochs": 3}}

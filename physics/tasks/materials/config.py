@@ -98,6 +98,7 @@ class Config(TaskConfig):
         self._check_grids()
 
     def check_with(self, config) -> None:
+        super().check_with(config)
         if "network" in config.baseline:
             raise ConfigError("baseline.network", "the name 'network' is the numpy network's; rename the baseline.")
         unknown = sorted(set(self.param_grids) - set(config.baseline))
@@ -153,6 +154,5 @@ def _number_in(value: Any, low: float, *, closed: bool) -> bool:
     return value >= low if closed else value > low
 
 
-#: ``debug=tiny``: 120 alloys, 3 folds, 3 epochs, one learning-curve point, small baselines (a few seconds)
-DEBUG = {"task": {"n_samples": 120, "n_splits": 3, "learning_curve": [0.4]}, "trainer": {"epochs": 3},
-         "baseline": {"random_forest": {"n_estimators": 5}, "sklearn_mlp": {"max_iter": 5}}}
+#: ``debug=tiny``: 120 alloys, 3 folds, 3 epochs, one learning-curve point (a few seconds)
+DEBUG = {"task": {"n_samples": 120, "n_splits": 3, "learning_curve": [0.4]}, "trainer": {"epochs": 3}}

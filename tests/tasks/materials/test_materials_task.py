@@ -206,7 +206,7 @@ def test_defaults_are_those_of_the_former_task_yaml(compose_config):
     (["task.dataset=csv"], "task.csv_path", "must name a CSV file"),
     (["task.dataset=csv", "task.csv_path=/no/such/file.csv", "task.target_column=y"], "task.csv_path",
      "does not exist"),
-    (["task.n_splits=1"], "task.n_splits", "must be in [2, inf)"),
+    (["task.n_splits=1"], "task.n_splits", "must be an int in [2, inf)"),
     (["task.n_samples=20", "task.n_splits=30"], "task.n_splits", "must not exceed task.n_samples"),
     (["task.cv=loo"], "task.cv", "'kfold', 'group'"),
     (["task.standardize=false"], "task.clip_z", "needs task.standardize=true"),
