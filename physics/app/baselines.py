@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, Iterator, Mapping
 
 import numpy as np
 from hydra.utils import get_object, instantiate
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
@@ -22,6 +23,52 @@ def polynomial_ridge(degree: int = 5, alpha: float = 1e-3) -> Pipeline:
     return make_pipeline(PolynomialFeatures(degree), StandardScaler(), Ridge(alpha=alpha))
 
 
+#: modules whose estimator classes a config may name; nothing else is imported from a config value
+ALLOWED_MODULE_PREFIXES = ("sklearn.", "physics.", "core.")
+#: functions (not classes) a config may name: factories returning an estimator
+ALLOWED_FACTORIES = frozenset({"physics.app.baselines.polynomial_ridge"})
+
+
+def check_specs(specs: Mapping[str, Any], prefix: str = "baseline") -> None:
+    """Refuse any baseline that is not an allowed estimator, before anything is imported or built.
+
+    A config value must not be able to call an arbitrary function (``builtins.open``, ``numpy.savetxt`` would
+    write files): every ``_target_`` (nested ones included) must be a scikit-learn estimator class from
+    scikit-learn or this project (``sklearn.*``, ``physics.*``, ``core.*``), or a factory of
+    :data:`ALLOWED_FACTORIES`; Hydra's other special keys (``_args_``, ``_partial_``, ...) are refused.
+    Raises ConfigError naming the key.
+    """
+    from physics.app.schema import ConfigError
+
+    for name, spec in specs.items():
+        key = f"{prefix}.{name}"
+        if not isinstance(spec, Mapping):
+            raise ConfigError(key, f"must be a mapping with a _target_ estimator class. Got {spec!r} instead.")
+        for field, value in spec.items():
+            if isinstance(field, str) and field.startswith("_") and field.endswith("_") and field != "_target_":
+                raise ConfigError(f"{key}.{field}", "only _target_ and the estimator's own parameters are allowed.")
+            if isinstance(value, Mapping) and "_target_" in value:
+                check_specs({field: value}, prefix=key)
+        _check_target(f"{key}._target_", spec.get("_target_"))
+
+
+def _check_target(key: str, target: Any) -> None:
+    from physics.app.schema import ConfigError
+
+    allowed = (f"a scikit-learn estimator class from {', '.join(p + '*' for p in ALLOWED_MODULE_PREFIXES)} or one "
+               f"of {', '.join(sorted(ALLOWED_FACTORIES))}")
+    if not isinstance(target, str) or "." not in target:
+        raise ConfigError(key, f"must be {allowed}. Got {target!r} instead.")
+    if target not in ALLOWED_FACTORIES and not target.startswith(ALLOWED_MODULE_PREFIXES):
+        raise ConfigError(key, f"must be {allowed}. Got {target!r} instead.")
+    try:
+        obj = get_object(target)
+    except Exception:  # ImportError, AttributeError, Hydra's own wrapper of both
+        raise ConfigError(key, f"cannot import {target!r}; it must be {allowed}.") from None
+    if target not in ALLOWED_FACTORIES and not (isinstance(obj, type) and issubclass(obj, BaseEstimator)):
+        raise ConfigError(key, f"must be {allowed}. Got {target!r}, which is not an estimator class.")
+
+
 def _accepts_random_state(target: Callable) -> bool:
     try:
         return "random_state" in inspect.signature(target).parameters
@@ -30,8 +77,9 @@ def _accepts_random_state(target: Callable) -> bool:
 
 
 def build_baselines(specs: Mapping[str, Mapping[str, Any]], seed: int) -> Dict[str, Any]:
-    """Instantiate every ``name -> {_target_: ..., **params}``; ``random_state`` derives from ``seed`` and
-    the baseline's name unless the config sets it."""
+    """Instantiate every ``name -> {_target_: ..., **params}`` (checked by :func:`check_specs` first);
+    ``random_state`` derives from ``seed`` and the baseline's name unless the config sets it."""
+    check_specs(specs)
     estimators = {}
     for name, spec in specs.items():
         spec = dict(spec)
@@ -74,13 +122,21 @@ def fit_and_predict(estimators: Mapping[str, Any], X_train: np.ndarray, y_train:
                     ) -> Dict[str, Dict[str, Any]]:
     """Fit each estimator on the training set and predict each evaluation set.
 
-    Returns name -> {"estimator": fitted estimator, "fit_seconds": float, "predictions": {set name -> array}}. ``predict(estimator, X)`` picks
-    what to predict (values, probabilities). Logs one line per baseline with its duration.
+    Returns name -> {"estimator": fitted estimator, "fit_seconds": float, "predictions": {set name -> array}}.
+    ``predict(estimator, X)`` picks what to predict (values, probabilities). Logs one line per baseline with its
+    duration. An error of a baseline's own (e.g. scikit-learn refusing a parameter for this data) is raised as a
+    ValueError (TypeError) with ``baseline.<name>`` in front, so the message says which baseline to change.
     """
     results = {}
     for name, estimator in estimators.items():
         start = time.perf_counter()
-        serial_prediction(estimator.fit(X_train, y_train))
+        try:
+            estimator.fit(X_train, y_train)
+        except (ValueError, TypeError) as error:
+            kind = ValueError if isinstance(error, ValueError) else TypeError
+            raise kind(f"baseline.{name} ({type(estimator).__name__}) on {len(X_train)} training samples: "
+                       f"{error}") from error
+        serial_prediction(estimator)
         fit_seconds = time.perf_counter() - start
         results[name] = {"estimator": estimator, "fit_seconds": fit_seconds,
                          "predictions": {key: predict(estimator, X) for key, X in X_eval.items()}}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
 import os
 import re
 import sys
@@ -23,6 +22,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from physics.app.baselines import check_specs
 from physics.app.networks import SCHEMAS, schema_for
 from physics.app.schema import AppConfig, ConfigError, Schema, TaskConfig, TrainerConfig
 from physics.tasks import TASKS, task_package
@@ -148,7 +148,7 @@ def validate(cfg: DictConfig) -> AppConfig:
                     data_dir=os.path.expanduser(str(cfg.data_dir)))
     if isinstance(app.seed, bool) or not isinstance(app.seed, int) or app.seed < 0:
         raise ConfigError("seed", f"must be a non-negative integer. Got {app.seed!r} instead.")
-    _check_baselines(app.baseline)
+    check_specs(app.baseline)
     _check_model_supported(app.task, app.model)
     app.task.check_with(app)
     return app
@@ -159,21 +159,6 @@ def _check_model_supported(task: TaskConfig, model) -> None:
         options = [name for name, kind in group_options("model").items() if kind in task.MODELS]
         raise ConfigError("model", f"task={task.name} supports {' and '.join(task.MODELS)} networks: "
                                    f"{', '.join(f'model={o}' for o in options)}. Got model={model.name} instead.")
-
-
-def _check_baselines(baselines: dict) -> None:
-    """Every baseline must name an importable class with ``_target_``; its parameters are checked at fit time."""
-    for name, spec in baselines.items():
-        target = spec.get("_target_") if isinstance(spec, dict) else None
-        if not isinstance(target, str) or "." not in target:
-            raise ConfigError(f"baseline.{name}._target_",
-                              f"must be the dotted path of an estimator class. Got {target!r} instead.")
-        module_name, _, attribute = target.rpartition(".")
-        try:
-            getattr(importlib.import_module(module_name), attribute)
-        except (ImportError, AttributeError):
-            raise ConfigError(f"baseline.{name}._target_",
-                              f"cannot import {target!r}; give a scikit-learn estimator class.") from None
 
 
 def group_options(group: str) -> dict[str, str]:
