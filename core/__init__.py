@@ -21,7 +21,7 @@ goes through :func:`as_generator`.
 
 from core._validation import InvalidParameterError, as_generator
 from core.activations import ACTIVATIONS, default_init, get_activation
-from core.callbacks import Callback, EarlyStopping, History, ProgressBar
+from core.callbacks import Callback, DivergenceGuard, EarlyStopping, History, ProgressBar
 from core.layers import (
     LAYERS,
     Activation,
@@ -83,7 +83,7 @@ __all__ = [
     "OPTIMIZERS", "Optimizer", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW", "clip_grad_norm", "get_optimizer",
     "SCHEDULES", "Schedule", "ConstantSchedule", "StepSchedule", "ExponentialSchedule", "CosineSchedule",
     "get_schedule",
-    "Callback", "EarlyStopping", "ProgressBar", "History", "TrainingSettings", "TrainingDivergedError", "fit",
+    "Callback", "DivergenceGuard", "EarlyStopping", "ProgressBar", "History", "TrainingSettings", "TrainingDivergedError", "fit",
     "NetClassifier", "NetRegressor",
 ]
 

@@ -5,13 +5,15 @@ The JSON file holds ``{"format": "ml4phys.core.Sequential", "version": 1, "dtype
 ``Sequential.get_weights()`` ("0.W", "0.b", ...). Both files are written atomically (temporary file in the
 same folder, then ``os.replace``: :func:`core._atomic.atomic_path`), the weights first, so an interrupted save
 never leaves a corrupt file; they get the usual mode of a new file (0o644 under umask 022).
-Loading uses ``np.load(..., allow_pickle=False)`` and reproduces predictions bit for bit.
+Loading uses ``np.load(..., allow_pickle=False)`` and reproduces predictions bit for bit; a file that is not
+UTF-8 JSON or not a complete npz archive (garbage, truncated) is a ValueError naming it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,22 @@ def _write_atomically(target: Path, write) -> None:
     """Call ``write(file)`` on a binary file that replaces ``target`` atomically (see :mod:`core._atomic`)."""
     with atomic_path(target) as temporary, open(temporary, "wb") as file:
         write(file)
+
+
+def _read_weights(path: Path) -> dict:
+    """The arrays of the npz file ``path``; a file that is not a complete npz archive is a ValueError naming it
+    (``np.load`` would advise ``allow_pickle=True`` for garbage)."""
+    with open(path, "rb") as file:
+        if not zipfile.is_zipfile(file):
+            raise ValueError(f"{str(path)!r} is not a complete npz archive (truncated, or not written by save); "
+                             "save the network again.")
+        file.seek(0)
+        try:
+            with np.load(file, allow_pickle=False) as archive:
+                return {name: archive[name] for name in archive.files}
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{str(path)!r} is a damaged npz archive ({type(error).__name__}: {error}); "
+                             "save the network again.") from None
 
 
 def save(network: Sequential, path) -> tuple[Path, Path]:
@@ -77,7 +95,11 @@ def load(path, seed_or_rng=0) -> Sequential:
     for required in (weights_path, architecture_path):
         if not required.is_file():
             raise FileNotFoundError(f"Cannot load a network from {str(path)!r}: {str(required)!r} is missing.")
-    header = json.loads(architecture_path.read_text())
+    try:
+        header = json.loads(architecture_path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{str(architecture_path)!r} is not a saved {FORMAT}: not valid UTF-8 JSON "
+                         f"({error}).") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ValueError(f"{str(architecture_path)!r} is not a saved {FORMAT} (no matching 'format' field).")
     if header.get("version") != VERSION:
@@ -85,8 +107,7 @@ def load(path, seed_or_rng=0) -> Sequential:
                          f"this code reads version {VERSION}.")
     network = Sequential.from_config(header["config"])
     network.build(tuple(header["input_shape"]), seed_or_rng, header["dtype"])
-    with np.load(weights_path, allow_pickle=False) as archive:
-        weights = {name: archive[name] for name in archive.files}
+    weights = _read_weights(weights_path)
     for name, value in weights.items():
         if value.dtype != network.dtype:
             raise ValueError(f"Weight {name!r} in {str(weights_path)!r} has dtype {value.dtype}, but the "

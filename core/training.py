@@ -14,6 +14,12 @@ its batch losses (the weights move during the epoch, as in Keras and scikit-lear
 loss only, without the L2 penalty. Validation loss and metrics use the weights at the end of the epoch. Epochs
 are numbered from 1 in the history and in messages; the learning-rate schedule receives the number of completed
 epochs (0 for the first).
+
+Divergence: every batch loss, the parameters after every epoch and every validation loss are checked for NaN/inf,
+and (``TrainingSettings.divergence``, a :class:`DivergenceGuard`, on by default) against limits relative to the
+start: a loss or weight norm orders of magnitude above its starting value is a divergence too, not a result.
+Either raises :class:`TrainingDivergedError`. The checks only read the network (the reference losses take one
+inference pass before the first step), so a run that does not diverge is bit-identical with or without them.
 """
 
 from __future__ import annotations
@@ -25,16 +31,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from core._validation import InvalidParameterError, as_generator, check_number
-from core.callbacks import Callback, EarlyStopping, History, ProgressBar, TrainingContext
+from core.callbacks import (
+    Callback,
+    DivergenceGuard,
+    EarlyStopping,
+    History,
+    ProgressBar,
+    TrainingContext,
+    TrainingDivergedError,
+    _DivergenceWatch,
+)
 from core.losses import Loss, SoftmaxCrossEntropy, get_loss
 from core.metrics import evaluate_metric, get_metric
 from core.network import Sequential
 from core.optim import get_optimizer
 
 __all__ = [
-    "TrainingSettings", "TrainingDivergedError", "fit", "check_features", "check_targets", "split_validation",
-    # defined in core.callbacks, re-exported: the loop's record and hooks
-    "History", "Callback", "TrainingContext", "EarlyStopping", "ProgressBar",
+    "TrainingSettings", "fit", "check_features", "check_targets", "split_validation",
+    # defined in core.callbacks, re-exported: the loop's record, hooks and divergence checks
+    "History", "Callback", "TrainingContext", "EarlyStopping", "ProgressBar", "DivergenceGuard",
+    "TrainingDivergedError",
 ]
 
 logger = logging.getLogger(__name__)
@@ -53,12 +69,16 @@ class TrainingSettings:
         Not together with ``fit``'s ``validation_data``.
     metrics : str or sequence of names from ``core.metrics.METRICS`` ("accuracy", "mae", "r2"), computed on the
         training batches and, when validating, on the validation set ("val_<name>"). Stored as a tuple.
+    divergence : DivergenceGuard or None, the limits beyond which a finite but runaway loss, validation loss or
+        weight norm is a divergence (TrainingDivergedError); default ``DivergenceGuard()``. None turns these checks
+        off (a NaN/inf loss or parameter still raises).
     """
 
     epochs: int = 100
     batch_size: int = 32
     validation_fraction: float | None = None
     metrics: tuple[str, ...] = ()
+    divergence: DivergenceGuard | None = DivergenceGuard()
 
     def __post_init__(self):
         check_number(self.epochs, "epochs", "TrainingSettings", low=1, integer=True)
@@ -75,25 +95,9 @@ class TrainingSettings:
         for name in metrics:
             get_metric(name)  # raises InvalidParameterError naming 'metrics' for an unknown name
         object.__setattr__(self, "metrics", metrics)
-
-
-class TrainingDivergedError(FloatingPointError):
-    """The loss or the parameters became NaN/inf. ``epoch`` (1-based), ``batch`` (1-based or None), ``history``."""
-
-    def __init__(self, message: str, epoch: int, batch: int | None, history: History):
-        super().__init__(message)
-        self.epoch = epoch
-        self.batch = batch
-        self.history = history
-
-
-def _diverged(history, epoch, batch, what, value, optimizer):
-    where = f"epoch {epoch}" + ("" if batch is None else f", batch {batch}")
-    message = (
-        f"Training diverged at {where}: {what} is {value}. Try a smaller learning rate (currently "
-        f"{optimizer.learning_rate:g}), gradient clipping (clip_norm=...), or standardising the inputs."
-    )
-    return TrainingDivergedError(message, epoch, batch, history)
+        if self.divergence is not None and not isinstance(self.divergence, DivergenceGuard):
+            raise InvalidParameterError(f"The 'divergence' parameter of TrainingSettings must be a DivergenceGuard or "
+                                        f"None. Got {self.divergence!r} instead.")
 
 
 def check_features(X, network, name: str) -> np.ndarray:
@@ -199,7 +203,8 @@ def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None
     ------
     InvalidParameterError before training for invalid arguments (the message names the argument); ValueError /
     TypeError for data that do not fit the network or the loss; TrainingDivergedError if the loss or a parameter
-    becomes NaN/inf (the message names the epoch and batch).
+    becomes NaN/inf, or grows past a limit of ``settings.divergence`` (the message names what grew, by how much,
+    the epoch and batch, and the optimizer setting to change).
     """
     settings = TrainingSettings() if settings is None else settings
     if not isinstance(settings, TrainingSettings):
@@ -239,11 +244,12 @@ def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None
     batch_size = min(settings.batch_size, n_train)
     context = TrainingContext(network, loss, optimizer, history, settings.epochs, batch_size, n_train,
                               0 if X_val is None else len(X_val))
+    watch = _DivergenceWatch(settings.divergence, network, loss, optimizer, history, X, y, X_val, y_val)
     try:
         for cb in callbacks:
             cb.on_train_begin(context)
         _run_epochs(network, loss, optimizer, parameters, _BatchBuffers(X, y, batch_size), rng, settings.epochs,
-                    metric_names, train_metrics, X_val, y_val, history, callbacks)
+                    metric_names, train_metrics, X_val, y_val, history, callbacks, watch)
     except BaseException:
         for cb in callbacks:
             if isinstance(cb, ProgressBar):
@@ -251,21 +257,22 @@ def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None
         raise
     for cb in callbacks:
         cb.on_train_end(history)
+    watch.end(history)  # the validation loss of the weights returned (EarlyStopping may have restored them)
     return history
 
 
 def _run_epochs(network, loss, optimizer, parameters, batches, rng, epochs, metric_names, train_metrics, X_val,
-                y_val, history, callbacks) -> None:
+                y_val, history, callbacks, watch) -> None:
     """The epoch loop of :func:`fit`: train, validate, record, call the callbacks, stop when one asks."""
     best_loss = math.inf
     for epoch in range(1, epochs + 1):
         learning_rate = optimizer.set_epoch(epoch - 1)
         logs = {"loss": _train_epoch(network, loss, optimizer, parameters, batches, rng.permutation(batches.n),
-                                     train_metrics, history, epoch),
+                                     train_metrics, watch, epoch),
                 "learning_rate": learning_rate}
         logs.update({name: m.result() for name, m in zip(metric_names, train_metrics)})
         if X_val is not None:
-            logs.update(_evaluate(network, loss, X_val, y_val, metric_names, optimizer, history, epoch))
+            logs.update(_evaluate(network, loss, X_val, y_val, metric_names, watch, epoch))
         history.record(epoch, logs)
         monitored = logs["val_loss"] if X_val is not None else logs["loss"]
         if monitored < best_loss:
@@ -298,8 +305,9 @@ class _BatchBuffers:
 _DIVERGENCE_CHECKED = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 
 
-def _train_epoch(network, loss, optimizer, parameters, batches, order, metrics, history, epoch) -> float:
-    """One pass over the samples in ``order``; return the sample-weighted mean batch loss."""
+def _train_epoch(network, loss, optimizer, parameters, batches, order, metrics, watch, epoch) -> float:
+    """One pass over the samples in ``order``; return the sample-weighted mean batch loss (after ``watch``'s
+    checks of every batch loss, then of the parameters and the mean)."""
     for metric in metrics:
         metric.reset()
     loss_sum = 0.0
@@ -310,26 +318,23 @@ def _train_epoch(network, loss, optimizer, parameters, batches, order, metrics, 
             X_batch, y_batch = batches.gather(index)
             output = network.forward(X_batch, training=True)  # (batch, *output_shape)
             batch_loss = float(loss.forward(output, y_batch))
-            if not math.isfinite(batch_loss):
-                raise _diverged(history, epoch, batch, "the training loss", batch_loss, optimizer)
+            watch.batch(batch_loss, epoch, batch)
             for metric in metrics:
                 metric.update(output, y_batch)
             network.backward(loss.backward(), input_grad=False)
             optimizer.step(parameters)
             loss_sum += batch_loss * len(index)
-        for p in parameters:
-            if not np.isfinite(p.value).all():
-                raise _diverged(history, epoch, None, f"parameter {p.name!r}", "not finite", optimizer)
-    return loss_sum / len(order)
+        mean_loss = loss_sum / len(order)
+        watch.epoch(epoch, mean_loss)
+    return mean_loss
 
 
-def _evaluate(network, loss, X_val, y_val, metric_names, optimizer, history, epoch) -> dict:
+def _evaluate(network, loss, X_val, y_val, metric_names, watch, epoch) -> dict:
     """Validation loss and metrics ("val_<name>") with the current weights."""
     with np.errstate(**_DIVERGENCE_CHECKED):
         output = network.predict(X_val)
         logs = {"val_loss": float(loss.forward(output, y_val))}
-    if not math.isfinite(logs["val_loss"]):
-        raise _diverged(history, epoch, None, "the validation loss", logs["val_loss"], optimizer)
+    watch.validation(epoch, logs["val_loss"])
     for name in metric_names:
         logs[f"val_{name}"] = evaluate_metric(name, output, y_val)
     return logs

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
@@ -82,13 +83,80 @@ def smiley(size: int = 64) -> np.ndarray:
     return image
 
 
+@dataclass(frozen=True)
+class ImageHeader:
+    """What a picture's header says, read without decoding its pixels."""
+
+    width: int
+    height: int
+    mode: str  # Pillow's mode: "L", "RGB", "RGBA", "P", "I;16", ...
+    format: str  # "PNG", "JPEG", ...
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+    @property
+    def decode_bytes(self) -> int:
+        """Peak bytes of :func:`load_image`'s decoding: per channel Pillow's byte, matplotlib's float32 and
+        our float64 copy; for colour images the RGB slice and the luminance (float64)."""
+        from PIL import Image
+
+        channels = 4 if self.mode in ("P", "PA") else Image.getmodebands(self.mode)  # palettes become RGBA
+        return self.pixels * (13 * channels + (32 if channels > 1 else 0))
+
+
+def max_image_pixels() -> int:
+    """The largest picture :func:`load_image` decodes: Pillow's own decompression-bomb threshold
+    (``PIL.Image.MAX_IMAGE_PIXELS``, 89,478,485 by default, about 9,500 x 9,500), which matplotlib's PNG reader
+    does not apply."""
+    from PIL import Image
+
+    return int(Image.MAX_IMAGE_PIXELS or 89_478_485)
+
+
+def image_header(path: str | os.PathLike) -> ImageHeader:
+    """Size, mode and format of a PNG/JPEG from its header, without decoding the pixels; the file's chunks
+    are verified (a truncated or corrupt PNG fails here).
+
+    Raises ValueError naming the file when it is missing, not an image, or larger than :func:`max_image_pixels`.
+    """
+    import warnings
+
+    from PIL import Image
+
+    name = os.fspath(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(name) as image:
+                header = ImageHeader(image.width, image.height, image.mode, image.format or "?")
+                image.verify()  # chunk structure and checksums; the pixels stay undecoded
+    except FileNotFoundError:
+        raise ValueError(f"image file {name!r} does not exist") from None
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"image file {name!r} is too large to decode ({error}); downscale it first") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise ValueError(f"file {name!r} is not a readable image ({error})") from None
+    if header.pixels > max_image_pixels():
+        raise ValueError(f"image file {name!r} has {header.width} x {header.height} = {header.pixels:,} pixels, "
+                         f"more than the {max_image_pixels():,} decoded at most (Pillow's decompression-bomb "
+                         f"limit); it is resampled to a few thousand pixels anyway: downscale it first")
+    if Path(name).suffix.lower() == ".png" and header.format != "PNG":
+        raise ValueError(f"file {name!r} is named .png but holds a {header.format} image; rename it")
+    return header
+
+
 def load_image(path: str | os.PathLike, size: int) -> np.ndarray:
     """Read a PNG/JPEG (via matplotlib) as grey levels in [0, 1], resampled to (size, size).
 
-    Raises ValueError naming the file when it is missing or not an image.
+    The header is read first (:func:`image_header`): a picture larger than :func:`max_image_pixels` is refused
+    before any pixel is decoded. Raises ValueError naming the file when it is missing, not an image or too
+    large.
     """
     import matplotlib.image
 
+    image_header(path)
     try:
         pixels = np.asarray(matplotlib.image.imread(os.fspath(path)), dtype=float)
     except FileNotFoundError:

@@ -80,7 +80,9 @@ def main() -> None:
 
     from physics.app.config import CONF_DIR, register_configs
     from physics.app.schema import ConfigError
+    from physics.app.signals import handle_termination
 
+    handle_termination()  # SIGTERM (timeout, SLURM) unwinds like Ctrl-C: workers stopped, no temporary files left
     argv = sys.argv[1:]
     overrides = overrides_of(argv)
     register_configs()
@@ -96,3 +98,16 @@ def main() -> None:
             print(f"Error: {error}", file=sys.stderr)
             raise SystemExit(1) from None
     hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")(_job)()
+    _exit_after_sweep()
+
+
+def _exit_after_sweep() -> None:
+    """After a multirun (which Hydra ends normally whatever its jobs did): print how many jobs failed, and exit
+    with status 1 when every job failed or the summary could not be written."""
+    from physics.app.aggregate import pop_sweep_outcome
+
+    outcome = pop_sweep_outcome()
+    if outcome is not None and outcome.message:
+        print(outcome.message, file=sys.stderr)
+        if outcome.exit_status:
+            raise SystemExit(outcome.exit_status)

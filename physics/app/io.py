@@ -32,7 +32,7 @@ def _json_ready(value: Any) -> Any:
 def write_json(path: str | os.PathLike, data: Mapping[str, Any]) -> Path:
     """Write ``data`` as indented JSON, atomically. NaN/inf become null."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(_json_ready(data), indent=2, sort_keys=False) + "\n")
+        tmp.write_text(json.dumps(_json_ready(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return Path(path)
 
 
@@ -40,7 +40,7 @@ def write_csv(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], column
     """Write a list of dicts as CSV with a header, atomically. Columns default to the union of keys in order."""
     if columns is None:
         columns = list(dict.fromkeys(key for row in rows for key in row))
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         writer.writerows({k: _json_ready(v) for k, v in row.items()} for row in rows)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 import time
 import traceback
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from threadpoolctl import threadpool_limits
 
+from core.training import TrainingDivergedError
+from core._atomic import remove_stale_temporaries
 from physics.app.config import validate
 from physics.app.io import write_json
 from physics.app.result import TaskResult
@@ -25,6 +28,45 @@ log = logging.getLogger(__name__)
 
 #: errors a user can cause (bad values, bad data, diverging training): reported in one line, no traceback
 USER_ERRORS = (ValueError, TypeError, FloatingPointError, OSError)
+#: the optimizer keyword a TrainingDivergedError blames -> the config key that sets it (physics/app/training.py)
+CONFIG_KEYS = {"learning_rate": "optimizer.lr", "weight_decay": "optimizer.weight_decay",
+               "decoupled_weight_decay": "optimizer.decoupled_weight_decay"}
+
+
+def divergence_hint(error: BaseException, cfg: DictConfig) -> str:
+    """For a training that diverged (a TrainingDivergedError in ``error``'s chain of causes): the config key to
+    change, e.g. `` (config: optimizer.lr = 1000000.0; try a smaller optimizer.lr or set optimizer.clip_norm)``;
+    otherwise ""."""
+    seen = set()
+    while error is not None and not isinstance(error, TrainingDivergedError) and id(error) not in seen:
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    key = CONFIG_KEYS.get(error.parameter) if isinstance(error, TrainingDivergedError) else None
+    if key is None:
+        return ""
+    value = OmegaConf.select(cfg, key, default=error.value)
+    advice = f"try a smaller {key}"
+    if key == "optimizer.lr":
+        clip = OmegaConf.select(cfg, "optimizer.clip_norm", default=None)
+        advice += " or set optimizer.clip_norm" if clip is None else f" or optimizer.clip_norm (= {clip})"
+    return f" (config: {key} = {value}; {advice})"
+
+
+#: what a run folder holds besides the task's outputs: Hydra's record of the config and the log of this run
+_KEPT = {".hydra", "run.log"}
+
+
+def clear_previous_run(run_dir: Path) -> None:
+    """Remove an earlier run's outputs from ``run_dir``, so nothing stale is read as this run's.
+
+    Only a folder that an earlier run marked as its own (``metrics.json`` or ``failure.json``) is cleared, and
+    only of what is not Hydra's (``.hydra/``, ``run.log``): a folder of anything else is left alone.
+    """
+    if not ((run_dir / "metrics.json").exists() or (run_dir / "failure.json").exists()):
+        return
+    for path in run_dir.iterdir():
+        if path.name not in _KEPT:
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
 def run(cfg: DictConfig, run_dir: str | Path) -> TaskResult:
@@ -36,8 +78,9 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TaskResult:
     config = validate(cfg)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("metrics.json", "failure.json"):  # an earlier run's verdict in this folder is not this run's
-        (run_dir / stale).unlink(missing_ok=True)
+    clear_previous_run(run_dir)
+    if (run_dir / "figures").is_dir():  # a killed run's half-written figures (SIGKILL cannot be caught)
+        remove_stale_temporaries(run_dir / "figures")
     start = time.perf_counter()
     with threadpool_limits(limits=config.trainer.blas_threads, user_api="blas"):
         result = task_module(config.task.name).run(config, run_dir)
@@ -65,6 +108,7 @@ def run_job(cfg: DictConfig, run_dir: str | Path, *, in_sweep: bool) -> float:
     except Exception as error:
         user_error = isinstance(error, USER_ERRORS)
         message = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
+        message += divergence_hint(error, cfg)
         if user_error:
             log.error("%s", message)
             log.debug("%s", traceback.format_exc())

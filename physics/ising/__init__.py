@@ -21,6 +21,7 @@ threshold baseline belong to ``task=ising`` (:mod:`physics.tasks.ising.augment`,
 from .cluster import SwendsenWang, Wolff
 from .dataset import (
     FORMAT_VERSION,
+    IsingCacheError,
     IsingCacheWarning,
     IsingDataset,
     default_cache_dir,
@@ -72,7 +73,7 @@ from .temperatures import temperature_grid, unique_temperatures
 
 __all__ = [
     "ALGORITHMS", "FORMAT_VERSION", "LATTICES", "CheckerboardMetropolis", "EquilibrationWarning",
-    "ErrorAnalysisWarning", "IsingCacheWarning", "IsingDataset", "SampleResult", "SwendsenWang", "Wolff",
+    "ErrorAnalysisWarning", "IsingCacheError", "IsingCacheWarning", "IsingDataset", "SampleResult", "SwendsenWang", "Wolff",
     "autocorrelation_function", "binning_error", "blocking_analysis", "choose_algorithm", "coordination",
     "critical_temperature", "default_cache_dir", "default_temperatures", "energy_magnetization_histogram",
     "energy_per_spin", "enumerate_observables", "generate_dataset", "integrated_autocorrelation_time",

@@ -10,11 +10,18 @@ overrides).  The file holds the spins bit-packed (``np.packbits``, 1 bit per spi
 energy and magnetisation, the run's settings, ``FORMAT_VERSION``, the full SHA-256 key (parameters
 and format version) and a SHA-256 checksum of the data; it is read with ``allow_pickle=False``.
 
-Writing is atomic: each finished temperature goes to a temporary file in the same folder and is
-renamed over the final name with ``os.replace``, so an interrupted run leaves only complete files
-(and possibly an orphaned ``*.tmp``, never read).  A rerun loads the finished temperatures and
-generates the rest.  A file that cannot be read, fails its checksum, has the wrong shape or key or
-another format version is reported with an :class:`IsingCacheWarning` and regenerated.
+Writing is atomic: each finished temperature goes to a hidden temporary file in the same folder and
+is renamed over the final name with ``os.replace``, so an interrupted run leaves only complete files.
+A rerun loads the finished temperatures and generates the rest.  A file that is not a complete npz
+archive, fails its checksum, has the wrong shape or key or another format version is reported with an
+:class:`IsingCacheWarning` and regenerated.  A file this process may not read (another user's cache) is
+never overwritten: :class:`IsingCacheError`, as for a cache folder that cannot be created or written,
+which is checked before any Monte Carlo starts.
+
+A temperature is checked, generated and written holding ``flock`` on ``<file>.lock`` beside its file,
+so runs sharing a cache split the work (one another run is generating is waited for, then read).  An
+interruption (Ctrl-C; SIGTERM via :func:`physics.app.signals.handle_termination`) kills the workers and
+removes their temporary files; a SIGKILLed run's are removed by the next run writing to the folder.
 
 Random streams: temperature ``T`` is sampled with ``SeedSequence(seed, spawn_key=(bits of T,))``,
 a child of ``SeedSequence(seed)`` as ``spawn`` would make, keyed by the temperature's float64 bits
@@ -31,14 +38,16 @@ import logging
 import os
 import warnings
 import zipfile
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, cpu_count, delayed
 from tqdm.auto import tqdm
 
-from core._atomic import atomic_path
+from core._atomic import atomic_path, file_lock, remove_stale_temporaries, temporaries_of
 
 from .lattice import check_lattice, check_size, check_temperatures, critical_temperature
 from .sampling import ALGORITHMS, _check_int, sample_with_info
@@ -55,7 +64,15 @@ _FIELDS = (
 
 
 class IsingCacheWarning(UserWarning):
-    """A cached dataset file was unreadable, corrupt or stale and is being regenerated."""
+    """A cached dataset file was corrupt or stale and is being regenerated."""
+
+
+class IsingCacheError(OSError):
+    """The cache cannot be used: a file this process may not read, or a folder it cannot create or write."""
+
+
+_FIX = (f"Use a cache folder of your own: data_dir=<folder> on the ml4phys command line, cache_dir=<folder> in "
+        f"Python, or the environment variable {CACHE_ENV_VAR}.")
 
 
 @dataclass(frozen=True)
@@ -149,8 +166,35 @@ def _write_atomic(path: Path, arrays: dict) -> None:
         np.savez(handle, **arrays)
 
 
-def _generate_temperature(params: dict, path) -> dict:
-    """Sample one temperature (in a worker) and, if ``path`` is given, cache it; return the record."""
+def _generate_temperature(params: dict, path, wait: bool = False):
+    """Sample one temperature (in a worker) and, if ``path`` is given, cache it; return the record.
+
+    With a cache file: under its lock, and only if no other run wrote the file meanwhile; ``None`` at once
+    if another run holds the lock (is generating it).  ``wait=True`` waits for the lock instead.
+    """
+    if path is None:
+        return _simulate(params)
+    path = Path(path)
+    with ExitStack() as stack:
+        try:
+            held = stack.enter_context(file_lock(path, wait=wait))
+        except PermissionError as error:
+            raise IsingCacheError(f"Cannot open the lock file {error.filename} of the Ising cache "
+                                  f"({error.strerror}). {_FIX}") from None
+        if not held:
+            return None
+        record, _ = _load_record(path, params)  # written by another run while we waited for the lock?
+        if record is not None:
+            return {**record, "generated": False}
+        for stale in temporaries_of(path):  # left by a killed writer: under the lock, no one else writes
+            stale.unlink(missing_ok=True)
+        record = _simulate(params)
+        _write_atomic(path, record)
+        return {**record, "generated": True}
+
+
+def _simulate(params: dict) -> dict:
+    """Run the Monte Carlo of one temperature; return the record stored in its cache file."""
     T = float.fromhex(params["temperature"])
     result = sample_with_info(
         params["L"], T, params["n_per_temperature"], lattice=params["lattice"], algorithm=params["algorithm"],
@@ -174,20 +218,34 @@ def _generate_temperature(params: dict, path) -> dict:
         "tau_energy": np.float64(result.tau_energy),
         "tau_abs_magnetization": np.float64(result.tau_abs_magnetization),
     }
-    if path is not None:
-        _write_atomic(Path(path), record)
     return record
 
 
 def _load_record(path: Path, params: dict):
-    """``(record, None)`` for a valid cache file, ``(None, reason)`` otherwise (``reason`` None if absent)."""
-    if not path.exists():
-        return None, None
+    """``(record, None)`` for a valid cache file, ``(None, reason)`` otherwise (``reason`` None if absent).
+
+    Raises :class:`IsingCacheError` for a file that exists but may not be read (never overwritten).
+    """
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            record = {name: archive[name] for name in _FIELDS}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        return None, f"unreadable ({type(exc).__name__}: {exc})"
+        handle = open(path, "rb")
+    except (FileNotFoundError, NotADirectoryError):
+        return None, None
+    except PermissionError as error:
+        raise IsingCacheError(
+            f"Cannot read the Ising cache file {path} ({error.strerror}): it belongs to another user or its "
+            f"permissions forbid reading it, and it is not overwritten. {_FIX}"
+        ) from None
+    except OSError as error:
+        return None, f"unreadable ({type(error).__name__}: {error.strerror})"
+    with handle:
+        try:
+            if not zipfile.is_zipfile(handle):  # garbage or cut short: numpy would talk about pickles
+                return None, "not a complete npz archive (truncated, or not written by this program)"
+            handle.seek(0)
+            with np.load(handle, allow_pickle=False) as archive:
+                record = {name: archive[name] for name in _FIELDS}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            return None, f"unreadable ({type(exc).__name__}: {exc})"
     n, L = params["n_per_temperature"], params["L"]
     if int(record["format_version"]) != FORMAT_VERSION:
         return None, f"format version {int(record['format_version'])}, expected {FORMAT_VERSION}"
@@ -269,14 +327,59 @@ def generate_dataset(
         "Ising L=%d %s: %d of %d temperatures cached in %s", L, lattice, temps.size - len(missing), temps.size, root
     )
     if missing:
+        folder = None if root is None else paths[0].parent  # one folder per lattice and L
+        if folder is not None:
+            _check_writable(folder)  # before any Monte Carlo
+            remove_stale_temporaries(folder)
         workers = min(cpu_count(), len(missing)) if n_jobs is None else n_jobs
-        jobs = (delayed(_indexed)(i, _generate_temperature, params[i], paths[i]) for i in missing)
         with tqdm(total=temps.size, initial=temps.size - len(missing), disable=not progress,
                   desc=f"Ising L={L} {lattice}", unit="T") as bar:  # fmt: skip
-            for i, record in Parallel(n_jobs=workers, return_as="generator_unordered")(jobs):
+            busy = _run(_generate_temperature, missing, params, paths, records, workers, bar, folder)
+            if busy:  # being generated by another run: wait for it and read its files
+                logger.info("Ising L=%d %s: waiting for another run generating %d temperatures", L, lattice, len(busy))
+                _run(partial(_generate_temperature, wait=True), busy, params, paths, records, workers, bar, folder)
+        generated = sum(bool(records[i].get("generated", True)) for i in missing)
+        logger.info("Ising L=%d %s: generated %d temperatures, read %d written meanwhile by another run",
+                    L, lattice, generated, len(missing) - generated)  # fmt: skip
+    return _assemble(records, temps, L, lattice)
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        reason = error.strerror or error
+        raise IsingCacheError(f"Cannot create the Ising cache folder {folder} ({reason}). {_FIX}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise IsingCacheError(f"The Ising cache folder {folder} is not writable, so the missing temperatures "
+                              f"cannot be cached. {_FIX}")
+
+
+def _run(func, indices, params, paths, records, workers, bar, folder) -> list:
+    """``func(params[i], paths[i])`` for ``i`` in ``indices`` with joblib, into ``records``; return the indices
+    for which it returned None (lock held by another run).  On any exception, Ctrl-C or SIGTERM included, the
+    workers are killed and their temporary files removed before the exception goes on."""
+    busy, outputs = [], None
+    try:
+        outputs = Parallel(n_jobs=workers, return_as="generator_unordered")(
+            delayed(_indexed)(i, func, params[i], paths[i]) for i in indices
+        )
+        for i, record in outputs:
+            if record is None:
+                busy.append(i)
+            else:
                 records[i] = record
                 bar.update(1)
-    return _assemble(records, temps, L, lattice)
+    except BaseException:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # joblib's "tasks cancelled" note
+            if outputs is not None:
+                outputs.close()  # aborts joblib: kills its workers and waits for them (no-op if joblib raised)
+        if folder is not None:
+            with suppress(OSError):
+                remove_stale_temporaries(folder)  # the killed workers' locks are free now
+        raise
+    return busy
 
 
 def _indexed(i: int, func, *args):

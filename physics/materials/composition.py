@@ -23,11 +23,14 @@ otherwise it is a decimal point (``"Fe0.5Ni0.5"``, ``"Al2.5Fe"``, ``"Fe.5Ni.5"``
 a formula could be read both ways.
 
 Errors are ``ValueError`` naming the formula, the position (0-based index into the string) and the reason:
-unknown element, unbalanced or mismatched brackets, a number where an element is expected, a minus sign
-(negative amounts), an empty formula or part, a total amount of zero.
+unknown element, unbalanced or mismatched brackets, brackets nested deeper than :data:`MAX_NESTING`, a number
+where an element is expected, a minus sign (negative amounts), an amount that is not a finite number
+(``Fe1e400``) or that underflows to 0 (``Fe1e-400``), amounts whose products or sum overflow, an empty formula
+or part, a total amount of zero. (An amount written as 0 drops its element: ``Fe0Ni1`` is ``Ni``.)
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,6 +38,11 @@ from types import MappingProxyType
 from typing import Mapping
 
 from physics.materials.elements import is_element
+
+#: deepest bracket nesting accepted (real formulas use 2-3 levels; each level costs two stack frames)
+MAX_NESTING = 32
+#: formulas up to this length are cached (a cache of long formulas could hold gigabytes)
+_CACHED_LENGTH = 256
 
 _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _INTEGER = re.compile(r"\d+")
@@ -97,17 +105,23 @@ def parse_formula(formula: str) -> Composition:
     """
     if not isinstance(formula, str):
         raise TypeError(f"A formula must be a str. Got {type(formula).__name__} ({formula!r}) instead.")
-    return _parse_cached(formula)
+    return _parse_cached(formula) if len(formula) <= _CACHED_LENGTH else _parse(formula)
 
 
-@lru_cache(maxsize=65536)
-def _parse_cached(formula: str) -> Composition:
+def _parse(formula: str) -> Composition:
     parser = _Parser(formula)
     amounts = parser.parse()
+    overflow = [element for element, amount in amounts.items() if not math.isfinite(amount)]
+    if overflow or not math.isfinite(sum(amounts.values())):
+        raise ValueError(f"Cannot parse formula {_shown(formula)}: the amounts overflow"
+                         f"{f' (the amount of {overflow[0]} is not finite)' if overflow else ' when summed'}.")
     amounts = {element: amount for element, amount in amounts.items() if amount > 0.0}
     if not amounts:
-        raise ValueError(f"Cannot parse formula {formula!r}: the total amount of all elements is zero.")
+        raise ValueError(f"Cannot parse formula {_shown(formula)}: the total amount of all elements is zero.")
     return Composition(formula=formula, amounts=MappingProxyType(amounts))
+
+
+_parse_cached = lru_cache(maxsize=65536)(_parse)
 
 
 class _Parser:
@@ -117,15 +131,16 @@ class _Parser:
         self.formula = formula
         self.text = formula.translate(_SUBSCRIPTS)
         self.pos = 0
+        self.depth = 0  # brackets open at pos
 
     def fail(self, reason: str, pos: int | None = None) -> ValueError:
         at = self.pos if pos is None else pos
-        return ValueError(f"Cannot parse formula {self.formula!r} at position {at}: {reason}.")
+        return ValueError(f"Cannot parse formula {_shown(self.formula)} at position {at}: {reason}.")
 
     def parse(self) -> dict[str, float]:
         self.skip_space()
         if self.pos == len(self.text):
-            raise ValueError(f"Cannot parse formula {self.formula!r}: the formula is empty.")
+            raise ValueError(f"Cannot parse formula {_shown(self.formula)}: the formula is empty.")
         amounts = self.parse_formula(closing=None)
         if self.pos != len(self.text):
             raise self.fail(f"unbalanced {self.text[self.pos]!r} with no opening bracket")
@@ -169,8 +184,12 @@ class _Parser:
                 break
             if char in _CLOSING:
                 opened_at = self.pos
+                if self.depth == MAX_NESTING:
+                    raise self.fail(f"brackets nested deeper than {MAX_NESTING} levels")
                 self.pos += 1
+                self.depth += 1
                 inner = self.parse_formula(closing=_CLOSING[char])
+                self.depth -= 1
                 if self.pos >= len(self.text):
                     raise self.fail(f"unbalanced {char!r}: no closing {_CLOSING[char]!r}", pos=opened_at)
                 self.pos += 1
@@ -231,9 +250,22 @@ class _Parser:
         return self.read_number(match)
 
     def read_number(self, match: re.Match) -> float:
-        value = float(match.group())
+        """The number matched, finite, and 0 only when written as 0."""
+        text = match.group()
+        value = float(text)
+        if not math.isfinite(value):
+            raise self.fail(f"the amount {text!r} is not a finite number", pos=match.start())
+        if value == 0.0 and any(digit in "123456789" for digit in text.split("e")[0].split("E")[0]):
+            raise self.fail(f"the amount {text!r} underflows to 0", pos=match.start())
         self.pos = match.end()
         return value
+
+
+def _shown(formula: str) -> str:
+    """``repr(formula)``, shortened in the middle beyond 100 characters (error messages list many rows)."""
+    if len(formula) <= 100:
+        return repr(formula)
+    return f"{formula[:60] + '...' + formula[-20:]!r} ({len(formula)} characters)"
 
 
 def _add(total: dict[str, float], amounts: Mapping[str, float], factor: float = 1.0) -> None:

@@ -6,9 +6,12 @@ of every sample ("Fe-Ni") for grouped cross-validation.
 CSV format (:func:`load_csv`): a header row, then one row per material; any delimiter the ``csv`` module
 reads; one column holds a formula (anything :func:`physics.materials.composition.parse_formula` accepts) and
 one a number. Other columns are ignored, so Matbench-style files (``composition,e_form``) work as they are.
-Rows whose formula cannot be parsed (including unknown elements) or whose target is missing, not a number
-or not finite are *bad rows*: by default :func:`load_csv` raises one ``ValueError`` listing them with their
-line numbers; with ``skip_bad_rows=True`` it drops them and logs a warning with the same list.
+Rows whose formula cannot be parsed (including unknown elements, amounts that overflow, brackets nested too
+deep), whose target is missing, not a number, not finite or beyond +-1e100 (:data:`MAX_ABS_TARGET`), or that
+the csv module cannot split (a field longer than its limit, 128 KiB; a stray NUL; bytes that are not UTF-8
+become U+FFFD and fail the formula or target) are *bad rows*: by default :func:`load_csv` raises one
+``ValueError`` listing them with their line numbers; with ``skip_bad_rows=True`` it drops them and logs a
+warning with the same list. :func:`estimate_csv_rows` sizes a file from its first MiB, before it is read.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import gzip
 import logging
 import math
 import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +34,10 @@ from physics.materials.miedema import GAMMA, formation_enthalpy, miedema_table
 logger = logging.getLogger(__name__)
 
 MAX_REPORTED_ROWS = 10
+#: the largest |target| accepted: beyond it the squares of the target scaling overflow for large datasets
+MAX_ABS_TARGET = 1e100
+#: bytes read from the start of a CSV file by :func:`estimate_csv_rows`
+SAMPLE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -167,35 +175,53 @@ def load_csv(
         raise FileNotFoundError(f"CSV file not found: {str(path)!r}.")
     opener = gzip.open if path.suffix == ".gz" else open
     formulas, targets, groups, lines, bad = [], [], [], [], []
-    with opener(path, "rt", newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(f"CSV file {str(path)!r} is empty: expected a header row with columns "
-                             f"{composition_column!r} and {target_column!r}.")
-        header = [name.strip() for name in header]
-        for name, role in ((composition_column, "composition_column"), (target_column, "target_column")):
-            if name not in header:
-                raise ValueError(f"The {role} {name!r} is not a column of {str(path)!r}. Columns: {header}.")
-        ci, ti = header.index(composition_column), header.index(target_column)
-        previous_end = reader.line_num
-        for row in reader:
-            line, previous_end = previous_end + 1, reader.line_num
-            if not row or all(not cell.strip() for cell in row):
-                continue  # blank line
-            problem = _row_problem(row, ci, ti, len(header))
-            if problem is None:
+    previous_end = 0
+    try:  # bytes that are not UTF-8 become U+FFFD: the row fails its formula or target check, with its line
+        with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            try:
+                header = next(reader, None)
+            except csv.Error as error:
+                raise ValueError(f"CSV file {str(path)!r}: cannot read the header row ({error}).") from None
+            if header is None:
+                raise ValueError(f"CSV file {str(path)!r} is empty: expected a header row with columns "
+                                 f"{composition_column!r} and {target_column!r}.")
+            header = [name.strip() for name in header]
+            for name, role in ((composition_column, "composition_column"), (target_column, "target_column")):
+                if name not in header:
+                    raise ValueError(f"The {role} {name!r} is not a column of {str(path)!r}. Columns: "
+                                     f"{_short(str(header))}.")
+            ci, ti = header.index(composition_column), header.index(target_column)
+            previous_end = reader.line_num
+            while True:
                 try:
-                    composition = parse_formula(row[ci].strip())
-                except ValueError as error:
-                    problem = str(error)
-            if problem is not None:
-                bad.append(BadRow(line, problem))
-                continue
-            formulas.append(row[ci].strip())
-            targets.append(float(row[ti]))
-            groups.append(chemical_system(composition.amounts))
-            lines.append(line)
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as error:  # e.g. a field longer than csv.field_size_limit(): the row is bad
+                    line, previous_end = previous_end + 1, reader.line_num
+                    reason = (f"a field is longer than {csv.field_size_limit()} characters (the csv module's limit)"
+                              if "field limit" in str(error) else f"the csv module cannot split the row ({error})")
+                    bad.append(BadRow(line, reason))
+                    continue
+                line, previous_end = previous_end + 1, reader.line_num
+                if not row or all(not cell.strip() for cell in row):
+                    continue  # blank line
+                problem = _row_problem(row, ci, ti, len(header))
+                if problem is None:
+                    try:
+                        composition = parse_formula(row[ci].strip())
+                    except ValueError as error:
+                        problem = str(error)
+                if problem is not None:
+                    bad.append(BadRow(line, problem))
+                    continue
+                formulas.append(row[ci].strip())
+                targets.append(float(row[ti]))
+                groups.append(chemical_system(composition.amounts))
+                lines.append(line)
+    except (OSError, EOFError, zlib.error) as error:  # a truncated or corrupt .gz, a read error
+        raise ValueError(f"CSV file {str(path)!r} cannot be read after line {previous_end}: {error}.") from None
     n_rows = len(formulas) + len(bad)
     if bad:
         report = _bad_row_report(path, bad, n_rows)
@@ -219,12 +245,45 @@ def _row_problem(row: list[str], ci: int, ti: int, n_columns: int) -> str | None
     try:
         value = float(text)
     except ValueError:
-        return f"target {text!r} is not a number"
+        return f"target {_short(repr(text))} is not a number"
     if not math.isfinite(value):
         return f"target {text!r} is not finite"
+    if abs(value) > MAX_ABS_TARGET:
+        return f"target {text!r} is beyond +-{MAX_ABS_TARGET:g} (its square would overflow in the scaling)"
     if not row[ci].strip():
         return "missing composition"
     return None
+
+
+def estimate_csv_rows(path: str | os.PathLike) -> tuple[float, float]:
+    """``(rows, bytes)``: about how many data rows a CSV file (``.csv`` or ``.csv.gz``) holds, and its
+    uncompressed size, from its first :data:`SAMPLE_BYTES` (the mean line length there) -- read before the file
+    is, so that a file too large for memory is refused before it is parsed. For ``.gz`` the uncompressed size is
+    the gzip trailer's (modulo 4 GiB), at least the compressed size."""
+    path = Path(path)
+    size = float(path.stat().st_size)
+    if path.suffix == ".gz":
+        with open(path, "rb") as handle:
+            handle.seek(max(int(size) - 4, 0))
+            trailer = handle.read(4)
+        size = max(size, float(int.from_bytes(trailer, "little")) if len(trailer) == 4 else 0.0)
+        opener = gzip.open
+    else:
+        opener = open
+    try:
+        with opener(path, "rb") as handle:
+            sample = handle.read(SAMPLE_BYTES)
+    except (OSError, EOFError, zlib.error):
+        sample = b""
+    if not sample:
+        return 0.0, size
+    line_bytes = len(sample) / max(sample.count(b"\n"), 1)
+    return max(size / line_bytes - 1.0, 1.0), size
+
+
+def _short(text: str, limit: int = 100) -> str:
+    """``text`` shortened in the middle beyond ``limit`` characters (reports list many rows)."""
+    return text if len(text) <= limit else f"{text[:60]}...{text[-20:]} ({len(text)} characters)"
 
 
 def _bad_row_report(path: Path, bad: list[BadRow], n_rows: int) -> str:

@@ -72,3 +72,18 @@ def test_an_earlier_verdict_in_the_folder_is_not_kept(debug_config, tmp_path):
     (tmp_path / "failure.json").write_text('{"status": "failed"}')
     run(debug_config(), tmp_path)
     assert not (tmp_path / "failure.json").exists() and (tmp_path / "metrics.json").exists()
+
+
+def test_a_failed_rerun_leaves_none_of_the_earlier_results(debug_config, tmp_path):
+    run(debug_config(), tmp_path)
+    (tmp_path / ".hydra").mkdir()
+    (tmp_path / "run.log").write_text("this run's log")
+    with pytest.raises(FloatingPointError):
+        run(debug_config(["optimizer=sgd", "optimizer.lr=1000"]), tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".hydra", "run.log"]
+
+
+def test_a_folder_that_is_no_run_folder_is_left_alone(debug_config, tmp_path):
+    (tmp_path / "notes.csv").write_text("mine")
+    run(debug_config(), tmp_path)
+    assert (tmp_path / "notes.csv").read_text() == "mine"

@@ -11,9 +11,28 @@ import math
 import numpy as np
 import pytest
 
+from core._validation import InvalidParameterError
 from core.network import Parameter
-from core.optim import OPTIMIZERS, SGD, AdaGrad, Adam, AdamW, RMSprop, clip_grad_norm, get_optimizer
-from core.schedules import ConstantSchedule, CosineSchedule, ExponentialSchedule, StepSchedule, get_schedule
+from core.optim import (
+    OPTIMIZERS,
+    SGD,
+    AdaGrad,
+    Adam,
+    AdamW,
+    RMSprop,
+    clip_grad_norm,
+    get_optimizer,
+    optimizer_keywords,
+)
+from core.schedules import (
+    SCHEDULES,
+    ConstantSchedule,
+    CosineSchedule,
+    ExponentialSchedule,
+    StepSchedule,
+    get_schedule,
+    schedule_keywords,
+)
 
 RTOL = 1e-12
 
@@ -197,6 +216,55 @@ def test_bad_hyperparameters_raise(factory, exc, fragment):
         factory()
 
 
+NON_NUMERIC_KEYWORDS = {"nesterov", "schedule"}
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize("name, keyword", [(name, keyword) for name in sorted(OPTIMIZERS)
+                                           for keyword in optimizer_keywords(name)
+                                           if keyword not in NON_NUMERIC_KEYWORDS])
+def test_every_numeric_optimizer_keyword_refuses_inf_and_nan(name, keyword, value):
+    # issue 16: Adam(eps=inf) trained nothing and saved the untrained network as a result
+    with pytest.raises(InvalidParameterError, match=rf"The '{keyword}' parameter of \w+ must be .*Got -?(inf|nan)"):
+        get_optimizer(name, **{keyword: value})
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize("name, keyword", [(name, keyword) for name in sorted(SCHEDULES)
+                                           for keyword in schedule_keywords(name)])
+def test_every_schedule_keyword_refuses_inf_and_nan(name, keyword, value):
+    kwargs = {"total_epochs": 10} if name == "cosine" else {}
+    with pytest.raises(InvalidParameterError, match=rf"The '{keyword}' parameter of \w+ must be .*Got -?(inf|nan)"):
+        get_schedule(name, **{**kwargs, keyword: value})
+
+
+@pytest.mark.parametrize("value", [math.inf, math.nan])
+def test_clipping_early_stopping_and_settings_refuse_inf_and_nan(value):
+    from core.callbacks import EarlyStopping
+    from core.training import TrainingSettings
+
+    for make, keyword in [(lambda v: clip_grad_norm(make_params(), v), "max_norm"),
+                          (lambda v: EarlyStopping(min_delta=v), "min_delta"),
+                          (lambda v: EarlyStopping(patience=v), "patience"),
+                          (lambda v: TrainingSettings(epochs=v), "epochs"),
+                          (lambda v: TrainingSettings(batch_size=v), "batch_size"),
+                          (lambda v: TrainingSettings(validation_fraction=v), "validation_fraction")]:
+        with pytest.raises(InvalidParameterError, match=f"'{keyword}'"):
+            make(value)
+
+
+def test_adam_eps_inf_refused_at_construction():
+    with pytest.raises(InvalidParameterError, match=r"The 'eps' parameter of Adam must be a float in \(0, inf\)\. "
+                                                    r"Got inf instead\."):
+        Adam(eps=math.inf)
+
+
+def test_a_schedule_returning_inf_is_refused_when_used():
+    optimizer = SGD(0.1, schedule=lambda epoch: math.inf)
+    with pytest.raises(ValueError, match="returned factor inf for epoch 0"):
+        optimizer.set_epoch(0)
+
+
 def test_step_with_other_parameters_raises():
     opt = SGD(0.1, momentum=0.9)
     run_steps(opt, 1)
@@ -226,8 +294,6 @@ def test_non_contiguous_parameters_are_updated_in_place_alike(nesterov):
 
 
 def test_optimizer_keywords_and_strict_get_optimizer():
-    from core._validation import InvalidParameterError
-    from core.optim import optimizer_keywords
     from core.schedules import schedule_keywords
 
     assert optimizer_keywords("adam") == ("beta1", "beta2", "clip_norm", "decoupled_weight_decay", "eps",

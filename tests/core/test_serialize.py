@@ -79,3 +79,34 @@ def test_save_rejects_bad_arguments(tmp_path):
         serialize.save(mlp((4,), 2).build((3,), 0), tmp_path / "no" / "such" / "m")
     with pytest.raises(TypeError, match="'path'"):
         serialize.save(mlp((4,), 2).build((3,), 0), 42)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_damaged_weights_file_is_named_without_pickle_advice(tmp_path, damage):
+    weights_path, _ = serialize.save(mlp((4,), 2).build((3,), 0), tmp_path / "m")
+    raw = weights_path.read_bytes()
+    weights_path.write_bytes({"garbage": b"\x80\x04this is no npz", "truncated": raw[: len(raw) // 2],
+                              "empty": b""}[damage])
+    with pytest.raises(ValueError, match="not a complete npz archive") as raised:
+        serialize.load(tmp_path / "m")
+    assert str(weights_path) in str(raised.value) and "pickle" not in str(raised.value)
+
+
+def test_damaged_weights_inside_the_archive_are_named(tmp_path):
+    weights_path, _ = serialize.save(mlp((4,), 2).build((3,), 0), tmp_path / "m")
+    raw = bytearray(weights_path.read_bytes())
+    start = raw.index(b"\x93NUMPY") + 200  # inside the first stored array: its CRC fails
+    raw[start:start + 8] = bytes(b ^ 0xFF for b in raw[start:start + 8])
+    weights_path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="damaged npz archive") as raised:
+        serialize.load(tmp_path / "m")
+    assert str(weights_path) in str(raised.value)
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe not utf-8", b'{"format": '])
+def test_unreadable_architecture_file_is_named(tmp_path, content):
+    _, architecture_path = serialize.save(mlp((4,), 2).build((3,), 0), tmp_path / "m")
+    architecture_path.write_bytes(content)
+    with pytest.raises(ValueError, match="not valid UTF-8 JSON") as raised:
+        serialize.load(tmp_path / "m")
+    assert str(architecture_path) in str(raised.value)

@@ -334,3 +334,23 @@ def test_init_random_state_gives_the_initial_weights_their_own_stream():
         rng=np.random.default_rng(batches), callbacks=[EarlyStopping(2, 0.0)])
     for name, value in direct.get_weights().items():
         assert np.array_equal(first[name], value) and np.array_equal(second[name], value), name
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+@pytest.mark.parametrize("params, name", [
+    ({"learning_rate": None}, "learning_rate"), ({"alpha": None}, "alpha"), ({"clip_norm": None}, "clip_norm"),
+    ({"tol": None}, "tol"), ({"validation_fraction": None}, "validation_fraction"), ({"dropout": None}, "dropout"),
+    ({"optimizer_params": {"eps": None}}, "eps"), ({"optimizer_params": {"beta2": None}}, "beta2"),
+    ({"optimizer": "sgd", "optimizer_params": {"momentum": None}}, "momentum"),
+    ({"schedule": "step", "schedule_params": {"gamma": None}}, "gamma"),
+])
+def test_estimators_refuse_non_finite_hyper_parameters(params, name, value):
+    # issue 16: a numeric hyper-parameter must never be inf or NaN (refused before any training); None marks the
+    # place of the value under test
+    def fill(item):
+        return {k: fill(v) for k, v in item.items()} if isinstance(item, dict) else value if item is None else item
+
+    filled = fill(params)
+    X, y = make_classification(40, 4, random_state=0)
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):
+        NetClassifier(hidden_layer_sizes=(4,), max_epochs=1, **filled).fit(X, y)

@@ -13,6 +13,8 @@ Augmentations compose (the product of the factors). Spins: int8 ±1, shape (n, L
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 AUGMENTATIONS = ("flip", "translate", "dihedral")
@@ -26,9 +28,17 @@ def augmentation_factor(augment, n_translations: int = 1) -> int:
     return factor
 
 
-def training_set_bytes(n_samples: int, L: int, factor: int) -> int:
-    """Memory of an augmented training set: int8 spins plus the float32 copy fed to the models (5 bytes/spin)."""
-    return int(n_samples) * int(factor) * int(L) ** 2 * (1 + 4)
+def training_set_bytes(n_samples: float, L: int, factor: float) -> float:
+    """Memory of an augmented training set: int8 spins plus the float32 copy fed to the models (5 bytes/spin).
+
+    A float, computed without overflow for any sizes (``inf`` beyond what a float counts): it is compared with
+    a memory limit before anything is allocated.
+    """
+    try:
+        n_spins = float(n_samples) * float(factor) * float(L) * float(L)
+    except OverflowError:  # an int too large for a float
+        return math.inf
+    return n_spins * (1 + 4)
 
 
 def dihedral_images(spins: np.ndarray) -> np.ndarray:

@@ -49,8 +49,7 @@ class Config(IsingDataConfig):
         if len(self.sizes) < 4 or len(set(self.sizes)) != len(self.sizes):
             raise ConfigError("sizes", f"must list at least 4 different lattice sizes (3 fit parameters with "
                                        f"nu free, plus one degree of freedom). Got {self.sizes} instead.")
-        self.sizes = sorted(self.sizes)
-        self.check_memory(self.sizes)
+        self.sizes = sorted(self.sizes)  # (the memory of the largest size is checked by IsingDataConfig.check)
 
 
 #: ``debug=tiny``: four small sizes, a coarse grid with 0.1 steps through the window (where the Binder crossing is

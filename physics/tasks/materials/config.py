@@ -3,8 +3,11 @@
 Every key is checked at validation, before any data is made or read: the dataset choice and its CSV file and
 columns, the cross-validation, the preprocessing, the learning-curve fractions and the tuning grids
 (:meth:`Config.check`), and the rules that need other nodes -- grids must name baselines, no baseline may be
-called ``network`` (:meth:`Config.check_with`). Only what needs the data itself (enough chemical systems for
-grouped folds, bad CSV rows) is checked when the task starts, still before any training.
+called ``network`` (:meth:`Config.check_with`), a target column that would collide with a column the task
+writes to ``oof_predictions.csv``, and the memory the run will need (:meth:`Config.check_memory`: the
+descriptors of every sample -- for a CSV file, the rows estimated from its size before it is read -- the most
+demanding baseline, the tuning grids). Only what needs the data itself (enough chemical systems for grouped
+folds, bad CSV rows) is checked when the task starts, still before any training.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from physics.app.resources import baseline_bytes, check_memory, format_bytes, real
 from physics.app.schema import ConfigError, TaskConfig, param
 
 DATASETS = ("miedema", "csv")
@@ -21,6 +25,14 @@ CV_KINDS = ("kfold", "group")
 MISSING_POLICIES = ("ignore", "nan")
 #: objective -> the metric it is (both out-of-fold: every sample predicted by a network that never saw it)
 OBJECTIVES = {"cv_mae": "models.network.mae_mean", "cv_rmse": "models.network.rmse_mean"}
+#: the columns of oof_predictions.csv the task names itself (then the target's, then ``predicted_<model>``)
+OOF_COLUMNS = ("index", "composition", "chemical_system", "fold", "csv_line")
+PREDICTION_PREFIX = "predicted_"
+#: bytes per sample besides its descriptors: formula, chemical system, target, fold (Python objects)
+_PER_SAMPLE = 400
+#: float64 copies of the descriptor matrix alive at once (features, a fold's imputed/filtered/scaled/clipped
+#: training and test rows, the network's float32 copy); measured: ~4 for the task without baselines
+_DESCRIPTOR_COPIES = 6
 
 
 @dataclass
@@ -82,11 +94,11 @@ class Config(TaskConfig):
             raise ConfigError("n_splits", f"must not exceed task.n_samples = {self.n_samples}. "
                                           f"Got {self.n_splits} instead.")
         if self.variance_threshold is not None and not _number_in(self.variance_threshold, 0.0, closed=True):
-            raise ConfigError("variance_threshold", f"must be a number in [0, inf) or null. "
+            raise ConfigError("variance_threshold", f"must be a finite number >= 0 or null. "
                                                     f"Got {self.variance_threshold!r} instead.")
         if self.clip_z is not None:
             if not _number_in(self.clip_z, 0.0, closed=False):
-                raise ConfigError("clip_z", f"must be a number in (0, inf) or null. Got {self.clip_z!r} instead.")
+                raise ConfigError("clip_z", f"must be a finite number > 0 or null. Got {self.clip_z!r} instead.")
             if not self.standardize:
                 raise ConfigError("clip_z", "clips z-scores, so it needs task.standardize=true; set it to null "
                                             "or standardize. Got standardize=false.")
@@ -105,6 +117,38 @@ class Config(TaskConfig):
         if unknown:
             raise ConfigError(f"task.param_grids.{unknown[0]}", f"names no baseline; baselines: "
                                                                 f"{', '.join(config.baseline) or 'none'}.")
+        self.check_memory(config.baseline)
+
+    def check_memory(self, baselines: dict) -> None:
+        """The descriptors of every sample (``_DESCRIPTOR_COPIES`` float64 copies), the most demanding baseline
+        on a training fold (a kernel method's n x n matrix) and every tuning grid's candidates must fit
+        :func:`physics.app.resources.default_limit`. For a CSV file the rows are estimated from its size
+        (:func:`physics.materials.dataset.estimate_csv_rows`: its first MiB is read, nothing is parsed); the
+        error then names task.csv_path, else task.n_samples."""
+        from physics.materials.dataset import estimate_csv_rows
+
+        n_features = 132 + 103 * bool(self.element_fractions)
+        if self.dataset == "csv":
+            n, size = estimate_csv_rows(self.csv_path)
+            key, source = "task.csv_path", f"{self.csv_path!r} ({format_bytes(size)}, about {n:.3g} rows)"
+        else:
+            n = real(self.n_samples)
+            key, source = "task.n_samples", f"task.n_samples = {self.n_samples}"
+        n_train = n * (self.n_splits - 1) / self.n_splits
+        costs = {name: baseline_bytes(name, spec, n_train, n - n_train, n_features)
+                 for name, spec in baselines.items()}
+        worst = max(costs, key=costs.get, default=None)
+        descriptors = n * (n_features * 8 * _DESCRIPTOR_COPIES + _PER_SAMPLE)
+        parts = f"{format_bytes(descriptors)} for the descriptors" + (
+            f", {format_bytes(costs[worst])} for baseline.{worst}" if worst else "")
+        check_memory(key, descriptors + (costs[worst] if worst else 0.0), f"{source}: the run",
+                     hint=f"(Of it {parts}.) Use fewer samples" + (
+                         f", or drop the baseline: ~baseline.{worst}" if worst else "") + ".")
+        for model, grid in self.param_grids.items():
+            candidates = math.prod(real(len(values)) for values in grid.values())
+            check_memory(f"task.param_grids.{model}", candidates * (1000 + 200 * real(self.inner_splits)),
+                         f"the {candidates:.4g} candidate settings of the grid search",
+                         hint="Give fewer values per parameter.")
 
     def _check_elements(self) -> None:
         from physics.materials.miedema import miedema_table
@@ -130,6 +174,10 @@ class Config(TaskConfig):
         if self.composition_column == self.target_column:
             raise ConfigError("target_column", f"must differ from task.composition_column. Got "
                                                f"{self.target_column!r} for both.")
+        if self.target_column in OOF_COLUMNS or self.target_column.startswith(PREDICTION_PREFIX):
+            raise ConfigError("target_column", f"{self.target_column!r} is a name the task gives its own columns of "
+                                               f"oof_predictions.csv ({', '.join(OOF_COLUMNS)}, "
+                                               f"{PREDICTION_PREFIX}<model>); rename that column of the CSV file.")
         if len(self.delimiter) != 1:
             raise ConfigError("delimiter", f"must be one character. Got {self.delimiter!r} instead.")
 
@@ -145,11 +193,16 @@ class Config(TaskConfig):
                 if not isinstance(values, (list, tuple)) or not values:
                     raise ConfigError(f"param_grids.{model}.{parameter}", f"must be a non-empty list of values. "
                                                                           f"Got {values!r} instead.")
+                if any(isinstance(value, float) and not math.isfinite(value) for value in values):
+                    raise ConfigError(f"param_grids.{model}.{parameter}", f"must hold finite numbers. "
+                                                                          f"Got {values!r} instead.")
 
 
 def _number_in(value: Any, low: float, *, closed: bool) -> bool:
-    """Whether ``value`` is a real number (not a bool, not NaN) above ``low`` (or equal to it when ``closed``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    """Whether ``value`` is a finite real number (not a bool) above ``low`` (or equal to it when ``closed``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):  # (an int is finite, however large)
         return False
     return value >= low if closed else value > low
 

@@ -47,7 +47,7 @@ from physics.materials.dataset import MaterialsDataset, load_csv, miedema_datase
 from physics.materials.evaluation import (CVResult, Preprocessing, cross_validate, learning_curve, make_pipeline,
                                           make_splits)
 from physics.tasks.materials import figures
-from physics.tasks.materials.config import OBJECTIVES, Config
+from physics.tasks.materials.config import OBJECTIVES, PREDICTION_PREFIX, Config
 from physics.tasks.materials.predictor import fitted_network, save_predictor
 
 log = logging.getLogger(__name__)
@@ -204,6 +204,8 @@ def _write_tables(run_dir: Path, data: MaterialsDataset, cv: CVResult, summary: 
                "fold": int(cv.fold_of_sample[i]) + 1}
         if data.line_numbers is not None:
             row["csv_line"] = int(data.line_numbers[i])
+        if data.target_name in row or data.target_name.startswith(PREDICTION_PREFIX):  # refused at validation
+            raise ValueError(f"The target {data.target_name!r} would overwrite a column of oof_predictions.csv.")
         row[data.target_name] = float(data.target[i])
         row.update({f"predicted_{name}": float(prediction[i]) for name, prediction in oof.items()})
         rows.append(row)
