@@ -21,7 +21,8 @@ goes through :func:`as_generator`.
 
 from core._validation import InvalidParameterError, as_generator
 from core.activations import ACTIVATIONS, default_init, get_activation
-from core.callbacks import Callback, DivergenceGuard, EarlyStopping, History, ProgressBar
+from core.callbacks import Callback, EarlyStopping, History, ProgressBar
+from core.divergence import DivergenceGuard
 from core.layers import (
     LAYERS,
     Activation,

@@ -299,7 +299,7 @@ PARAMETERS_DOC = """
         A key of ``core.optim.OPTIMIZERS`` ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw").
     learning_rate : float > 0, default=1e-3
         Base learning rate (multiplied by the schedule's factor). Training that diverges (a NaN/inf loss or
-        weight, or a loss or weight norm orders of magnitude above its start: ``core.callbacks.DivergenceGuard``'s
+        weight, or a loss or weight norm orders of magnitude above its start: ``core.divergence.DivergenceGuard``'s
         default limits) makes ``fit`` raise ``core.training.TrainingDivergedError``, naming the setting to
         change (``learning_rate``; ``weight_decay`` is ``alpha`` here).
     alpha : float >= 0, default=1e-4

@@ -31,16 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from core._validation import InvalidParameterError, as_generator, check_number
-from core.callbacks import (
-    Callback,
-    DivergenceGuard,
-    EarlyStopping,
-    History,
-    ProgressBar,
-    TrainingContext,
-    TrainingDivergedError,
-    _DivergenceWatch,
-)
+from core.callbacks import Callback, EarlyStopping, History, ProgressBar, TrainingContext
+from core.divergence import DivergenceGuard, TrainingDivergedError, _DivergenceWatch
 from core.losses import Loss, SoftmaxCrossEntropy, get_loss
 from core.metrics import evaluate_metric, get_metric
 from core.network import Sequential

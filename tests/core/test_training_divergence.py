@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from core._validation import InvalidParameterError
-from core.callbacks import Callback, DivergenceGuard, EarlyStopping
+from core.callbacks import Callback, EarlyStopping
+from core.divergence import DivergenceGuard
 from core.models import mlp
 from core.optim import OPTIMIZERS, SGD, AdaGrad, Adam, AdamW, RMSprop, get_optimizer
 from core.training import TrainingDivergedError, TrainingSettings, fit
