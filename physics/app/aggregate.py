@@ -351,7 +351,8 @@ class AggregateCallback(Callback):
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m physics.app.aggregate SWEEP_DIR``: write the summary of a sweep folder (exit 1 if it is none)."""
+    """``python -m physics.app.aggregate SWEEP_DIR``: write the summary of a sweep folder; exit 1 if it is none,
+    or if no job of it is ok (as the sweep's own command)."""
     parser = argparse.ArgumentParser(prog="python -m physics.app.aggregate", description=__doc__.split("\n\n")[0])
     parser.add_argument("sweep_dir", type=Path, help="a multirun folder (holding 0/, 1/, ...)")
     args = parser.parse_args(argv)
@@ -360,9 +361,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows = aggregate(args.sweep_dir)
     except ValueError as error:
         parser.exit(1, f"error: {error}\n")
-    failed = sum(row["status"] != "ok" for row in rows)
-    print(f"{len(rows)} jobs summarised in {args.sweep_dir / 'summary.csv'}"
-          + (f" ({failed} of {len(rows)} not ok)" if failed else ""))
+    outcome = SweepOutcome(args.sweep_dir / "summary.csv", len(rows), sum(row["status"] != "ok" for row in rows))
+    print(f"{len(rows)} jobs summarised in {outcome.summary}"
+          + (f" ({outcome.failed} of {len(rows)} not ok)" if outcome.failed else ""))
+    if outcome.exit_status:  # as the sweep itself: no job ok is a failure
+        raise SystemExit(outcome.exit_status)
 
 
 if __name__ == "__main__":

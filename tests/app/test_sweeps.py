@@ -154,6 +154,16 @@ def test_aggregate_command_lists_the_jobs_an_interrupted_sweep_never_started(tmp
         "seed": 1, "task": "fit", "model": "mlp_materials", "optimizer.lr": 0.001}
 
 
+def test_aggregate_command_exits_1_when_no_job_is_ok(tmp_path, capsys):
+    sweep = tmp_path / "sweep"
+    _fake_sweep(sweep, [(["seed=0"], None), (["seed=1"], None)])
+    with pytest.raises(SystemExit) as stop:
+        aggregate_main([str(sweep)])
+    assert stop.value.code == 1 and "(2 of 2 not ok)" in capsys.readouterr().out
+    _fake_sweep(tmp_path / "partly", [(["seed=0"], None), (["seed=1"], 0.5)])
+    aggregate_main([str(tmp_path / "partly")])  # one job ok: a summary, no failure
+
+
 def test_aggregate_refuses_a_folder_that_is_not_a_sweep(tmp_path):
     with pytest.raises(SystemExit):
         aggregate_main([str(tmp_path)])
