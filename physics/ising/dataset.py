@@ -55,7 +55,7 @@ from .temperatures import temperature_grid
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: Swendsen–Wang from t = -0.10 and thinning by 4 (8) tau_int (issue 11): older files differ
 CACHE_ENV_VAR = "ML4PHYS_CACHE_DIR"
 _FIELDS = (
     "format_version", "key", "checksum", "shape", "spins_packed", "energy", "magnetization", "temperature",

@@ -10,11 +10,22 @@ Procedure of :func:`sample` (and of :func:`simulate` with ``burn_in=None``):
    is extended until that half spans at least ``PILOT_LENGTH_FACTOR = 20`` times the larger
    ``tau_int`` (the automatic window is about ``6 tau``).  All these sweeps are burn-in; more are
    added until the burn-in is at least ``BURN_IN_FACTOR = 20`` times ``tau_int``.
-3. Sampling: every ``thin = max(1, ceil(2 (tau_int + 2 sigma_tau)))`` sweeps each chain contributes
-   one configuration, so samples of one chain are ``2 tau_int`` apart unless the pilot's estimate
-   is more than two of its standard errors ``sigma_tau`` low (the estimate's scatter, measured for
-   Metropolis at T_c with 64 chains, is ~15 % at this pilot length, a little more than
-   ``sigma_tau``); samples of different chains are independent.
+3. Sampling: every ``thin = max(1, ceil(c (tau_int + 2 sigma_tau)))`` sweeps each chain contributes
+   one configuration (``tau_int``: the larger of |m| and E; ``sigma_tau`` its standard error, a
+   margin for a low pilot estimate, whose scatter measured for Metropolis at T_c with 64 chains is
+   ~15 %); samples of different chains are independent.  ``c = THIN_FACTOR = 4``: for an
+   exponentially decaying autocorrelation (``tau_exp ~ tau_int``) the correlation of consecutive
+   stored samples is then ``<= e^-4 ~ 0.018``, below the resolution ``1/sqrt(n_pairs)`` of any
+   dataset of fewer than ~3000 samples per temperature, whereas ``c = 2`` leaves ``e^-2 ~ 0.14``.
+   Measured at L = 32 (lag-1 correlation of |m| between stored samples of one chain, 12 seeds x 400
+   samples pooled, +-0.015): Swendsen–Wang at T = 2.1 / T_c / 2.5 gives 0.07 / 0.07 / 0.04 with
+   c = 2, 0.04 / 0.02 / 0.02 with c = 3, -0.00 / 0.00 / -0.03 with c = 4; Metropolis at T = 2.5
+   gives 0.09 (c = 2) and -0.01 (c = 4).  Metropolis *below* T_c uses ``c = 8``
+   (``ORDERED_METROPOLIS_FACTOR = 2``): there |m| decorrelates in two stages, local flips and then a
+   tail with ``tau_exp ~ 2 tau_int`` (T = 2.0: ``tau_int = 5.2``, ``rho(16) = 0.08``, ``rho(32) =
+   0.02``), and c = 4 left 0.043 at T = 2.0 and 0.034 at T = 1.875 (c = 8: 0.014 and -0.03).
+   ``tests/ising/test_decorrelation.py`` checks it.  Cost: ``generate_dataset(32,
+   default_temperatures(), 400)`` takes ~1.3-1.6 times the CPU time of the former ``c = 2``.
 
 ``algorithm="auto"`` (:func:`choose_algorithm`) uses Swendsen–Wang inside a critical window around
 the lattice's ``T_c`` and checkerboard Metropolis elsewhere.
@@ -44,7 +55,9 @@ _CHAINS = {"metropolis": CheckerboardMetropolis, "swendsen_wang": SwendsenWang, 
 PILOT_LENGTH_FACTOR = 20.0
 BURN_IN_FACTOR = 20.0
 MAX_PILOT_SWEEPS = 20_000
-CRITICAL_WINDOW = (-0.05, 0.08)  # reduced temperatures T/T_c - 1 where auto uses Swendsen–Wang
+CRITICAL_WINDOW = (-0.10, 0.08)  # reduced temperatures T/T_c - 1 where auto uses Swendsen–Wang
+THIN_FACTOR = 4.0  # thin = ceil(THIN_FACTOR (tau_int + 2 sigma_tau)); see the module docstring
+ORDERED_METROPOLIS_FACTOR = 2.0  # Metropolis below T_c: |m| decays with tau_exp ~ 2 tau_int (module docstring)
 _INITIAL_SWEEPS = {"metropolis": 100, "swendsen_wang": 10, "wolff": 10}
 _FIRST_PILOT = {"metropolis": 100, "swendsen_wang": 40, "wolff": 40}
 _DEFAULT_CHAINS = {"metropolis": 32, "swendsen_wang": 16, "wolff": 16}
@@ -100,13 +113,23 @@ def _check_scalar_temperature(temperature) -> float:
 def choose_algorithm(L: int, temperature: float, lattice: str = "square") -> str:
     """The update ``algorithm="auto"`` uses at this temperature.
 
-    Swendsen–Wang inside the critical window ``-0.05 <= t <= 0.08`` of the reduced temperature
-    ``t = T / T_c - 1`` (T_c of the infinite lattice; 2.156 <= T <= 2.451 on the square lattice),
-    checkerboard Metropolis outside it and for ``L < 8``.  Measured at L = 32: a Swendsen–Wang sweep
-    costs 10-20 Metropolis sweeps (``benchmarks/bench_ising.py``); Metropolis' ``tau_int(|m|)``
-    is 24 sweeps at T = 2.1, 37 at 2.2, ~100 at T_c (growing as ``L^2.17``), 60 at 2.35, 30 at 2.45,
-    11 at 2.6, while Swendsen–Wang's stays at 1-4.  Counting the pilot run, a whole :func:`sample`
-    call is cheaper with Metropolis while ``tau_int(|m|)`` is below ~30 sweeps, i.e. outside the window.
+    Swendsen–Wang inside the window ``-0.10 <= t <= 0.08`` of the reduced temperature
+    ``t = T / T_c - 1`` (T_c of the infinite lattice; 2.042 <= T <= 2.451 on the square lattice),
+    checkerboard Metropolis outside it and for ``L < 8``.  Measured at L = 32 (``sample_with_info(32, T,
+    400)``, CPU seconds averaged over 8-12 seeds, with the thinning of the module docstring):
+
+    * lower bound, set by correctness rather than cost: below T_c Metropolis' |m| has a slow tail
+      that a pilot run cannot resolve (at T = 2.1: ``tau_int(|m|) = 12.5`` but ``tau_exp ~ 25``
+      sweeps in a run of 16 x 40000 sweeps; issue 11 measured ``tau_int = 64 +- 8`` in a long run with
+      rare stripe states against a pilot's ~10), which left a lag-1 correlation of 0.13 between
+      stored samples.  Swendsen–Wang's ``tau_int`` there is 2.5 sweeps with no slow tail
+      (``rho(16) < 0.01``, same run length); it costs 3 times Metropolis' time per call at
+      T = 2.05 (1.07 s against 0.34 s), the price of trustworthy samples from ~0.9 T_c upward.
+    * upper bound, set by cost: Swendsen–Wang is cheaper up to t ~ 0.10 (T = 2.45: 0.79 s against
+      Metropolis' 1.07 s; T = 2.5: 0.54 s against 0.52 s; T = 2.55: 0.57 s against 0.50 s), and
+      above T_c Metropolis' samples are as decorrelated (its autocorrelation decays
+      exponentially there).  A Swendsen–Wang sweep costs ~10 Metropolis sweeps (16 chains); its
+      ``tau_int`` stays at 1-4 sweeps in the window, Metropolis' reaches ~100 at T_c (as ``L^2.17``).
     """
     t = temperature / critical_temperature(lattice) - 1.0
     near = CRITICAL_WINDOW[0] <= t <= CRITICAL_WINDOW[1]
@@ -205,6 +228,12 @@ def _equilibrate(chain, algorithm: str, rng: np.random.Generator) -> tuple[int, 
     return done, tau_e, tau_m, max(tau_e + 2 * err_e, tau_m + 2 * err_m)
 
 
+def _thin_factor(algorithm: str, temperature: float, lattice: str) -> float:
+    """Sweeps between stored samples of a chain in units of the pilot's ``tau_int + 2 sigma_tau``."""
+    ordered_metropolis = algorithm == "metropolis" and temperature < critical_temperature(lattice)
+    return THIN_FACTOR * (ORDERED_METROPOLIS_FACTOR if ordered_metropolis else 1.0)
+
+
 def _validate(L, temperature, lattice, algorithm, burn_in):
     lattice = check_lattice(lattice)
     L = check_size(L, lattice)
@@ -234,7 +263,7 @@ def sample_with_info(
             tau_safe = max(tau_e + 2 * err_e, tau_m + 2 * err_m)
             burn_in += _FIRST_PILOT[algorithm]
     if thin is None:
-        thin = max(1, math.ceil(2.0 * tau_safe))
+        thin = max(1, math.ceil(_thin_factor(algorithm, T, lattice) * tau_safe))
     per_chain = -(-n_samples // n_chains)
     spins = np.empty((per_chain, n_chains, L, L), np.int8)
     energy = np.empty((per_chain, n_chains))
@@ -275,7 +304,9 @@ def sample(
     algorithm : {"auto", "metropolis", "swendsen_wang", "wolff"}; "auto": :func:`choose_algorithm`
     seed : None, int, numpy SeedSequence or Generator
     burn_in : int >= 0 or None; None: from pilot runs (module docstring), at least 20 tau_int
-    thin : int >= 1 or None; None: ``ceil(2 (tau_int + 2 sigma))`` from the pilot (larger of |m|, E)
+    thin : int >= 1 or None, sweeps between stored samples of one chain; None: ``ceil(4 (tau_int +
+        2 sigma))`` from the pilot (larger of |m| and E; ``ceil(8 (...))`` for Metropolis below T_c),
+        so consecutive samples of a chain are uncorrelated within statistics (module docstring)
     n_chains : int >= 1 or None; independent chains run side by side (None: 32 Metropolis, 16
         cluster, at most ``n_samples``).  Sample ``k`` comes from chain ``k % n_chains``.
 

@@ -22,7 +22,6 @@ from types import ModuleType
 TASKS: dict[str, str] = {
     "fit": "physics.tasks.fit",
     "ising": "physics.tasks.ising",
-    "ising_fss": "physics.tasks.ising_fss",
     "materials": "physics.tasks.materials",
 }
 

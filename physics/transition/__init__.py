@@ -1,10 +1,31 @@
 """Locating a phase transition from any model's output, whatever the model or the task.
 
-Modules: :mod:`.crossing` (per-temperature curves, crossings of 1/2, peaks, bootstrap error bars),
-:mod:`.scaling` (finite-size scaling of pseudo-critical temperatures, Binder cumulants and their crossings),
-:mod:`.unsupervised` (PCA and learning by confusion) and :mod:`.plots` (their figures). Temperatures in units
-of J/k_B.
+Modules:
 
->>> from physics.transition.crossing import probability_crossing
->>> from physics.transition.scaling import fit_scaling_regime
+* :mod:`.estimate`: :class:`~.estimate.TcEstimate`, a critical temperature with its statistical and systematic
+  errors and how it was obtained.
+* :mod:`.crossing`: per-temperature group means and their bootstrap; crossings of a level and peaks located by
+  local polynomial fits (:func:`~.crossing.local_crossing`, :func:`~.crossing.local_peak`).
+* :mod:`.replicas`: independent replicas of the whole pipeline combined into one estimate (SD / sqrt(n)).
+* :mod:`.scaling`: finite-size scaling of pseudo-critical temperatures T*(L) to T_c(inf), and nu from the
+  slopes at the crossings (:func:`~.scaling.extrapolate`).
+* :mod:`.collapse`: data collapse of finite-size curves, its Houdayer–Hartmann quality and fit.
+* :mod:`.reweighting`: single-histogram reweighting of Monte Carlo time series to nearby temperatures.
+* :mod:`.binder`: the physics baseline, Binder-cumulant crossings of reweighted Swendsen–Wang chains.
+* :mod:`.unsupervised`: PCA over lattice sizes and learning by confusion, with their errors.
+* :mod:`.plots`: the PCA and confusion figures, and helpers shared with the task's figures.
+
+Temperatures in units of J/k_B.
+
+Usage (``P[r][k]``: replica r's mean output on the grid ``T`` at size ``sizes[k]``)::
+
+    import numpy as np
+    from physics.transition.crossing import local_crossing
+    from physics.transition.scaling import extrapolate
+
+    found = [[local_crossing(T, P[r][k], 0.5) for k in range(len(sizes))] for r in range(n_replicas)]
+    T_star = np.array([[c.temperature for c in row] for row in found])  # NaN where no crossing
+    slopes = np.array([[c.slope for c in row] for row in found])
+    fss = extrapolate(np.array(sizes), T_star, slopes, L_min=16, method="network output, crossings of 1/2")
+    print(fss.tc.describe(), fss.nu["value"])
 """

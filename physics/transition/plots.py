@@ -1,9 +1,9 @@
-"""Figures of a transition located from any model's output: P(ordered) against T with its crossings, the
-finite-size scaling of the crossings with the Binder cumulants, the data collapse, the PCA summary and the
-confusion W.
+"""Figures of the unsupervised methods (the PCA summary over sizes and the confusion W) and the helpers the
+task's own figures share: :data:`T_LABEL`, :func:`mark_transition` and :func:`thin`.
 
-Temperatures on every axis in units of J/k_B; the exact T_c is drawn as a dashed black line, the held-out
-critical window as a grey band. Colours follow :data:`physics.app.plots.MODEL_COLOURS` (network first).
+Temperatures on every axis in units of J/k_B; the exact T_c of the infinite lattice is drawn as a dashed black
+line labelled "exact T_c (L = ∞)", a critical window (when given) as a grey band. Colours follow
+:data:`physics.app.plots.MODEL_COLOURS`.
 """
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from physics.app import plots
+from physics.transition.unsupervised import ConfusionResult, PCAScan
 
-T_LABEL = "T (J/k$_B$)"
+T_LABEL = "temperature T (J/k$_B$)"
 
 #: scatter plots show at most this many points (evenly strided: the same picture, a fraction of the drawing time)
 MAX_POINTS = 4000
@@ -27,150 +28,157 @@ def thin(*arrays):
     return [np.asarray(a)[keep] for a in arrays]
 
 
-def mark_transition(ax, tc_exact: float, window: Sequence[float] | None = None, label: str = "exact $T_c$"):
+def mark_transition(ax, tc_exact: float, window: Sequence[float] | None = None,
+                    label: str = "exact $T_c$ (L = ∞)"):
     """The exact T_c as a dashed black line and the critical ``window`` (if given) as a grey band."""
     ax.axvline(tc_exact, color="k", ls="--", lw=1, label=f"{label} = {tc_exact:.4f}")
     if window is not None:
         ax.axvspan(window[0], window[1], color="0.85", alpha=0.6, lw=0, label="critical window")
 
 
-def ordered_probability(T: np.ndarray, curves: Mapping[str, tuple], tc_exact: float, window, path: Path,
-                        title: str = "") -> Path:
-    """Mean P(ordered) against T, one line per model with bootstrap error bars and its T_c crossing.
+def pca_summary(scan, tc_exact: float, path: Path, *, estimates=None,
+                abs_m: Mapping[int, np.ndarray] | None = None, title: str = "") -> Path:
+    """PCA of raw configurations over several sizes: what the first component is, its fluctuation with the
+    located peaks, and its Binder cumulant with the crossings.
 
-    curves : name -> (curve (n_T,), curve_stderr (n_T,), tc (CrossingEstimate)).
+    Panels: (a) explained variance ratio of the first components, per size; (b) ``<|p1|>/sqrt(N)`` against T
+    per size (with ``<|m|>`` when ``abs_m`` is given); (c) ``chi_p(T)`` per size with jackknife error bars and
+    its peak (diamond, horizontal bar: its error); (d) ``U_p(T)`` per size and the crossings of consecutive sizes.
+
+    Parameters
+    ----------
+    scan : PCAScan
+        One replica's :func:`physics.transition.unsupervised.pca_by_size` (its curves are drawn).
+    tc_exact : float
+        The exact critical temperature of the infinite lattice (J/k_B), drawn as a reference line.
+    path : Path
+        Where the PNG goes.
+    estimates : PCAEstimates or None, default None
+        :func:`physics.transition.unsupervised.combine_pca_scans` over the replicas; the peaks and crossings
+        marked are its values and errors. None: the scan's own, with their bootstrap errors.
+    abs_m : mapping or None, default None
+        L -> ``<|m|>`` per temperature (n_T,), drawn with ``<|p1|>/sqrt(N)`` for comparison.
+    title : str, default ""
+        Figure title (a default naming the method otherwise).
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
-    fig, ax = plots.figure(width=6.6, height=4.4)
-    mark_transition(ax, tc_exact, window)
-    for colour, (name, (curve, stderr, tc)) in zip(plots.MODEL_COLOURS, curves.items()):
-        ax.errorbar(T, curve, yerr=stderr, color=colour, marker="o", ms=3, lw=1.2, capsize=2,
-                    label=f"{name}: $T_c$ = {tc.value:.3f} ± {tc.stderr:.3f}")
-        if np.isfinite(tc.value):
-            ax.errorbar([tc.value], [0.5], xerr=[tc.stderr], color=colour, marker="D", ms=6, capsize=4,
-                        mec="k", zorder=5)
-    ax.axhline(0.5, color="0.4", lw=0.8)
-    ax.set_xlabel(T_LABEL)
-    ax.set_ylabel("mean P(ordered)")
-    ax.set_ylim(-0.03, 1.03)
-    ax.legend(fontsize=7, loc="upper right")
-    if title:
-        ax.set_title(title)
-    return plots.save(fig, path)
-
-
-def pca_summary(result, abs_m: np.ndarray, L: int, tc_exact: float, T_samples: np.ndarray, path: Path) -> Path:
-    """Explained variance, the first component's weights, p1 against p2 and <|p1|>/sqrt(N) against T."""
-    fig, axes = plots.figure(ncols=4, width=3.4, height=3.2)
-    k = np.arange(1, result.explained_variance_ratio.size + 1)
-    axes[0].bar(k, result.explained_variance_ratio, color="tab:blue")
+    if not isinstance(scan, PCAScan):
+        raise ValueError(f"The 'scan' parameter must be a PCAScan. Got {type(scan).__name__} instead.")
+    fig, axes = plots.figure(ncols=4, width=3.8, height=3.5)
+    colours = dict(zip(scan.sizes, plots.MODEL_COLOURS))
+    for L in scan.sizes:
+        size, colour = scan.by_size[L], colours[L]
+        k = np.arange(1, size.explained_variance_ratio.size + 1)
+        axes[0].plot(k, size.explained_variance_ratio, "o-", ms=3, color=colour,
+                     label=f"L = {L} (|cos(w$_1$, uniform)| = {size.uniformity:.3f})")
+        axes[1].errorbar(size.T, size.abs_p1, yerr=size.abs_p1_err, color=colour, marker="o", ms=2.5, lw=1,
+                         capsize=1, label=f"L = {L}")
+        if abs_m is not None and L in abs_m:
+            axes[1].plot(size.T, abs_m[L], "s", ms=4, mfc="none", color=colour)
+        axes[2].errorbar(size.T, size.chi, yerr=size.chi_err, color=colour, marker="o", ms=2.5, lw=1, capsize=1,
+                         label=f"L = {L}")
+        value, error = _located(scan.peak_T[L], scan.peak_T_err[L], estimates and estimates.peaks.get(L))
+        if np.isfinite(value):
+            height = np.interp(value, size.T, size.chi)
+            axes[2].errorbar([value], [height], xerr=[error] if np.isfinite(error) else None, fmt="D", ms=6,
+                             color=colour, mec="k", capsize=3, zorder=5,
+                             label=f"peak {value:.3f} ± {error:.3f}")
+        axes[3].errorbar(size.T, size.binder, yerr=size.binder_err, color=colour, marker="o", ms=2.5, lw=1,
+                         capsize=1, label=f"L = {L}")
+    for i, (pair, crossing) in enumerate(scan.binder_crossings.items()):
+        value, error = _located(crossing, scan.binder_crossings_err[pair], estimates and estimates.crossings.get(pair))
+        if np.isfinite(value):
+            small = scan.by_size[pair[0]]
+            axes[3].errorbar([value], [np.interp(value, small.T, small.binder)],
+                             xerr=[error] if np.isfinite(error) else None, fmt="D", ms=6,
+                             color=plots.MODEL_COLOURS[len(scan.sizes) + i], mec="k", capsize=3, zorder=5,
+                             label=f"L = {pair[0]}, {pair[1]} cross at {value:.3f} ± {error:.3f}")
     axes[0].set_yscale("log")
     axes[0].set_xlabel("principal component")
-    axes[0].set_xticks(k[:: max(1, k.size // 5)])
     axes[0].set_ylabel("explained variance ratio")
-    w1 = result.components[0].reshape(L, L) * np.sqrt(L * L)
-    shown = axes[1].imshow(w1, cmap="RdBu_r", vmin=-2, vmax=2, interpolation="nearest")
-    axes[1].set_title(f"$w_1\\sqrt{{N}}$ (uniform: ±1; |cos| = {result.uniformity:.3f})", fontsize=8)
-    axes[1].grid(False)
-    fig.colorbar(shown, ax=axes[1], shrink=0.8)
-    p1, p2, colour = thin(result.projections[:, 0], result.projections[:, 1], T_samples)
-    points = axes[2].scatter(p1, p2, c=colour, s=2, cmap="coolwarm", rasterized=True)
-    axes[2].set_xlabel("$p_1$")
-    axes[2].set_ylabel("$p_2$")
-    fig.colorbar(points, ax=axes[2], label=T_LABEL, shrink=0.8)
-    mark_transition(axes[3], tc_exact)
-    axes[3].plot(result.T, result.abs_p1, "o-", ms=3, color="tab:blue", label="$\\langle|p_1|\\rangle/\\sqrt{N}$")
-    axes[3].plot(result.T, abs_m, "s", ms=3, mfc="none", color="tab:orange", label="$\\langle|m|\\rangle$")
-    twin = axes[3].twinx()
-    twin.plot(result.T, result.fluctuation, ":", color="tab:green", label="fluctuation of $p_1$")
-    twin.set_ylabel("$(\\langle p_1^2\\rangle - \\langle|p_1|\\rangle^2)/T$")
-    axes[3].axvline(result.tc_estimate, color="tab:green", lw=1, label=f"PCA peak {result.tc_estimate:.3f}")
-    axes[3].set_xlabel(T_LABEL)
-    axes[3].set_ylabel("order parameter")
-    axes[3].legend(fontsize=6, loc="center left")
-    fig.suptitle(f"PCA of raw configurations (Wang 2016), L = {L}")
+    axes[0].legend(fontsize=6)
+    for ax in axes[1:]:
+        mark_transition(ax, tc_exact)
+        ax.set_xlabel(T_LABEL)
+    axes[1].set_ylabel("first component $\\langle|p_1|\\rangle/\\sqrt{N}$" + (" (squares: $\\langle|m|\\rangle$)"
+                                                                           if abs_m is not None else ""))
+    axes[2].set_yscale("log")
+    axes[2].set_ylabel("fluctuation of $p_1$: $(\\langle p_1^2\\rangle - \\langle|p_1|\\rangle^2)/T$")
+    axes[3].set_ylabel("Binder cumulant of $p_1$: $1 - \\langle p_1^4\\rangle / 3\\langle p_1^2\\rangle^2$")
+    for ax in axes[1:]:
+        ax.legend(fontsize=6)
+    fig.suptitle(title or "PCA of raw configurations (Wang 2016): peaks of the fluctuation and Binder crossings "
+                          "(pseudo-critical temperatures of finite L)")
     return plots.save(fig, path)
 
 
-def confusion_w(result, tc_exact: float, path: Path) -> Path:
-    """Learning by confusion: test accuracy against the guessed critical temperature (the W)."""
-    fig, ax = plots.figure(width=5.6, height=3.8)
-    mark_transition(ax, tc_exact)
-    ax.plot(result.guesses, result.accuracy, "o-", color="tab:blue", label="trained on guessed labels")
-    ax.plot(result.guesses[result.trivial], result.accuracy[result.trivial], "s", color="0.5",
-            label="one class only (trivial)")
-    if np.isfinite(result.tc_estimate):
-        ax.axvline(result.tc_estimate, color="tab:red", lw=1.2, label=f"W peak {result.tc_estimate:.3f}")
-    ax.set_xlabel("guessed $T_c'$ (J/k$_B$)")
-    ax.set_ylabel("test accuracy")
-    ax.legend(fontsize=7)
-    ax.set_title("Learning by confusion (van Nieuwenburg et al. 2017)")
-    return plots.save(fig, path)
+def _located(value: float, error: float, estimate) -> tuple[float, float]:
+    """(value, error) of a located peak or crossing: the combined estimate when given, else the scan's own."""
+    if estimate is not None:
+        return estimate.value, estimate.stat
+    return value, error
 
 
-def finite_size_scaling(sizes, tc, stderr, fits: Mapping[str, dict], binder: Sequence[tuple], binder_tc,
-                        tc_exact: float, binder_curves: Mapping[int, tuple], T: np.ndarray, window, path: Path) -> Path:
-    """(a) T_c(L) against 1/L with the scaling fits and the Binder crossings; (b) U_4(T) for every L inside
-    the critical ``window`` (where the curves cross).
+def confusion_w(result, tc_exact: float, path: Path, *, title: str = "") -> Path:
+    """Learning by confusion: (a) test accuracy against the guessed critical temperature (the W) per seed, with
+    the trivial accuracy from the class proportions; (b) the accuracy above it, mean ± SD over seeds, each
+    seed's peak and the estimate with its error.
 
-    fits : label -> fit dict from :func:`physics.transition.scaling.fit_pseudo_critical`.
-    binder : sequence of (L_small, L_large, CrossingEstimate). binder_tc : CrossingEstimate or None.
-    binder_curves : L -> (U_4 (n_T,), stderr (n_T,)).
+    Parameters
+    ----------
+    result : ConfusionResult
+        :func:`physics.transition.unsupervised.confusion_scan`.
+    tc_exact : float
+        The exact critical temperature of the infinite lattice (J/k_B), drawn as a reference line.
+    path : Path
+        Where the PNG goes.
+    title : str, default ""
+        Figure title (a default naming the method otherwise).
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
-    fig, (ax, ax_u) = plots.figure(ncols=2, width=5.2, height=4.2)
-    sizes = np.asarray(sizes, dtype=float)
-    ax.axhline(tc_exact, color="k", ls="--", lw=1, label=f"Onsager $T_c$ = {tc_exact:.4f}")
-    ax.errorbar(1 / sizes, tc, yerr=stderr, fmt="o", color="tab:blue", capsize=3, label="network $T_c(L)$")
-    x = np.linspace(0, 1.05 / sizes.min(), 200)
-    for colour, (label, fit) in zip(("tab:blue", "tab:orange"), fits.items()):
-        with np.errstate(divide="ignore"):
-            curve = fit["tc_infinite"] + fit["a"] * np.where(x > 0, x, np.nan) ** (1 / fit["nu"])
-        curve[0] = fit["tc_infinite"]
-        ax.plot(x, curve, color=colour, lw=1, ls="-" if colour == "tab:blue" else "-.",
-                label=f"{label}: $T_c(\\infty)$ = {fit['tc_infinite']:.4f} ± {fit['tc_infinite_stderr']:.4f}")
-        ax.errorbar([0], [fit["tc_infinite"]], yerr=[fit["tc_infinite_stderr"]], fmt="*", ms=10, color=colour,
-                    capsize=4)
-    for i, (small, large, crossing) in enumerate(binder):
-        ax.errorbar([1 / np.sqrt(small * large)], [crossing.value], yerr=[crossing.stderr], fmt="s", mfc="none",
-                    color="tab:green", capsize=3,
-                    label="Binder crossing of L, L' at $1/\\sqrt{LL'}$" if i == 0 else None)
-    # the limits follow the measured points (a poorly constrained extrapolation's error bar may leave them)
-    shown = np.concatenate([np.asarray(tc) - stderr, np.asarray(tc) + stderr, [tc_exact],
-                            [fit["tc_infinite"] for fit in fits.values()], [c.value for _, _, c in binder]])
-    shown = shown[np.isfinite(shown)]
-    margin = 0.1 * (shown.max() - shown.min()) + 1e-3
-    ax.set_ylim(shown.min() - margin, shown.max() + margin)
-    ax.set_xlabel("1 / L")
-    ax.set_ylabel("pseudo-critical temperature (J/k$_B$)")
-    ax.legend(fontsize=6)
-    title = "network crossing of P(ordered) = 1/2"
-    if binder_tc is not None:
-        title += f"\nBinder $T_c$ = {binder_tc.value:.4f} ± {binder_tc.stderr:.4f}"
-    ax.set_title(title, fontsize=9)
-    for colour, (L, (curve, err)) in zip(plots.MODEL_COLOURS, binder_curves.items()):
-        ax_u.errorbar(T, curve, yerr=err, color=colour, marker="o", ms=2, lw=1, capsize=1, label=f"L = {L}")
-    mark_transition(ax_u, tc_exact)
-    ax_u.set_xlim(*window)
-    ax_u.set_xlabel(T_LABEL)
-    ax_u.set_ylabel("Binder cumulant $U_4 = 1 - \\langle m^4\\rangle / 3\\langle m^2\\rangle^2$")
-    ax_u.legend(fontsize=7)
-    return plots.save(fig, path)
-
-
-def collapse(T: np.ndarray, curves: Mapping[int, tuple], tc: float, nu: float, window, path: Path) -> Path:
-    """P(ordered) of every size against T, and against the scaling variable (T - T_c) L^(1/nu)."""
-    fig, (ax_raw, ax_scaled) = plots.figure(ncols=2, width=5.0, height=4.0)
-    mark_transition(ax_raw, tc, window)
-    for colour, (L, (curve, err)) in zip(plots.MODEL_COLOURS, curves.items()):
-        ax_raw.errorbar(T, curve, yerr=err, color=colour, marker="o", ms=2, lw=1, capsize=1, label=f"L = {L}")
-        ax_scaled.errorbar((T - tc) * L ** (1 / nu), curve, yerr=err, color=colour, marker="o", ms=2, lw=1,
-                           capsize=1, label=f"L = {L}")
-    ax_raw.set_xlabel(T_LABEL)
-    ax_raw.set_ylabel("mean P(ordered)")
-    ax_raw.legend(fontsize=7)
-    ax_scaled.axvline(0, color="k", ls="--", lw=1)
-    ax_scaled.set_xlabel(f"$(T - T_c)\\,L^{{1/\\nu}}$  ($T_c$ = {tc:.4f}, $\\nu$ = {nu:g})")
-    ax_scaled.set_ylabel("mean P(ordered)")
-    ax_scaled.set_xlim(-15 * nu, 15 * nu)
-    ax_scaled.legend(fontsize=7)
-    fig.suptitle("data collapse of the network output")
+    if not isinstance(result, ConfusionResult):
+        raise ValueError(f"The 'result' parameter must be a ConfusionResult. Got {type(result).__name__} instead.")
+    fig, (ax, ax_excess) = plots.figure(ncols=2, width=5.0, height=3.9)
+    guess_label = "guessed critical temperature T' (J/k$_B$)"
+    g, estimate = result.guesses, result.tc
+    for s, row in enumerate(result.accuracy):
+        ax.plot(g, row, "-", color="tab:blue", lw=0.8, alpha=0.35,
+                label="trained, one line per seed" if s == 0 else None)
+    ax.plot(g, result.accuracy.mean(axis=0), "o-", ms=3, color="tab:blue", label="trained, mean over seeds")
+    ax.plot(g, result.trivial, "--", color="0.4", label="trivial: max(p, 1 − p) from the class proportions")
+    ax.plot(g[result.one_class], result.accuracy.mean(axis=0)[result.one_class], "s", color="0.5",
+            label="one class only (not trained)")
+    ax.set_ylabel("test accuracy")
+    band_low, band_high = result.excess_mean - result.excess_sd, result.excess_mean + result.excess_sd
+    ax_excess.fill_between(g, band_low, band_high, color="tab:blue", alpha=0.25, lw=0, label="± SD over seeds")
+    ax_excess.plot(g, result.excess_mean, "o-", ms=3, color="tab:blue", label="mean over seeds")
+    ax_excess.plot(g[~result.coarse], result.excess_mean[~result.coarse], "o", ms=3, mfc="none", color="k",
+                   label="fine pass")
+    peaks = result.seed_peaks[np.isfinite(result.seed_peaks)]
+    if peaks.size:
+        ax_excess.plot(peaks, np.full(peaks.size, np.nanmax(band_high)), "|", ms=10, color="tab:red",
+                       label="peak of each seed")
+    if estimate.ok:
+        ax_excess.errorbar([estimate.value], [np.interp(estimate.value, g, result.excess_mean)],
+                           xerr=[estimate.stat] if np.isfinite(estimate.stat) else None, fmt="D", ms=7,
+                           color="tab:red", mec="k", capsize=4, zorder=5,
+                           label=f"estimate T*(L) = {estimate.value:.3f} ± {estimate.stat:.3f} "
+                                 f"({estimate.n_replicas - estimate.n_failed} seeds)")
+    else:
+        ax_excess.set_title(f"no estimate: {estimate.failure}", fontsize=7)
+    ax_excess.axhline(0, color="0.4", lw=0.8)
+    ax_excess.set_ylabel("accuracy above the trivial one")
+    for axis in (ax, ax_excess):
+        mark_transition(axis, tc_exact)
+        axis.set_xlabel(guess_label)
+        axis.legend(fontsize=6, loc="best")
+    fig.suptitle(title or "Learning by confusion (van Nieuwenburg et al. 2017)")
     return plots.save(fig, path)

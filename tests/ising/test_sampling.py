@@ -107,9 +107,19 @@ def test_pilot_autocorrelation_time_and_thinning():
     # segments of long runs); allow 3 of those plus 2 errors of the reference.
     assert abs(info.tau_abs_magnetization - tau_ref) <= 3 * 0.15 * tau_ref + 2 * err_ref, (info, tau_ref)
     tau = max(info.tau_energy, info.tau_abs_magnetization)
-    assert info.thin >= 2 * tau
+    assert info.thin >= smp.THIN_FACTOR * tau
     assert info.burn_in >= smp.BURN_IN_FACTOR * tau
     assert tau_ref > 10  # Metropolis at T_c really is slow: the estimate is not trivially small
+
+
+def test_thinning_factor_doubles_for_metropolis_below_tc():
+    """Metropolis' |m| has a tail with tau_exp ~ 2 tau_int below T_c, so its thinning factor doubles there."""
+    assert smp._thin_factor("metropolis", 2.0, "square") == 2 * smp.THIN_FACTOR
+    assert smp._thin_factor("metropolis", 2.5, "square") == smp.THIN_FACTOR
+    assert smp._thin_factor("swendsen_wang", 2.1, "square") == smp.THIN_FACTOR
+    info = sample_with_info(16, 1.8, 32, algorithm="metropolis", seed=0)
+    tau = max(info.tau_energy, info.tau_abs_magnetization)
+    assert info.thin >= 2 * smp.THIN_FACTOR * tau
 
 
 def test_explicit_burn_in_and_thin_skip_the_pilot():
@@ -144,6 +154,9 @@ def test_simulate_shapes():
 
 def test_auto_algorithm_choice():
     assert choose_algorithm(32, T_C) == "swendsen_wang"
+    # from t = T/T_c - 1 = -0.10 upward (Metropolis' pilot misses the slow |m| tail below T_c), to t = 0.08
+    assert choose_algorithm(32, 0.91 * T_C) == "swendsen_wang" and choose_algorithm(32, 0.89 * T_C) == "metropolis"
+    assert choose_algorithm(32, 1.07 * T_C) == "swendsen_wang" and choose_algorithm(32, 1.09 * T_C) == "metropolis"
     assert choose_algorithm(32, 1.0) == "metropolis" and choose_algorithm(32, 3.5) == "metropolis"
     assert choose_algorithm(4, T_C) == "metropolis"  # tiny lattices: Metropolis is cheap enough
     assert choose_algorithm(30, critical_temperature("triangular"), "triangular") == "swendsen_wang"

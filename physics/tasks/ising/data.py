@@ -1,10 +1,6 @@
-"""The per-size pipeline both Ising tasks run: data and split, the networks, the baselines, the scores.
+"""The building blocks of ``task=ising``'s replicas: Monte Carlo data (cached), the labelled protocol's split,
+the training set, one network, the baselines, and every model's P(ordered).
 
-Data flow for one lattice size L: Monte Carlo configurations at every temperature of the grid (cached) ->
-per temperature outside the critical window a random train/test split, the window held out entirely (or split
-too) -> (optional symmetry augmentation of the training set) -> ``task.n_seeds`` networks and the baselines
-trained on the same training set -> every model's P(ordered) on the *evaluation* set (the test configurations
-plus the window) -> accuracies and the T_c crossing with bootstrap errors (:func:`run_size`).
 Temperatures in units of J/k_B. Every model sees flat spins (n, L*L); the networks reshape them to their
 declared input shape themselves.
 """
@@ -19,22 +15,19 @@ from core.losses import sigmoid, softmax
 from physics.app.baselines import build_baselines, fit_and_predict
 from physics.app.schema import AppConfig
 from physics.app.seeding import generator, integer_seed
-from physics.app.training import network_estimator, stage
+from physics.app.training import network_estimator
 from physics.ising.dataset import IsingDataset, generate_dataset
 from physics.tasks.ising.augment import augment
-from physics.transition.crossing import CrossingEstimate, group_means, probability_crossing
 
 log = logging.getLogger(__name__)
 
 
-def load_dataset(config: AppConfig, L: int, temperatures, n_per_temperature: int,
+def load_dataset(config: AppConfig, L: int, temperatures, n_per_temperature: int, seed: int,
                  lattice: str = "square") -> IsingDataset:
-    """Monte Carlo configurations from :func:`physics.ising.generate_dataset`, cached in ``config.data_dir``.
-
-    The Monte Carlo seed is the config's seed, so every run with that seed shares the cache.
-    """
+    """Monte Carlo configurations from :func:`physics.ising.generate_dataset` with Monte Carlo seed ``seed``
+    (a replica's, :func:`replica_seed`), cached in ``config.data_dir``: every run with that seed shares them."""
     task = config.task
-    return generate_dataset(L, np.asarray(temperatures, dtype=np.float64), n_per_temperature, seed=config.seed,
+    return generate_dataset(L, np.asarray(temperatures, dtype=np.float64), n_per_temperature, seed=seed,
                             lattice=lattice, algorithm=task.algorithm, cache_dir=config.data_dir,
                             n_jobs=task.n_jobs, progress=config.progress)
 
@@ -91,45 +84,42 @@ def split_dataset(data: IsingDataset, window, test_fraction: float, rng: np.rand
                  groups=groups, temperatures=data.temperatures)
 
 
-def training_set(data: IsingDataset, split: Split, config: AppConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Training spins (int8, augmented if the config asks) and labels (1 = ordered)."""
+def augmented(config: AppConfig, spins: np.ndarray, labels: np.ndarray, stream: str) -> tuple[np.ndarray, np.ndarray]:
+    """The training set with the symmetry images ``task.augment`` asks for (random stream ``stream``)."""
     task = config.task
-    spins, labels = data.spins[split.train], data.label[split.train]
-    if task.augment:
-        spins, labels = augment(spins, labels, task.augment, n_translations=task.n_translations,
-                                rng=generator(config.seed, f"augment/L{data.L}"))
-        log.info("augmented the training set with %s: %d configurations", task.augment, len(labels))
+    if not task.augment:
+        return spins, labels
+    spins, labels = augment(spins, labels, task.augment, n_translations=task.n_translations,
+                            rng=generator(config.seed, stream))
+    log.info("augmented the training set with %s: %d configurations", task.augment, len(labels))
     return spins, labels
 
 
 def replica_seed(seed: int, replica: int) -> int:
-    """Seed of training run ``replica``: the config's seed for the first, derived streams for the others."""
+    """Seed of replica ``replica`` (its Monte Carlo data and its network's initial weights): the config's seed
+    for the first, derived streams for the others."""
     return seed if replica == 0 else integer_seed(seed, f"replica/{replica}")
 
 
-def train_networks(config: AppConfig, spins: np.ndarray, labels: np.ndarray, tag: str = "") -> list:
-    """``task.n_seeds`` fitted classifiers (:func:`physics.app.training.network_estimator`) on the same data,
-    from independent initial weights (``replica/<k>`` seeds) and batch streams (``training/<tag><k>``)."""
+def train_network(config: AppConfig, spins: np.ndarray, labels: np.ndarray, replica: int, tag: str = ""):
+    """One fitted classifier (:func:`physics.app.training.network_estimator`) for replica ``replica``: initial
+    weights from :func:`replica_seed`, batches from the stream ``training/<tag><replica>``."""
     task = config.task
-    X = flat(spins)
     n_outputs = 2 if task.loss == "softmax_cross_entropy" else 1
-    networks = []
-    for replica in range(task.n_seeds):
-        network = network_estimator(config, "classifier", spins.shape[1:], n_outputs,
-                                    network_seed=replica_seed(config.seed, replica),
-                                    training_stream=f"training/{tag}{replica}", loss=task.loss,
-                                    description=f"ising {tag}seed {replica}")
-        network.fit(X, labels)
-        history = network.history_
-        log.info("network %s%d: %d epochs, final validation loss %s", tag, replica, len(history.loss),
-                 f"{history.val_loss[-1]:.4g}" if history.val_loss else "n/a")
-        networks.append(network)
-    return networks
+    network = network_estimator(config, "classifier", spins.shape[1:], n_outputs,
+                                network_seed=replica_seed(config.seed, replica),
+                                training_stream=f"training/{tag}{replica}", loss=task.loss,
+                                description=f"ising {tag}replica {replica}")
+    network.fit(flat(spins), labels)
+    history = network.history_
+    log.info("network %sreplica %d: %d epochs, final validation loss %s", tag, replica, len(history.loss),
+             f"{history.val_loss[-1]:.4g}" if history.val_loss else "n/a")
+    return network
 
 
-def best_val_loss(networks: list) -> float:
-    """The networks' best validation loss, mean over seeds (NaN without a validation set)."""
-    return float(np.mean([min(n.history_.val_loss) if n.history_.val_loss else np.nan for n in networks]))
+def best_val_loss(network) -> float:
+    """The network's best validation loss (NaN without a validation set)."""
+    return float(min(network.history_.val_loss)) if network.history_.val_loss else float("nan")
 
 
 def logits(network, X: np.ndarray) -> np.ndarray:
@@ -150,100 +140,9 @@ def _probability_ordered(estimator, X: np.ndarray) -> np.ndarray:
     return estimator.predict_proba(X)[:, list(estimator.classes_).index(1)].astype(np.float64)
 
 
-def fit_baselines(config: AppConfig, spins: np.ndarray, labels: np.ndarray, X_eval: np.ndarray) -> dict:
-    """Fit every configured baseline on flat spins; name -> (P(ordered) on X_eval (n,), fit seconds)."""
-    outcomes = fit_and_predict(build_baselines(config.baseline, config.seed), flat(spins), labels,
-                               _probability_ordered, {"evaluation": X_eval})
-    return {name: (outcome["predictions"]["evaluation"], outcome["fit_seconds"])
-            for name, outcome in outcomes.items()}
-
-
-@dataclass(frozen=True)
-class ModelScores:
-    """One model's results on the evaluation set. probabilities: (n_runs, n_eval). accuracy_*: mean over runs,
-    *_std: spread over runs. per_temperature_accuracy: (n_T,). tc: the crossing of the mean P(ordered)."""
-
-    probabilities: np.ndarray
-    accuracy_test: float
-    accuracy_test_std: float
-    accuracy_critical: float
-    accuracy_critical_std: float
-    per_temperature_accuracy: np.ndarray
-    tc: CrossingEstimate
-
-    def metrics(self, tc_exact: float) -> dict:
-        return {"accuracy_test": self.accuracy_test, "accuracy_test_std": self.accuracy_test_std,
-                "accuracy_critical": self.accuracy_critical, "accuracy_critical_std": self.accuracy_critical_std,
-                "tc_estimate": self.tc.value, "tc_stderr": self.tc.stderr, "tc_ci_low": self.tc.ci_low,
-                "tc_ci_high": self.tc.ci_high, "tc_error": abs(self.tc.value - tc_exact),
-                "tc_bootstrap_failed": self.tc.n_failed}
-
-
-def score_model(probabilities: np.ndarray, data: IsingDataset, split: Split, n_boot: int,
-                rng: np.random.Generator, name: str = "") -> ModelScores:
-    """Accuracies (test set, critical window, per temperature) and the T_c crossing of one model's runs."""
-    P = np.atleast_2d(probabilities)
-    labels = data.label[split.evaluation]
-    correct = (P > 0.5) == labels.astype(bool)  # (n_runs, n_eval)
-    in_window = np.isin(split.evaluation, split.window)
-    test_acc, critical_acc = correct[:, ~in_window].mean(axis=1), correct[:, in_window].mean(axis=1)
-    per_T = group_means(correct.mean(axis=0), split.groups, split.temperatures.size)
-    tc = probability_crossing(split.temperatures, P, split.groups, n_boot=n_boot, rng=rng,
-                              label=f"{name} (L = {data.L})")
-    return ModelScores(probabilities=P, accuracy_test=float(test_acc.mean()),
-                       accuracy_test_std=float(test_acc.std()), accuracy_critical=float(critical_acc.mean()),
-                       accuracy_critical_std=float(critical_acc.std()), per_temperature_accuracy=per_T, tc=tc)
-
-
-def curve_columns(scores: dict, index: int) -> dict:
-    """The per-temperature CSV columns of every model at temperature ``index``: mean P(ordered), its bootstrap
-    error and the accuracy."""
-    row = {}
-    for name, score in scores.items():
-        row.update({f"{name}_p_ordered": score.tc.curve[index],
-                    f"{name}_p_ordered_stderr": score.tc.curve_stderr[index],
-                    f"{name}_accuracy": score.per_temperature_accuracy[index]})
-    return row
-
-
-@dataclass
-class SizeRun:
-    """Everything one lattice size gave. networks: the fitted classifiers (one per seed); scores: model name
-    (``network`` first, then the baselines) -> :class:`ModelScores`; baseline_seconds: name -> fit seconds;
-    X_eval: the flat evaluation spins."""
-
-    data: IsingDataset
-    split: Split
-    n_train: int
-    networks: list
-    scores: dict
-    baseline_seconds: dict
-    X_eval: np.ndarray
-
-
-def run_size(config: AppConfig, L: int, temperatures: np.ndarray, *, split_stream: str,
-             bootstrap_rng: np.random.Generator, tag: str = "", timings: dict | None = None) -> SizeRun:
-    """The whole protocol at one lattice size: data, split (stream ``split_stream``), augmentation, the networks
-    (streams ``training/<tag><k>``), the baselines, and every model's accuracies and T_c crossing (bootstrap
-    from ``bootstrap_rng``, network first, then the baselines in config order). Stages are timed in
-    ``timings`` (data, training, baselines, T_c) when given."""
-    task = config.task
-    with stage("data", timings):
-        data = load_dataset(config, L, temperatures, task.n_per_temperature)
-        split = split_dataset(data, task.critical_window, task.test_fraction, generator(config.seed, split_stream),
-                              task.hold_out_window)
-        spins, labels = training_set(data, split, config)
-        log.info("L = %d: %d temperatures, %d training, %d test and %d critical-window configurations",
-                 L, data.temperatures.size, len(labels), split.test.size, split.window.size)
-    with stage("training", timings):
-        networks = train_networks(config, spins, labels, tag)
-    X_eval = flat(data.spins[split.evaluation])
-    probabilities = {"network": np.stack([ordered_probability(net, X_eval, task.loss) for net in networks])}
-    with stage("baselines", timings):
-        baselines = fit_baselines(config, spins, labels, X_eval)
-        probabilities.update({name: P for name, (P, _) in baselines.items()})
-    with stage("T_c", timings):
-        scores = {name: score_model(P, data, split, task.n_bootstrap, bootstrap_rng, name)
-                  for name, P in probabilities.items()}
-    return SizeRun(data=data, split=split, n_train=int(len(labels)), networks=networks, scores=scores,
-                   baseline_seconds={name: seconds for name, (_, seconds) in baselines.items()}, X_eval=X_eval)
+def fit_baselines(config: AppConfig, spins: np.ndarray, labels: np.ndarray, evaluation: dict, seed: int) -> dict:
+    """Fit every configured baseline (random states from ``seed``) on flat spins; name -> (P(ordered) on each
+    flat array of ``evaluation`` (key -> (n_k, L*L)), fit seconds)."""
+    outcomes = fit_and_predict(build_baselines(config.baseline, seed), flat(spins), labels, _probability_ordered,
+                               evaluation)
+    return {name: (outcome["predictions"], outcome["fit_seconds"]) for name, outcome in outcomes.items()}

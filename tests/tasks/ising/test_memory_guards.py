@@ -1,4 +1,4 @@
-"""Every size of task=ising / task=ising_fss a user controls is checked against a memory estimate at validation,
+"""Every size of task=ising a user controls is checked against a memory estimate at validation,
 before any grid or array is built, and the error names the key that drives the estimate; non-finite
 temperatures are refused naming their key (issue 16)."""
 import math
@@ -10,37 +10,36 @@ from physics.ising.temperatures import temperature_grid
 from physics.tasks.ising.config import grid_size_bound
 
 
-@pytest.mark.parametrize("override, key", [
-    ("task.temperature_step=1e-9", "task.temperature_step"),  # once 18.6 GiB inside validation
-    ("task.dense_step=1e-300", "task.dense_step"),
-    ("task.n_bootstrap=1000000000", "task.n_bootstrap"),  # once 253 GiB after Monte Carlo and training
-    ("task.L=100000", "task.L"),  # once refused naming task.augment
-    ("task.n_per_temperature=1000000000", "task.n_per_temperature"),
-    ("task.n_seeds=100000000", "task.n_seeds"),
-    ("task.transfer.temperature_step=1e-12", "task.transfer.temperature_step"),
-    ("task.confusion.hidden=100000000", "task.confusion.hidden"),
+LABELLED = "task.protocol=labelled"
+
+
+@pytest.mark.parametrize("overrides, key", [
+    ([LABELLED, "task.temperature_step=1e-9"], "task.temperature_step"),  # once 18.6 GiB inside validation
+    ([LABELLED, "task.dense_step=1e-300"], "task.dense_step"),
+    (["task.scan_step=1e-300"], "task.scan_step"),
+    (["task.sizes=[16,32,64,262144]"], "task.sizes"),  # the largest size is checked
+    ([LABELLED, "task.sizes=[100000]"], "task.sizes"),
+    (["task.n_per_temperature=1000000000"], "task.n_per_temperature"),
+    (["task.transfer.enabled=true", "task.transfer.scan_step=1e-4", "task.transfer.n_per_temperature=20000"],
+     "task.transfer.scan_step"),
+    (["task.confusion.enabled=true", "task.confusion.hidden=100000000"], "task.confusion.hidden"),
 ])
-def test_huge_sizes_are_refused_naming_their_key(refused, override, key):
-    error = refused(["task=ising", override])
+def test_huge_sizes_are_refused_naming_their_key(refused, overrides, key):
+    error = refused(["task=ising", *overrides])
     assert error.key == key
     assert "GB" in error.message and "task.memory_limit_gb = 4" in error.message
     assert f"driven by {key} = " in error.message
 
 
 def test_a_lattice_size_beyond_floats_is_refused(refused):
-    assert refused(["task=ising", f"task.L={10 ** 400}"]).key == "task.L"
+    assert refused(["task=ising", LABELLED, f"task.sizes=[{10 ** 400}]"]).key == "task.sizes"
 
 
 def test_augmentation_is_named_only_when_it_drives_the_estimate(refused):
-    error = refused(["task=ising", "task.augment=[translate]", "task.n_translations=100000000"])
+    error = refused(["task=ising", LABELLED, "task.augment=[translate]", "task.n_translations=100000000"])
     assert error.key == "task.n_translations"
-    error = refused(["task=ising", "task.augment=[flip,dihedral]", "task.L=100000"])
-    assert error.key == "task.L"
-
-
-def test_the_largest_fss_size_is_checked(refused):
-    error = refused(["task=ising_fss", "task.sizes=[8,16,32,100000]"])
-    assert error.key == "task.sizes" and "100000" in error.message
+    error = refused(["task=ising", LABELLED, "task.augment=[flip,dihedral]", "task.sizes=[100000]"])
+    assert error.key == "task.sizes"
 
 
 @pytest.mark.parametrize("override, key", [
@@ -48,7 +47,8 @@ def test_the_largest_fss_size_is_checked(refused):
     ("task.dense_range=[-inf,2.7]", "task.dense_range"),
     ("task.critical_window=[2.0,nan]", "task.critical_window"),
     ("task.temperatures=[1.0,2.0,inf]", "task.temperatures"),
-    ("task.transfer.temperature_range=[2.8,inf]", "task.transfer.temperature_range"),
+    ("task.transfer.scan_range=[3.5,inf]", "task.transfer.scan_range"),
+    ("task.scan_range=[2.2,inf]", "task.scan_range"),
     ("task.sample_temperatures=[1.5,nan]", "task.sample_temperatures"),
 ])
 def test_non_finite_temperatures_are_refused_naming_their_key(refused, override, key):
@@ -57,7 +57,7 @@ def test_non_finite_temperatures_are_refused_naming_their_key(refused, override,
 
 
 def test_pca_components_beyond_the_data(refused):
-    assert refused(["task=ising", "task.L=8", "task.pca.n_components=100"]).key == "task.pca.n_components"
+    assert refused(["task=ising", "task.sizes=[8]", "task.pca.n_components=100"]).key == "task.pca.n_components"
 
 
 @pytest.mark.parametrize("pair, step", [([1.0, 3.5], 0.1), ([1.9, 2.7], 0.05), ([2.0, 2.5], 0.025), ([0.25, 4.0], 0.25),
