@@ -158,7 +158,8 @@ def model_estimates(task, T: np.ndarray, replicas: list, name: str) -> ModelEsti
                           method=f"{method}; finite-size scaling over L >= {task.fss_min_size}")
         headline, nu = fss.tc, fss.nu
         if task.protocol == "extremes" and fss.tc.ok:  # curves that straddle 1/2 at every size: a collapse means something
-            collapsed = collapse(T, per_replica, curves, fitted, method, fss.tc.value)
+            largest = pseudo[sizes[-1]]  # at the largest size T*(L) is closest to T_c: where the fits start
+            collapsed = collapse(T, per_replica, curves, fitted, method, largest.value if largest.ok else None)
             headline = collapsed["tc"]
     else:
         headline = pseudo[sizes[-1]]
@@ -166,6 +167,11 @@ def model_estimates(task, T: np.ndarray, replicas: list, name: str) -> ModelEsti
                  task.fss_min_size)
     return ModelEstimates(name=name, sizes=sizes, T_star=T_star, slopes=slopes, pseudo=pseudo, fss=fss,
                           headline=headline, nu=nu, curves=curves, per_replica=per_replica, collapse=collapsed)
+
+
+#: Nelder-Mead starts of every collapse fit: the quality S is not smooth (points enter and leave the overlap of the
+#: curves), and a fit started at one point can stop in a local minimum there
+N_STARTS = 5
 
 
 def _collapse_curves(T: np.ndarray, means_and_errors, sizes) -> dict:
@@ -194,15 +200,16 @@ def collapse(T: np.ndarray, per_replica: dict, mean_curves: dict, sizes: list, m
     fits = []
     for r in range(len(per_replica[sizes[0]])):
         curves = _collapse_curves(T, {L: (per_replica[L][r].mean, per_replica[L][r].sem) for L in sizes}, sizes)
-        fits.append(fit_collapse(curves, start, 1.0, master="mean", n_starts=2))
+        fits.append(fit_collapse(curves, start, 1.0, master="mean", n_starts=N_STARTS))
     what = f"collapse of <P>_L(T) over L = {sizes} fitted for T_c and nu in each replica (Houdayer-Hartmann quality)"
     tc = combine([f["tc"] for f in fits], method=f"{method}; {what}", kind="T_c(inf)", sizes=tuple(sizes))
     nu = combine([f["nu"] for f in fits], method=what, kind="T_c(inf)", sizes=tuple(sizes))
-    main = fit_collapse(_collapse_curves(T, mean_curves, sizes), start, 1.0, master="mean", n_starts=2)
+    main = fit_collapse(_collapse_curves(T, mean_curves, sizes), start, 1.0, master="mean", n_starts=N_STARTS)
     sys_tc = sys_nu = 0.0
     source = "not assessed: only two sizes >= L_min"
     if len(sizes) >= 3:
-        dropped = fit_collapse(_collapse_curves(T, mean_curves, sizes[1:]), start, 1.0, master="mean", n_starts=2)
+        dropped = fit_collapse(_collapse_curves(T, mean_curves, sizes[1:]), start, 1.0, master="mean",
+                               n_starts=N_STARTS)
         sys_tc, sys_nu = abs(dropped["tc"] - main["tc"]), abs(dropped["nu"] - main["nu"])
         source = (f"|T_c(L >= {sizes[1]}) - T_c(L >= {sizes[0]})| of the collapse of the replica-mean curves: "
                   f"the change when the smallest size is dropped (corrections to scaling)")
