@@ -158,8 +158,7 @@ def model_estimates(task, T: np.ndarray, replicas: list, name: str) -> ModelEsti
                           method=f"{method}; finite-size scaling over L >= {task.fss_min_size}")
         headline, nu = fss.tc, fss.nu
         if task.protocol == "extremes" and fss.tc.ok:  # curves that straddle 1/2 at every size: a collapse means something
-            largest = pseudo[sizes[-1]]  # at the largest size T*(L) is closest to T_c: where the fits start
-            collapsed = collapse(T, per_replica, curves, fitted, method, largest.value if largest.ok else None)
+            collapsed = collapse(T, per_replica, curves, fitted, method, T_star[:, -1])
             headline = collapsed["tc"]
     else:
         headline = pseudo[sizes[-1]]
@@ -181,7 +180,7 @@ def _collapse_curves(T: np.ndarray, means_and_errors, sizes) -> dict:
 
 
 def collapse(T: np.ndarray, per_replica: dict, mean_curves: dict, sizes: list, method: str,
-             tc_start: float | None) -> dict:
+             starts: np.ndarray) -> dict:
     """T_c(inf) and nu from the collapse of a model's curves of ``sizes`` (those >= L_min).
 
     In every replica the curves are collapsed by a fit of T_c and nu (Houdayer & Hartmann's quality S, the master
@@ -191,16 +190,22 @@ def collapse(T: np.ndarray, per_replica: dict, mean_curves: dict, sizes: list, m
     scaling), when three or more sizes enter. The quality S of the replica-mean curves (about 1 for a collapse
     within the errors) at the fit and at the exact values (T_c = 2.269185, nu = 1) is reported beside.
 
+    Each replica's fit starts at that replica's own T*(L) of the largest size (``starts``, (n_replicas,); the
+    centre of the scan where it has none): a start shared by the replicas would tie their fits together through
+    the flat valleys of S, and their spread would no longer measure the error.
+
     Returns ``{"tc": TcEstimate, "nu": dict, "quality_at_fit", "quality_at_exact", "fits": per replica}``.
     """
     from physics.transition.collapse import EXACT_2D_ISING, fit_collapse, quality
 
-    start = tc_start if tc_start is not None and np.isfinite(tc_start) else float(np.mean(T))
-    start = float(np.clip(start, T[1], T[-2]))  # the fit searches T_c inside the scan
+    def start_at(value) -> float:  # inside the scan, where the fit searches T_c
+        return float(np.clip(value if np.isfinite(value) else np.mean(T), T[1], T[-2]))
+
     fits = []
     for r in range(len(per_replica[sizes[0]])):
         curves = _collapse_curves(T, {L: (per_replica[L][r].mean, per_replica[L][r].sem) for L in sizes}, sizes)
-        fits.append(fit_collapse(curves, start, 1.0, master="mean", n_starts=N_STARTS))
+        fits.append(fit_collapse(curves, start_at(starts[r]), 1.0, master="mean", n_starts=N_STARTS))
+    start = start_at(np.nanmean(starts) if np.isfinite(starts).any() else np.nan)
     what = f"collapse of <P>_L(T) over L = {sizes} fitted for T_c and nu in each replica (Houdayer-Hartmann quality)"
     tc = combine([f["tc"] for f in fits], method=f"{method}; {what}", kind="T_c(inf)", sizes=tuple(sizes))
     nu = combine([f["nu"] for f in fits], method=what, kind="T_c(inf)", sizes=tuple(sizes))
@@ -251,6 +256,9 @@ def binder(config: AppConfig):
 
     settings = config.task.binder
     sizes = sorted(settings.sizes or config.task.sizes)
+    if len(sizes) == 1:  # one size L: the pair (L/2, L), whose crossing is a pseudo-critical temperature
+        sizes = [sizes[0] // 2, sizes[0]]
+        log.info("Binder baseline: one size, so the pair L = %d and %d", *sizes)
     arguments = {"start_temperature": settings.start_temperature, "n_chains": settings.n_chains,
                  "n_sweeps": settings.n_sweeps, "pilot_sweeps": settings.pilot_sweeps, "seed": config.seed}
     key = hashlib.sha256(json.dumps({"sizes": sizes, **arguments, "format": FORMAT_VERSION},

@@ -124,7 +124,8 @@ class BinderConfig(Schema):
     jackknife over independent chains (:func:`physics.transition.binder.binder_baseline`)."""
 
     enabled: bool = param(True, help="run the Binder-cumulant baseline (cached in data_dir)")
-    sizes: Optional[List[int]] = param(None, help="its lattice sizes (null: task.sizes)", low=4)
+    sizes: Optional[List[int]] = param(None, help="its lattice sizes, at least 2 (null: task.sizes; with one size L "
+                                                  "there: L/2 and L)", low=4)
     start_temperature: float = param(2.30, help="where the pilot chains run; the production chains run at the "
                                                 "crossing the pilot finds (not the exact T_c)", low=0.0,
                                      low_open=True)
@@ -132,6 +133,12 @@ class BinderConfig(Schema):
     n_sweeps: int = param(4000, help="measured sweeps per production chain of the largest size (size L runs "
                                      "n_sweeps x L_max / L: the cost-optimal split)", low=10)
     pilot_sweeps: int = param(300, help="measured sweeps per pilot chain", low=10)
+
+
+    def check(self) -> None:
+        if self.sizes is not None and len(set(self.sizes)) < 2:
+            raise ConfigError("sizes", f"must list at least 2 different lattice sizes (a crossing needs two) or be "
+                                       f"null. Got {self.sizes} instead.")
 
 
 @dataclass

@@ -27,7 +27,7 @@ def _replicas(rng, n_replicas=4, noise=0.01, correction=0.0):
 
 def test_collapse_recovers_tc_and_nu_with_stated_errors():
     per_replica, means = _replicas(np.random.default_rng(0))
-    result = collapse(T, per_replica, means, SIZES, "synthetic", 2.27)
+    result = collapse(T, per_replica, means, SIZES, "synthetic", np.full(4, 2.27))
     tc = result["tc"]
     assert tc.kind == "T_c(inf)" and tc.n_replicas == 4 and tc.dof == 3
     assert "replicas" in tc.stat_source and "smallest size is dropped" in tc.sys_source
@@ -40,7 +40,7 @@ def test_collapse_recovers_tc_and_nu_with_stated_errors():
 
 def test_two_sizes_leave_the_systematic_error_unassessed():
     per_replica, means = _replicas(np.random.default_rng(1))
-    result = collapse(T, {L: per_replica[L] for L in SIZES[1:]}, means, SIZES[1:], "synthetic", 2.27)
+    result = collapse(T, {L: per_replica[L] for L in SIZES[1:]}, means, SIZES[1:], "synthetic", np.full(4, np.nan))
     assert result["tc"].sys == 0.0 and "not assessed" in result["tc"].sys_source
 
 
@@ -52,5 +52,5 @@ def test_collapse_intervals_are_calibrated():
     covered = 0
     for _ in range(40):
         per_replica, means = _replicas(rng, correction=0.05)
-        covered += collapse(T, per_replica, means, SIZES, "synthetic", 2.27)["tc"].covers(TC, 0.95)
+        covered += collapse(T, per_replica, means, SIZES, "synthetic", np.full(4, 2.27))["tc"].covers(TC, 0.95)
     assert covered >= 34

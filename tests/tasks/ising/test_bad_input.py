@@ -73,6 +73,7 @@ def test_nested_keys_are_named_in_full(compose_config):
     assert _error(compose_config, ["task=ising", "task.transfer.scan_range=[4,3]"]).key == \
         "task.transfer.scan_range"
     assert _error(compose_config, ["task=ising", "task.binder.n_chains=1"]).key == "task.binder.n_chains"
+    assert _error(compose_config, ["task=ising", "task.binder.sizes=[32]"]).key == "task.binder.sizes"
 
 
 def test_unknown_objective(compose_config):

@@ -54,9 +54,10 @@ def test_extremes_protocol_with_every_analysis(compose_config, tiny, tmp_path):
 
 
 def test_one_size_is_a_pseudo_critical_temperature(compose_config, tiny, tmp_path):
-    metrics = _run(compose_config(tiny("task.sizes=[16]", "task.binder.enabled=false", "task.pca.enabled=false")),
+    metrics = _run(compose_config(tiny("task.sizes=[16]", "task.binder.sizes=null", "task.pca.enabled=false")),
                    tmp_path)
     assert metrics["tc.kind"] == "T*(L)"
+    assert metrics["binder.tc.sizes"] == [8, 16] and metrics["binder.tc.kind"] == "T*(L)"  # the pair L/2, L
     assert "tc_error" not in metrics  # a pseudo-critical temperature is not compared with the exact T_c
     assert metrics["tc.sizes"] == [16]
 
