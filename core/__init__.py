@@ -11,9 +11,10 @@ Quick start::
     settings = TrainingSettings(epochs=50, batch_size=32, validation_fraction=0.2, metrics=("accuracy",))
     history = fit(net, "softmax_cross_entropy", Adam(1e-2), X, y, settings, rng=0, callbacks=[EarlyStopping(5)])
 
-The scikit-learn estimators live in :mod:`core.sklearn` (``NetClassifier``, ``NetRegressor``); they are also
-reachable as ``core.NetClassifier``/``core.NetRegressor``, imported on first access so that ``import core`` does
-not import scikit-learn.
+The scikit-learn estimators live in :mod:`core.sklearn` (``NetClassifier``, ``NetRegressor``) and the seed
+ensembles around them in :mod:`core.ensemble` (``SeedEnsembleRegressor``, ``SeedEnsembleClassifier``); they are
+also reachable as ``core.NetClassifier``, ``core.SeedEnsembleRegressor``, ..., imported on first access so that
+``import core`` does not import scikit-learn.
 
 Every bad parameter raises :class:`InvalidParameterError` (a ValueError and a TypeError); every seed argument
 goes through :func:`as_generator`.
@@ -38,7 +39,9 @@ from core.layers import (
 from core.losses import (
     LOSSES,
     BinaryCrossEntropy,
+    Huber,
     Loss,
+    MeanAbsoluteError,
     MeanSquaredError,
     SoftmaxCrossEntropy,
     get_loss,
@@ -70,22 +73,23 @@ from core.optim import (
 from core.serialize import load, save
 from core.training import TrainingDivergedError, TrainingSettings, fit
 
-_LAZY = {"NetClassifier": "core.sklearn", "NetRegressor": "core.sklearn"}
+_LAZY = {"NetClassifier": "core.sklearn", "NetRegressor": "core.sklearn",
+         "SeedEnsembleRegressor": "core.ensemble", "SeedEnsembleClassifier": "core.ensemble"}
 
 __all__ = [
     "InvalidParameterError", "as_generator",
     "ACTIVATIONS", "default_init", "get_activation",
     "LAYERS", "Layer", "Dense", "Activation", "Dropout", "Flatten", "Conv2D", "MaxPool2D", "AvgPool2D",
     "GlobalAvgPool2D",
-    "LOSSES", "Loss", "MeanSquaredError", "SoftmaxCrossEntropy", "BinaryCrossEntropy", "get_loss", "softmax",
-    "log_softmax", "sigmoid",
+    "LOSSES", "Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "SoftmaxCrossEntropy", "BinaryCrossEntropy",
+    "get_loss", "softmax", "log_softmax", "sigmoid",
     "METRICS", "get_metric", "evaluate_metric",
     "mlp", "cnn", "Parameter", "Sequential", "save", "load",
     "OPTIMIZERS", "Optimizer", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW", "clip_grad_norm", "get_optimizer",
     "SCHEDULES", "Schedule", "ConstantSchedule", "StepSchedule", "ExponentialSchedule", "CosineSchedule",
     "get_schedule",
     "Callback", "DivergenceGuard", "EarlyStopping", "ProgressBar", "History", "TrainingSettings", "TrainingDivergedError", "fit",
-    "NetClassifier", "NetRegressor",
+    "NetClassifier", "NetRegressor", "SeedEnsembleRegressor", "SeedEnsembleClassifier",
 ]
 
 

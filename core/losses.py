@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from core._validation import check_choice
+from core._validation import check_choice, check_number
 
 __all__ = [
-    "Loss", "MeanSquaredError", "SoftmaxCrossEntropy", "BinaryCrossEntropy", "LOSSES", "get_loss",
-    "softmax", "log_softmax", "sigmoid",
+    "Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "SoftmaxCrossEntropy", "BinaryCrossEntropy", "LOSSES",
+    "get_loss", "softmax", "log_softmax", "sigmoid",
 ]
 
 # Probability rows must sum to 1 within this tolerance: generous enough for rows normalised in float32
@@ -99,6 +99,72 @@ class MeanSquaredError(Loss):
     def backward(self):
         residual = self._residual
         return residual * (2.0 / residual.size)
+
+
+class MeanAbsoluteError(Loss):
+    """L = mean over all N*K elements of |output - target| (robust to outliers: fits the conditional median).
+
+    dL/d output = sign(output - target) / (N K); where output == target exactly, |r| has no derivative and the
+    subgradient 0 is returned. ``target`` has the shape of ``output``, or shape (batch,) when output is
+    (batch, 1); the gradient has the dtype of ``output``.
+    """
+
+    def forward(self, output, target):
+        output = _as_output(output)
+        target = _elementwise_target(target, output, "MeanAbsoluteError")
+        residual = np.subtract(output, target, dtype=output.dtype)  # (batch, ...)
+        self._residual = residual
+        return float(np.mean(np.abs(residual)))
+
+    def backward(self):
+        residual = self._residual
+        return np.sign(residual) * (1.0 / residual.size)
+
+
+class Huber(Loss):
+    """Huber loss with threshold ``delta``: quadratic for small residuals, linear for large ones.
+
+    With r = output - target, L = mean over all N*K elements of
+
+        h(r) = r^2 / (2 delta)        if |r| <= delta,
+        h(r) = |r| - delta / 2        otherwise,
+
+    so dh/dr = r / delta inside and sign(r) outside, i.e. clip(r / delta, -1, 1), and dL/d output =
+    clip(r / delta, -1, 1) / (N K). h and its derivative are continuous at |r| = delta.
+
+    Convention: this is the usual Huber function (r^2 / 2 inside, delta (|r| - delta / 2) outside) divided by
+    delta, so that the linear part has slope 1 whatever delta. Then |r| - delta / 2 <= h(r) <= |r|: the loss
+    tends to :class:`MeanAbsoluteError` as delta -> 0, and equals :class:`MeanSquaredError` / (2 delta) when
+    every |r| <= delta (large delta). Scaled this way, the gradient is bounded by 1 / (N K) for any delta.
+
+    ``target`` has the shape of ``output``, or shape (batch,) when output is (batch, 1); the gradient has the
+    dtype of ``output``.
+
+    Parameters
+    ----------
+    delta : float > 0, finite, default=1.0
+        Residual at which the loss turns from quadratic to linear, in the units of the target. Anything else
+        raises InvalidParameterError (a ValueError) naming ``delta``.
+    """
+
+    def __init__(self, delta: float = 1.0):
+        self.delta = float(check_number(delta, "delta", "Huber", low=0, low_closed=False))
+
+    def forward(self, output, target):
+        output = _as_output(output)
+        target = _elementwise_target(target, output, "Huber")
+        residual = np.subtract(output, target, dtype=output.dtype)  # (batch, ...)
+        self._residual = residual
+        magnitude = np.abs(residual)
+        loss = np.where(magnitude <= self.delta, np.square(residual) * (0.5 / self.delta),
+                        magnitude - 0.5 * self.delta)
+        return float(np.mean(loss))
+
+    def backward(self):
+        residual = self._residual
+        grad = np.clip(residual * (1.0 / self.delta), -1.0, 1.0)
+        grad *= 1.0 / residual.size
+        return grad
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -199,12 +265,15 @@ class BinaryCrossEntropy(Loss):
 
 LOSSES: dict[str, type[Loss]] = {
     "mse": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "huber": Huber,
     "softmax_cross_entropy": SoftmaxCrossEntropy,
     "binary_cross_entropy": BinaryCrossEntropy,
 }
 
 
 def get_loss(name: str) -> Loss:
-    """Return a new loss for ``name`` (a key of :data:`LOSSES`)."""
+    """Return a new loss for ``name`` (a key of :data:`LOSSES`), with its default parameters (``"huber"``:
+    delta=1.0; construct :class:`Huber` directly for another delta)."""
     check_choice(name, "loss", None, sorted(LOSSES))
     return LOSSES[name]()

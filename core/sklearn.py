@@ -26,8 +26,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from core._estimator import ATTRIBUTES_DOC, PARAMETERS_DOC, BaseNet
-from core._validation import Options
-from core.losses import BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy, log_softmax, sigmoid, softmax
+from core._validation import Interval, Options
+from core.losses import (BinaryCrossEntropy, Huber, MeanAbsoluteError, MeanSquaredError, SoftmaxCrossEntropy,
+                         log_softmax, sigmoid, softmax)
 
 __all__ = ["NetClassifier", "NetRegressor", "EXPECTED_FAILED_CHECKS", "expected_failed_checks"]
 
@@ -142,13 +143,26 @@ class NetClassifier(ClassifierMixin, BaseNet):
 
 
 class NetRegressor(RegressorMixin, BaseNet):
-    __doc__ = f"""Neural-network regressor (by default a multilayer perceptron) trained with mean squared error.
+    __doc__ = f"""Neural-network regressor (by default a multilayer perceptron), trained with mean squared error
+    (default), mean absolute error or the Huber loss.
 
     Targets y of shape (n_samples,) or (n_samples, n_outputs); ``predict`` returns the same number of
-    dimensions. Scale X (and y) beforehand, e.g. with a Pipeline.
+    dimensions. Scale X (and y) beforehand, e.g. with a Pipeline (and ``TransformedTargetRegressor`` for y).
 
     Parameters
     ----------
+    loss : {{"squared_error", "absolute_error", "huber"}}, default="squared_error"
+        The training loss, averaged over samples and outputs (the names of scikit-learn's regressors).
+        "squared_error": mean squared error (``core.losses.MeanSquaredError``), fits the conditional mean.
+        "absolute_error": mean absolute error (``core.losses.MeanAbsoluteError``), fits the conditional median,
+        robust to outliers and heavy-tailed noise (its gradient has constant size, so training is slower to
+        settle). "huber": ``core.losses.Huber(huber_delta)``, quadratic for residuals up to huber_delta and
+        linear beyond (divided by huber_delta, so that it tends to absolute_error for a small huber_delta).
+        ``loss_curve_`` and ``validation_loss_curve_`` record the chosen loss.
+    huber_delta : float > 0, default=1.0
+        The residual at which the Huber loss turns from quadratic to linear; used only with loss="huber"
+        (ignored otherwise). It is in the units of the target the network sees: in standard deviations if y is
+        standardised (e.g. by a ``TransformedTargetRegressor`` with a ``StandardScaler``), else in the units of y.
     {PARAMETERS_DOC.format(outputs="n_outputs").strip()}
 
     Attributes
@@ -158,6 +172,35 @@ class NetRegressor(RegressorMixin, BaseNet):
     {ATTRIBUTES_DOC.strip()}
     """
 
+    _parameter_constraints: dict = {
+        **BaseNet._parameter_constraints,
+        "loss": [Options(("squared_error", "absolute_error", "huber"))],
+        "huber_delta": [Interval(0, None, low_closed=False)],
+    }
+
+    def __init__(self, loss="squared_error", huber_delta=1.0, hidden_layer_sizes=(100,), activation="relu",
+                 init=None, dropout=0.0, network=None, input_shape=None, optimizer="adam", learning_rate=1e-3,
+                 alpha=1e-4, optimizer_params=None, schedule="constant", schedule_params=None, clip_norm=None,
+                 batch_size=32, max_epochs=200, early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4,
+                 random_state=None, init_random_state=None, dtype="float32", verbose=False):
+        self.loss = loss
+        self.huber_delta = huber_delta
+        super().__init__(hidden_layer_sizes=hidden_layer_sizes, activation=activation, init=init, dropout=dropout,
+                         network=network, input_shape=input_shape, optimizer=optimizer, learning_rate=learning_rate,
+                         alpha=alpha, optimizer_params=optimizer_params, schedule=schedule,
+                         schedule_params=schedule_params, clip_norm=clip_norm, batch_size=batch_size,
+                         max_epochs=max_epochs, early_stopping=early_stopping,
+                         validation_fraction=validation_fraction, patience=patience, tol=tol,
+                         random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose)
+
+    def _make_loss(self):
+        """A fresh core.losses.Loss for ``loss`` (and ``huber_delta``)."""
+        if self.loss == "absolute_error":
+            return MeanAbsoluteError()
+        if self.loss == "huber":
+            return Huber(float(self.huber_delta))
+        return MeanSquaredError()
+
     def fit(self, X, y):
         """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_outputs); return self."""
         self._check_parameters()
@@ -165,7 +208,7 @@ class NetRegressor(RegressorMixin, BaseNet):
         y = y.astype(self.dtype, copy=False)
         self._y_ndim = y.ndim
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-        return self._train(X, y.reshape(len(y), self.n_outputs_), self.n_outputs_, MeanSquaredError())
+        return self._train(X, y.reshape(len(y), self.n_outputs_), self.n_outputs_, self._make_loss())
 
     def predict(self, X) -> np.ndarray:
         """Predictions (float64), shape (n_samples,) if fitted on 1-D y, else (n_samples, n_outputs)."""

@@ -170,7 +170,8 @@ def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None
     Parameters
     ----------
     network : core.network.Sequential. Built on ``X.shape[1:]`` with ``rng`` (float32) if not built yet.
-    loss : Loss or name from ``core.losses.LOSSES`` ("mse", "softmax_cross_entropy", "binary_cross_entropy").
+    loss : Loss or name from ``core.losses.LOSSES`` ("mse", "mae", "huber", "softmax_cross_entropy",
+        "binary_cross_entropy").
     optimizer : Optimizer or name from ``core.optim.OPTIMIZERS`` (default hyper-parameters). Its state is kept
         between calls, so a second ``fit`` continues training.
     X : array-like, shape (n_samples, *network.input_shape), finite; cast once to the network dtype.

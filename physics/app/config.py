@@ -144,6 +144,7 @@ def validate(cfg: DictConfig) -> AppConfig:
         _check_keys(cfg[group], schemas[group], group, candidates, option)
         typed[group] = _typed(cfg[group], schemas[group], group)
     baseline = OmegaConf.to_container(cfg.baseline, resolve=True) if cfg.get("baseline") is not None else {}
+    baseline = {name: spec for name, spec in baseline.items() if spec is not None}  # `baseline.<name>=null` drops it
     app = AppConfig(**typed, baseline=baseline, seed=cfg.seed, progress=bool(cfg.progress) and sys.stderr.isatty(),
                     data_dir=os.path.expanduser(str(cfg.data_dir)))
     if isinstance(app.seed, bool) or not isinstance(app.seed, int) or app.seed < 0:

@@ -1,17 +1,23 @@
-"""Datasets of compositions and a numeric target: generated from Miedema's model, or read from a CSV file.
+"""Datasets of compositions and a target: generated from Miedema's model, or read from a CSV file.
 
-Both give a :class:`MaterialsDataset` (no pandas): formula strings, the target array, and the chemical system
-of every sample ("Fe-Ni") for grouped cross-validation.
+Both give a :class:`MaterialsDataset` (no pandas): formula strings, the target array (numbers for regression,
+str labels for classification), the chemical system of every sample ("Fe-Ni") for grouped cross-validation and,
+when the file has one, a fixed train / val / test split.
 
 CSV format (:func:`load_csv`): a header row, then one row per material; any delimiter the ``csv`` module
 reads; one column holds a formula (anything :func:`physics.materials.composition.parse_formula` accepts) and
-one a number. Other columns are ignored, so Matbench-style files (``composition,e_form``) work as they are.
+one the target: a number (``target_type="regression"``) or a class label (``target_type="classification"``);
+optionally one column names each row's split (``split_column``). Other columns are ignored, so Matbench-style
+files (``composition,e_form``) work as they are.
 Rows whose formula cannot be parsed (including unknown elements, amounts that overflow, brackets nested too
-deep), whose target is missing, not a number, not finite or beyond +-1e100 (:data:`MAX_ABS_TARGET`), or that
-the csv module cannot split (a field longer than its limit, 128 KiB; a stray NUL; bytes that are not UTF-8
-become U+FFFD and fail the formula or target) are *bad rows*: by default :func:`load_csv` raises one
-``ValueError`` listing them with their line numbers; with ``skip_bad_rows=True`` it drops them and logs a
-warning with the same list. :func:`estimate_csv_rows` sizes a file from its first MiB, before it is read.
+deep), whose target is missing (or, for regression, not a number, not finite or beyond +-1e100,
+:data:`MAX_ABS_TARGET`), whose split is missing, or that the csv module cannot split (a field longer than its
+limit, 128 KiB; a stray NUL; bytes that are not UTF-8 become U+FFFD and fail the formula or target) are *bad
+rows*: by default :func:`load_csv` raises one ``ValueError`` listing them with their line numbers; with
+``skip_bad_rows=True`` it drops them and logs a warning with the same list. Two hints point at the usual
+mistakes: a header that looks delimited by another character (``pass delimiter=';'``), and a regression target
+column whose cells are mostly words (``pass target_type='classification'``).
+:func:`estimate_csv_rows` sizes a file from its first MiB, before it is read.
 """
 from __future__ import annotations
 
@@ -38,6 +44,14 @@ MAX_REPORTED_ROWS = 10
 MAX_ABS_TARGET = 1e100
 #: bytes read from the start of a CSV file by :func:`estimate_csv_rows`
 SAMPLE_BYTES = 1 << 20
+#: the values of ``load_csv(target_type=...)`` and of :attr:`MaterialsDataset.target_type`
+TARGET_TYPES = ("regression", "classification")
+#: characters that the delimiter hint of :func:`load_csv` looks for in a header that lacks a wanted column
+DELIMITER_CANDIDATES = (";", "\t", "|", ",")
+#: the regression hint "the column looks categorical" needs more than this fraction of rows failing only
+#: because their target is not a number
+CATEGORICAL_HINT_FRACTION = 0.5
+_NOT_A_NUMBER = "is not a number"  # the end of the bad-row reason the categorical hint counts
 
 
 @dataclass(frozen=True)
@@ -58,13 +72,16 @@ class MaterialsDataset:
     Attributes
     ----------
     formulas : tuple of str, length n.
-    target : ndarray, shape (n,), float64.
+    target : ndarray, shape (n,): float64 numbers for regression, or str (or object array of str) class labels
+        for classification (see :attr:`target_type`).
     groups : ndarray, shape (n,), str, chemical system of each sample ("Fe-Ni"), for grouped CV.
     target_name : str, what the target is ("formation_enthalpy_ss" or the CSV column name).
-    units : str, units of the target ("kJ/mol" for Miedema; "" when unknown).
+    units : str, units of the target ("kJ/mol" for Miedema; "" when unknown or for class labels).
     source : str, where the data came from (generator parameters or the CSV path).
     line_numbers : ndarray, shape (n,), int, CSV line of each sample; None for generated data.
     skipped : tuple of BadRow, rows dropped by ``load_csv(..., skip_bad_rows=True)``.
+    split : ndarray, shape (n,), str, the fixed split each sample belongs to ("train", "val", "test", as the
+        file names them); None when the data has no fixed split.
     """
 
     formulas: tuple[str, ...]
@@ -75,9 +92,23 @@ class MaterialsDataset:
     source: str = ""
     line_numbers: np.ndarray | None = None
     skipped: tuple[BadRow, ...] = field(default=())
+    split: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.formulas)
+
+    @property
+    def target_type(self) -> str:
+        """``"regression"`` when :attr:`target` is a float array, ``"classification"`` when it is a str (or
+        object) array of class labels. Raises ``ValueError`` for any other dtype (ints, bools: make them float
+        numbers or str labels)."""
+        kind = np.asarray(self.target).dtype.kind
+        if kind == "f":
+            return "regression"
+        if kind in "UO":
+            return "classification"
+        raise ValueError(f"MaterialsDataset.target must be a float array (regression) or a str/object array of "
+                         f"labels (classification), one of {TARGET_TYPES}. Got dtype {np.asarray(self.target).dtype}.")
 
     def features(self, **options) -> Features:
         """Magpie descriptors of the formulas; ``options`` go to :func:`~physics.materials.descriptors.magpie_features`."""
@@ -154,8 +185,10 @@ def load_csv(
     *,
     skip_bad_rows: bool = False,
     delimiter: str = ",",
+    split_column: str | None = None,
+    target_type: str = "regression",
 ) -> MaterialsDataset:
-    """Read compositions and a numeric target from a CSV file (``.csv`` or gzip-compressed ``.csv.gz``).
+    """Read compositions and a target from a CSV file (``.csv`` or gzip-compressed ``.csv.gz``).
 
     Parameters
     ----------
@@ -163,18 +196,39 @@ def load_csv(
     composition_column, target_column : header names of the formula and target columns.
     skip_bad_rows : drop bad rows with a logged warning instead of raising.
     delimiter : field separator.
+    split_column : header name of a column that names each row's split (any non-empty text, stripped, e.g.
+        "train", "val", "test"), returned as :attr:`MaterialsDataset.split`; a row with an empty split cell is
+        bad. None (default): no split is read and ``split`` is None.
+    target_type : one of :data:`TARGET_TYPES`. "regression" (default): the target is a finite number, the
+        dataset's ``target`` is float64. "classification": the target cell, stripped, is a class label (any
+        non-empty text; empty is a bad row), ``target`` is a str array, and the usable rows must hold at least
+        2 distinct labels.
+
+    Returns
+    -------
+    MaterialsDataset with ``target_name`` = ``target_column``, ``source`` = the path, ``line_numbers`` and
+    ``skipped`` filled, ``split`` as above, ``units`` "".
 
     Raises
     ------
-    FileNotFoundError if the file does not exist; ValueError if a column is missing, the file has no data rows,
-    bad rows exist and ``skip_bad_rows`` is False (the message lists up to 10 with line numbers, and the count),
-    or no good row is left.
+    FileNotFoundError if the file does not exist; ValueError if ``target_type`` is not one of
+    :data:`TARGET_TYPES`, a column is missing (with the hint "the header looks delimited by ';': pass
+    delimiter=';'" when splitting the header on another of :data:`DELIMITER_CANDIDATES` would find it), the file
+    has no data rows, bad rows exist and ``skip_bad_rows`` is False (the message lists up to 10 with line
+    numbers, and the count; for regression it adds "the column looks categorical: pass
+    target_type='classification'" when more than half the rows fail only because their target is not a
+    number), no good row is left, or a classification target has fewer than 2 distinct labels.
     """
+    if target_type not in TARGET_TYPES:
+        raise ValueError(f"The 'target_type' parameter of load_csv must be one of {TARGET_TYPES}. "
+                         f"Got {target_type!r} instead.")
+    classification = target_type == "classification"
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"CSV file not found: {str(path)!r}.")
     opener = gzip.open if path.suffix == ".gz" else open
-    formulas, targets, groups, lines, bad = [], [], [], [], []
+    formulas, targets, groups, lines, splits, bad = [], [], [], [], [], []
+    categorical = 0  # regression rows whose only fault is a target that is not a number
     previous_end = 0
     try:  # bytes that are not UTF-8 become U+FFFD: the row fails its formula or target check, with its line
         with opener(path, "rt", newline="", encoding="utf-8-sig", errors="replace") as handle:
@@ -187,11 +241,16 @@ def load_csv(
                 raise ValueError(f"CSV file {str(path)!r} is empty: expected a header row with columns "
                                  f"{composition_column!r} and {target_column!r}.")
             header = [name.strip() for name in header]
-            for name, role in ((composition_column, "composition_column"), (target_column, "target_column")):
+            wanted = [(composition_column, "composition_column"), (target_column, "target_column")]
+            if split_column is not None:
+                wanted.append((split_column, "split_column"))
+            for name, role in wanted:
                 if name not in header:
+                    hint = _delimiter_hint(header, delimiter, [column for column, _ in wanted if column not in header])
                     raise ValueError(f"The {role} {name!r} is not a column of {str(path)!r}. Columns: "
-                                     f"{_short(str(header))}.")
+                                     f"{_short(str(header))}{hint}.")
             ci, ti = header.index(composition_column), header.index(target_column)
+            si = None if split_column is None else header.index(split_column)
             previous_end = reader.line_num
             while True:
                 try:
@@ -207,52 +266,99 @@ def load_csv(
                 line, previous_end = previous_end + 1, reader.line_num
                 if not row or all(not cell.strip() for cell in row):
                     continue  # blank line
-                problem = _row_problem(row, ci, ti, len(header))
+                problem = _row_problem(row, ci, ti, len(header), si=si, classification=classification)
                 if problem is None:
                     try:
                         composition = parse_formula(row[ci].strip())
                     except ValueError as error:
                         problem = str(error)
+                elif problem.endswith(_NOT_A_NUMBER) and _parses(row[ci]):
+                    categorical += 1
                 if problem is not None:
                     bad.append(BadRow(line, problem))
                     continue
                 formulas.append(row[ci].strip())
-                targets.append(float(row[ti]))
+                targets.append(row[ti].strip() if classification else float(row[ti]))
                 groups.append(chemical_system(composition.amounts))
                 lines.append(line)
+                if si is not None:
+                    splits.append(row[si].strip())
     except (OSError, EOFError, zlib.error) as error:  # a truncated or corrupt .gz, a read error
         raise ValueError(f"CSV file {str(path)!r} cannot be read after line {previous_end}: {error}.") from None
     n_rows = len(formulas) + len(bad)
+    hint = ""
+    if categorical > CATEGORICAL_HINT_FRACTION * n_rows:
+        hint = (f" {categorical} of {n_rows} rows fail only because their target is not a number, so the column "
+                f"looks categorical: pass target_type='classification'.")
     if bad:
-        report = _bad_row_report(path, bad, n_rows)
+        report = _bad_row_report(path, bad, n_rows) + hint
         if not skip_bad_rows:
             raise ValueError(report + " Fix them, or pass skip_bad_rows=True to drop them.")
         logger.warning("%s Dropping them (skip_bad_rows=True).", report)
     if not formulas:
-        raise ValueError(f"CSV file {str(path)!r} has no usable data rows ({n_rows} rows read, {len(bad)} bad).")
-    return MaterialsDataset(formulas=tuple(formulas), target=np.array(targets, dtype=np.float64),
-                            groups=np.array(groups), target_name=target_column, source=str(path),
-                            line_numbers=np.array(lines, dtype=np.int64), skipped=tuple(bad))
+        raise ValueError(f"CSV file {str(path)!r} has no usable data rows ({n_rows} rows read, {len(bad)} bad).{hint}")
+    if classification:
+        if len(set(targets)) < 2:
+            raise ValueError(f"CSV file {str(path)!r}: target_type='classification' needs at least 2 distinct labels "
+                             f"in the target_column {target_column!r}. Got only {_short(repr(targets[0]))} in all "
+                             f"{len(targets)} usable rows.")
+        target = np.array(targets, dtype=str)
+    else:
+        target = np.array(targets, dtype=np.float64)
+    return MaterialsDataset(formulas=tuple(formulas), target=target, groups=np.array(groups),
+                            target_name=target_column, source=str(path), line_numbers=np.array(lines, dtype=np.int64),
+                            skipped=tuple(bad), split=np.array(splits, dtype=str) if si is not None else None)
 
 
-def _row_problem(row: list[str], ci: int, ti: int, n_columns: int) -> str | None:
-    """Why a row's target or shape is unusable (None if fine); the formula is checked by the parser."""
-    if max(ci, ti) >= len(row):
+
+def _row_problem(row: list[str], ci: int, ti: int, n_columns: int, *, si: int | None = None,
+                 classification: bool = False) -> str | None:
+    """Why a row's target, split or shape is unusable (None if fine); the formula is checked by the parser."""
+    if max(ci, ti, -1 if si is None else si) >= len(row):
         return f"the row has {len(row)} fields, the header has {n_columns}"
     text = row[ti].strip()
     if not text:
         return "missing target"
-    try:
-        value = float(text)
-    except ValueError:
-        return f"target {_short(repr(text))} is not a number"
-    if not math.isfinite(value):
-        return f"target {text!r} is not finite"
-    if abs(value) > MAX_ABS_TARGET:
-        return f"target {text!r} is beyond +-{MAX_ABS_TARGET:g} (its square would overflow in the scaling)"
+    if not classification:
+        try:
+            value = float(text)
+        except ValueError:
+            return f"target {_short(repr(text))} {_NOT_A_NUMBER}"
+        if not math.isfinite(value):
+            return f"target {text!r} is not finite"
+        if abs(value) > MAX_ABS_TARGET:
+            return f"target {text!r} is beyond +-{MAX_ABS_TARGET:g} (its square would overflow in the scaling)"
     if not row[ci].strip():
         return "missing composition"
+    if si is not None and not row[si].strip():
+        return "missing split"
     return None
+
+
+def _parses(formula: str) -> bool:
+    """True when ``formula`` (stripped) is a formula :func:`parse_formula` reads."""
+    try:
+        parse_formula(formula.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _delimiter_hint(header: list[str], delimiter: str, missing: list[str]) -> str:
+    """``"; the header looks delimited by ';': pass delimiter=';'"`` when splitting the header on another of
+    :data:`DELIMITER_CANDIDATES` finds a ``missing`` column name, or when the header is a single field holding
+    one of them; "" otherwise. (The task layer rewrites "pass delimiter=" into its config key: keep the phrase.)"""
+    others = [candidate for candidate in DELIMITER_CANDIDATES if candidate != delimiter]
+    line = delimiter.join(header)
+    for candidate in others:
+        names = {name.strip().strip("'\"").strip() for name in line.split(candidate)}
+        if any(name in names for name in missing):
+            return f"; the header looks delimited by {candidate!r}: pass delimiter={candidate!r}"
+    if len(header) == 1:
+        for candidate in others:
+            if candidate in header[0]:
+                return f"; the header looks delimited by {candidate!r}: pass delimiter={candidate!r}"
+    return ""
 
 
 def estimate_csv_rows(path: str | os.PathLike) -> tuple[float, float]:

@@ -1,4 +1,4 @@
-"""Honest cross-validation of regressors on composition descriptors (Matbench conventions).
+"""Honest evaluation of regressors and classifiers on composition descriptors (Matbench conventions).
 
 Every model is evaluated on the same folds. Per fold, a fresh scikit-learn ``Pipeline`` is fitted on the
 training rows only: mean imputation of missing descriptors -> removal of near-constant columns
@@ -8,25 +8,40 @@ hyperparameters are chosen by ``GridSearchCV`` *inside* each training fold (nest
 
 Splits: ``cv="kfold"`` is ``KFold(n_splits, shuffle=True, random_state)``; ``cv="group"`` is
 ``GroupKFold(n_splits, shuffle=True, random_state)`` over ``groups`` (e.g. the chemical system, so no system
-is in both training and test: leave-cluster-out extrapolation); ``cv="logo"`` is ``LeaveOneGroupOut``.
+is in both training and test: leave-cluster-out extrapolation); ``cv="logo"`` is ``LeaveOneGroupOut``;
+``cv="split"`` is ONE given split: every row labelled "test" in ``split`` is the test set, the "train" and "val"
+rows are the training set (a published benchmark split).
 
-Per fold: MAE, RMSE, R^2 and max error; per model: mean and standard deviation over folds (population
-standard deviation, ``ddof=0``), and MAE / MAD, with MAD = mean |y - mean(y)| of the whole target (Matbench's
-"scaled error": 1 for a model that predicts the mean). Out-of-fold predictions cover every sample once.
+Tuning (``param_grids``): each candidate setting is scored by ``GridSearchCV`` on an inner split of the
+training rows only -- ``inner_splits`` >= 2: (grouped) k-fold; ``inner_splits`` = 1: one (grouped) 80/20
+hold-out; ``cv="split"`` with "val" rows: the given validation rows. Candidates are scored with the model's
+``n_members`` set to 1 when it is a seed ensemble (the setting, not the ensemble, is being chosen); the
+chosen setting is then refitted on all training rows with its full ensemble.
+
+Regression, per fold: MAE, RMSE, R^2 and max error; MAE / MAD, with MAD = mean |y - mean(y)| of the whole
+target (Matbench's "scaled error": 1 for a model that predicts the mean). Classification (string labels):
+accuracy, balanced accuracy, macro F1, and with ``predict_proba`` the log loss and (two classes) ROC AUC.
+Per model: mean and standard deviation over folds (population standard deviation, ``ddof=0``); those
+standard deviations do not test the difference between two models: :mod:`physics.materials.comparison`
+does. Out-of-fold predictions cover every test sample once.
 """
 from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.exceptions import FitFailedWarning
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.impute import SimpleImputer
-from sklearn.metrics import max_error, mean_absolute_error, r2_score, root_mean_squared_error
-from sklearn.model_selection import GridSearchCV, GroupKFold, KFold, LeaveOneGroupOut
+from sklearn.metrics import (accuracy_score, balanced_accuracy_score, f1_score, log_loss, max_error,
+                             mean_absolute_error, r2_score, roc_auc_score, root_mean_squared_error)
+from sklearn.model_selection import (GridSearchCV, GroupKFold, GroupShuffleSplit, KFold, LeaveOneGroupOut,
+                                     PredefinedSplit, ShuffleSplit)
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -42,7 +57,21 @@ METRICS: dict[str, Callable] = {
     "r2": r2_score,
     "max_error": max_error,
 }
-CV_KINDS = ("kfold", "group", "logo")
+CLASSIFICATION_METRICS: dict[str, Callable] = {
+    "accuracy": accuracy_score,
+    "balanced_accuracy": balanced_accuracy_score,
+    "f1_macro": lambda y, p: f1_score(y, p, average="macro"),
+}
+#: metrics of predicted probabilities (classifiers with predict_proba); roc_auc only for two classes
+PROBABILITY_METRICS = ("log_loss", "roc_auc")
+#: the headline metric of each target type, what tuning optimises, and whether lower is better
+HEADLINE = {"regression": ("mae", "neg_mean_absolute_error", True),
+            "classification": ("balanced_accuracy", "balanced_accuracy", False)}
+TARGET_TYPES = tuple(HEADLINE)
+CV_KINDS = ("kfold", "group", "logo", "split")
+SPLIT_LABELS = ("train", "val", "test")
+#: fraction of the training rows held out by the inner split when ``inner_splits`` = 1
+INNER_HOLDOUT = 0.2
 
 
 class ZScoreClipper(TransformerMixin, BaseEstimator):
@@ -116,10 +145,16 @@ def make_pipeline(model, preprocessing: Preprocessing | None) -> Pipeline:
 
 
 def make_splits(n_samples: int, *, cv: str = "kfold", n_splits: int = 5, random_state: int = 0,
-                groups=None) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The (train_index, test_index) pairs of the chosen splitter (module docstring)."""
+                groups=None, split=None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (train_index, test_index) pairs of the chosen splitter (module docstring).
+
+    ``split`` (``cv="split"`` only): array of shape (n_samples,) of "train" / "val" / "test"; one pair
+    (the train and val rows, the test rows) is returned.
+    """
     if cv not in CV_KINDS:
         raise ValueError(f"The 'cv' parameter must be one of {CV_KINDS}. Got {cv!r} instead.")
+    if cv == "split":
+        return [split_indices(n_samples, split)]
     if cv != "logo" and (isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2):
         raise ValueError(f"The 'n_splits' parameter must be an int >= 2. Got {n_splits!r} instead.")
     placeholder = np.zeros((n_samples, 1))
@@ -142,6 +177,74 @@ def make_splits(n_samples: int, *, cv: str = "kfold", n_splits: int = 5, random_
     return list(GroupKFold(n_splits, shuffle=True, random_state=random_state).split(placeholder, groups=groups))
 
 
+def split_indices(n_samples: int, split) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows = "train" and "val", test rows = "test") of a given split; ValueError unless every label
+    is one of :data:`SPLIT_LABELS` and both parts have rows (at least 2 training rows)."""
+    if split is None:
+        raise ValueError("cv='split' needs 'split' (one of 'train', 'val', 'test' per sample). Got None.")
+    split = np.asarray(split).astype(str)
+    if split.shape != (n_samples,):
+        raise ValueError(f"The 'split' parameter must have shape ({n_samples},). Got {split.shape}.")
+    unknown = sorted(set(np.unique(split)) - set(SPLIT_LABELS))
+    if unknown:
+        raise ValueError(f"The split labels must be {', '.join(SPLIT_LABELS)}. Got also {unknown[:5]}.")
+    test = np.flatnonzero(split == "test")
+    train = np.flatnonzero(split != "test")
+    if len(test) == 0 or len(train) < 2:
+        raise ValueError(f"A split needs test rows and at least 2 training rows. Got {len(train)} train/val rows "
+                         f"and {len(test)} test rows.")
+    return train, test
+
+
+def inner_splitter(cv: str, inner_splits: int, random_state: int, groups=None, split=None):
+    """The splitter (and the groups to pass it) that scores tuning candidates inside training rows.
+
+    ``groups`` and ``split`` are those of the TRAINING rows only. Module docstring: the given "val" rows for
+    ``cv="split"`` (when there are any), else a (grouped, for grouped ``cv``) k-fold for ``inner_splits`` >= 2
+    or one 80/20 hold-out for ``inner_splits`` = 1.
+    """
+    if cv == "split" and split is not None and np.any(np.asarray(split) == "val"):
+        return PredefinedSplit(np.where(np.asarray(split) == "val", 0, -1)), None
+    grouped = cv in ("group", "logo")
+    if inner_splits == 1:
+        if grouped:
+            return GroupShuffleSplit(1, test_size=INNER_HOLDOUT, random_state=random_state), np.asarray(groups)
+        return ShuffleSplit(1, test_size=INNER_HOLDOUT, random_state=random_state), None
+    if grouped:
+        return GroupKFold(inner_splits, shuffle=True, random_state=random_state), np.asarray(groups)
+    return KFold(inner_splits, shuffle=True, random_state=random_state), None
+
+
+def metric_names(target_type: str, probabilities: bool = False, n_classes: int = 2) -> list[str]:
+    """The per-fold metrics of a target type (module docstring)."""
+    if target_type == "regression":
+        return list(METRICS)
+    extra = [m for m in PROBABILITY_METRICS if m != "roc_auc" or n_classes == 2] if probabilities else []
+    return list(CLASSIFICATION_METRICS) + extra
+
+
+def fold_scores(target_type: str, y_true, prediction, proba=None, classes=None) -> dict[str, float]:
+    """Every metric of one fold (``proba``: (n, n_classes) in the order of ``classes``, or None)."""
+    if target_type == "regression":
+        return {metric: float(function(y_true, prediction)) for metric, function in METRICS.items()}
+    scores = {metric: float(function(y_true, prediction)) for metric, function in CLASSIFICATION_METRICS.items()}
+    if proba is not None:
+        scores["log_loss"] = float(log_loss(y_true, proba, labels=classes))
+        if len(classes) == 2:
+            positive = np.asarray(y_true) == classes[1]
+            scores["roc_auc"] = float(roc_auc_score(positive, proba[:, 1])) if 0 < positive.sum() < len(positive) \
+                else float("nan")
+    return scores
+
+
+def per_sample_loss(target_type: str, y_true, prediction) -> np.ndarray:
+    """|error| (regression) or 0/1 misclassification (classification) of every sample, shape (n,): what the
+    paired test on one split compares."""
+    if target_type == "regression":
+        return np.abs(np.asarray(prediction, dtype=np.float64) - np.asarray(y_true, dtype=np.float64))
+    return (np.asarray(prediction) != np.asarray(y_true)).astype(np.float64)
+
+
 @dataclass
 class ModelResult:
     """Cross-validation of one model.
@@ -149,10 +252,12 @@ class ModelResult:
     Attributes
     ----------
     name : str.
-    fold_metrics : dict metric -> ndarray, shape (n_folds,), see :data:`METRICS` (NaN for a failed fold).
-    oof_prediction : ndarray, shape (n_samples,), out-of-fold prediction of every sample (NaN if its fold failed).
-    fit_seconds : ndarray, shape (n_folds,), wall time of each fold's fit.
+    fold_metrics : dict metric -> ndarray, shape (n_folds,), see :func:`metric_names` (NaN for a failed fold).
+    oof_prediction : ndarray, shape (n_samples,), out-of-fold prediction of every test sample (NaN, or "" for
+        labels, where its fold failed or the sample is in no test fold).
+    fit_seconds : ndarray, shape (n_folds,), wall time of each fold's fit (tuning included).
     best_params : list of dict per fold (tuning only), else None.
+    searched_grids : list of dict per fold, the grid searched (extended at a hit edge), or None.
     errors : list of str, one per failed fold (only with ``errors="record"``).
     estimators : fitted fold pipelines when ``keep_estimators=True``, else None.
     """
@@ -162,17 +267,20 @@ class ModelResult:
     oof_prediction: np.ndarray
     fit_seconds: np.ndarray
     best_params: list[dict] | None = None
+    searched_grids: list[dict] | None = None
     errors: list[str] = field(default_factory=list)
     estimators: list | None = None
 
-    def summary(self, mad: float) -> dict[str, float]:
-        """``{"mae_mean", "mae_std", "rmse_mean", ..., "mae_over_mad", "fit_seconds_mean", "n_failed_folds"}``."""
+    def summary(self, mad: float | None) -> dict[str, float]:
+        """``{"<metric>_mean", "<metric>_std" for every metric, "mae_over_mad" (regression),
+        "fit_seconds_mean", "n_failed_folds"}``."""
         out: dict[str, float] = {}
         for metric, values in self.fold_metrics.items():
             ok = values[np.isfinite(values)]
             out[f"{metric}_mean"] = float(ok.mean()) if ok.size else float("nan")
             out[f"{metric}_std"] = float(ok.std()) if ok.size else float("nan")
-        out["mae_over_mad"] = out["mae_mean"] / mad if mad > 0 else float("nan")
+        if mad is not None:
+            out["mae_over_mad"] = out["mae_mean"] / mad if mad > 0 else float("nan")
         out["fit_seconds_mean"] = float(self.fit_seconds.mean())
         out["n_failed_folds"] = len(self.errors)
         return out
@@ -186,22 +294,30 @@ class CVResult:
     ----------
     models : dict name -> ModelResult.
     splits : list of (train_index, test_index), the folds every model used.
-    fold_of_sample : ndarray, shape (n_samples,), the fold in which each sample was a test sample.
-    y : ndarray, shape (n_samples,), the target.
-    mad : float, mean absolute deviation of ``y``.
+    fold_of_sample : ndarray, shape (n_samples,), the fold in which each sample was a test sample (-1: none,
+        the training rows of a given split).
+    y : ndarray, shape (n_samples,), the target (float, or str labels).
+    mad : float or None, mean absolute deviation of ``y`` (regression only).
     cv : str, the splitter kind.
+    target_type : "regression" or "classification".
     """
 
     models: dict[str, ModelResult]
     splits: list[tuple[np.ndarray, np.ndarray]]
     fold_of_sample: np.ndarray
     y: np.ndarray
-    mad: float
+    mad: float | None
     cv: str
+    target_type: str = "regression"
 
     def summary(self) -> dict[str, dict[str, float]]:
         """``{model name: ModelResult.summary}`` -- the ``models.<name>.*`` entries of metrics.json."""
         return {name: result.summary(self.mad) for name, result in self.models.items()}
+
+    @property
+    def tested(self) -> np.ndarray:
+        """Indices of the samples that were in a test fold, shape (n_tested,)."""
+        return np.flatnonzero(self.fold_of_sample >= 0)
 
 
 def cross_validate(
@@ -213,63 +329,99 @@ def cross_validate(
     n_splits: int = 5,
     random_state: int = 0,
     groups=None,
+    split=None,
     preprocessing: Preprocessing | None = Preprocessing(),
     param_grids: Mapping[str, Mapping[str, Sequence]] | None = None,
     inner_splits: int = 3,
+    extend_edges: bool = False,
+    target_type: str = "regression",
     keep_estimators: bool = False,
     errors: str = "raise",
 ) -> CVResult:
-    """Cross-validate every model on the same folds, preprocessing fitted on training rows only.
+    """Evaluate every model on the same folds, preprocessing fitted on training rows only.
 
     Parameters
     ----------
-    models : dict name -> scikit-learn-style regressor (cloned for every fold) or a zero-argument factory
-        returning a fresh one.
+    models : dict name -> scikit-learn-style regressor or classifier (cloned for every fold) or a zero-argument
+        factory returning a fresh one.
     X : array-like, shape (n_samples, n_features), descriptors (NaN allowed when ``preprocessing.impute``).
-    y : array-like, shape (n_samples,), finite target.
-    cv, n_splits, random_state, groups : the splitter (module docstring).
+    y : array-like, shape (n_samples,), finite target (regression) or labels (classification).
+    cv, n_splits, random_state, groups, split : the splitter (module docstring; ``split`` for ``cv="split"``).
     preprocessing : :class:`Preprocessing`, or None for raw features.
     param_grids : dict name -> parameter grid of that model (its own parameter names); those models are tuned
-        by ``GridSearchCV`` inside each training fold, scored by MAE, with ``inner_splits`` inner folds
-        (grouped when ``cv`` is grouped).
+        inside each training fold (module docstring), scored by the headline metric of the target type.
+    inner_splits : int >= 1, the inner split of the tuning (module docstring).
+    extend_edges : search once more one step beyond a grid end that was chosen (:func:`tune`).
+    target_type : "regression" or "classification" (the metrics, the tuning score).
     keep_estimators : keep each fold's fitted pipeline in ``ModelResult.estimators``.
     errors : "raise" (default) -- a fit that raises or predicts NaN/inf stops the run with the model and fold
         named; "record" -- the fold's metrics become NaN, the message goes to ``ModelResult.errors`` and the log.
     """
-    X, y = _check_xy(X, y, allow_nan=preprocessing is not None and preprocessing.impute)
+    if target_type not in TARGET_TYPES:
+        raise ValueError(f"The 'target_type' parameter must be one of {TARGET_TYPES}. Got {target_type!r} instead.")
+    X, y = _check_xy(X, y, allow_nan=preprocessing is not None and preprocessing.impute, target_type=target_type)
     if errors not in ("raise", "record"):
         raise ValueError(f"The 'errors' parameter must be 'raise' or 'record'. Got {errors!r} instead.")
     unknown = sorted(set(param_grids or {}) - set(models))
     if unknown:
         raise ValueError(f"param_grids names models {unknown} that are not in models {sorted(models)}.")
-    splits = make_splits(len(y), cv=cv, n_splits=n_splits, random_state=random_state, groups=groups)
-    fold_of_sample = np.empty(len(y), dtype=np.int64)
+    splits = make_splits(len(y), cv=cv, n_splits=n_splits, random_state=random_state, groups=groups, split=split)
+    fold_of_sample = np.full(len(y), -1, dtype=np.int64)
     for k, (_, test) in enumerate(splits):
         fold_of_sample[test] = k
+    context = _FoldContext(X=X, y=y, groups=None if groups is None else np.asarray(groups),
+                           split=None if split is None else np.asarray(split).astype(str),
+                           preprocessing=preprocessing, inner_splits=inner_splits, random_state=random_state, cv=cv,
+                           target_type=target_type, extend_edges=extend_edges)
     results = {}
     for name, spec in models.items():
         grid = (param_grids or {}).get(name)
-        results[name] = _evaluate_model(name, spec, X, y, splits, groups, preprocessing, grid, inner_splits,
-                                        random_state, cv, keep_estimators, errors)
-    mad = float(np.mean(np.abs(y - y.mean())))
-    return CVResult(models=results, splits=splits, fold_of_sample=fold_of_sample, y=y, mad=mad, cv=cv)
+        results[name] = _evaluate_model(name, spec, splits, context, grid, keep_estimators, errors)
+    mad = float(np.mean(np.abs(y - y.mean()))) if target_type == "regression" else None
+    return CVResult(models=results, splits=splits, fold_of_sample=fold_of_sample, y=y, mad=mad, cv=cv,
+                    target_type=target_type)
 
 
-def _evaluate_model(name, spec, X, y, splits, groups, preprocessing, grid, inner_splits, random_state, cv,
-                    keep_estimators, errors) -> ModelResult:
+@dataclass(frozen=True)
+class _FoldContext:
+    """What every fold fit of :func:`cross_validate` shares."""
+
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray | None
+    split: np.ndarray | None
+    preprocessing: Preprocessing | None
+    inner_splits: int
+    random_state: int
+    cv: str
+    target_type: str
+    extend_edges: bool
+
+
+def _evaluate_model(name, spec, splits, context: _FoldContext, grid, keep_estimators, errors) -> ModelResult:
+    X, y, target_type = context.X, context.y, context.target_type
     n_folds = len(splits)
-    fold_metrics = {metric: np.full(n_folds, np.nan) for metric in METRICS}
-    oof = np.full(len(y), np.nan)
+    classes = np.unique(y) if target_type == "classification" else None
+    probabilities = target_type == "classification" and hasattr(new_model(spec), "predict_proba")
+    names = metric_names(target_type, probabilities, 0 if classes is None else len(classes))
+    fold_metrics = {metric: np.full(n_folds, np.nan) for metric in names}
+    oof = np.full(len(y), np.nan) if target_type == "regression" else np.full(len(y), "", dtype=object)
     seconds = np.zeros(n_folds)
     best_params, messages, estimators = ([] if grid else None), [], ([] if keep_estimators else None)
+    searched_grids = [] if grid else None
     for k, (train, test) in enumerate(splits):
         start = time.perf_counter()
         try:
-            estimator = serial_prediction(_fit_fold(spec, X, y, train, groups, preprocessing, grid, inner_splits,
-                                                    random_state, cv))
-            prediction = np.asarray(estimator.predict(X[test]), dtype=np.float64).ravel()
-            if not np.all(np.isfinite(prediction)):
-                raise FloatingPointError(f"{np.sum(~np.isfinite(prediction))} of {len(test)} predictions are NaN or inf (diverged?)")
+            estimator, chosen, searched = _fit_fold(spec, train, context, grid)
+            estimator = serial_prediction(estimator)
+            prediction = np.asarray(estimator.predict(X[test]))
+            if target_type == "regression":
+                prediction = prediction.astype(np.float64).ravel()
+                if not np.all(np.isfinite(prediction)):
+                    raise FloatingPointError(f"{np.sum(~np.isfinite(prediction))} of {len(test)} predictions are "
+                                             f"NaN or inf (diverged?)")
+            proba = _aligned_proba(estimator, X[test], classes) if probabilities else None
+            scores = fold_scores(target_type, y[test], prediction, proba, classes)
         except Exception as error:  # noqa: BLE001 -- re-raised below unless errors="record"
             message = f"Model {name!r} failed on fold {k} ({len(train)} training rows): {type(error).__name__}: {error}"
             if errors == "raise":
@@ -278,34 +430,97 @@ def _evaluate_model(name, spec, X, y, splits, groups, preprocessing, grid, inner
             messages.append(message)
             if best_params is not None:
                 best_params.append({})
+                searched_grids.append({})
             seconds[k] = time.perf_counter() - start
             continue
         seconds[k] = time.perf_counter() - start
         oof[test] = prediction
-        for metric, function in METRICS.items():
-            fold_metrics[metric][k] = function(y[test], prediction)
+        for metric in names:
+            fold_metrics[metric][k] = scores.get(metric, np.nan)
         if best_params is not None:
-            best_params.append({key.removeprefix("model__"): value for key, value in estimator.best_params_.items()})
+            best_params.append(chosen)
+            searched_grids.append(searched)
         if estimators is not None:
             estimators.append(estimator)
-        logger.info("%s fold %d/%d: MAE %.4g, R2 %.3f (%.2f s)", name, k + 1, n_folds,
-                    fold_metrics["mae"][k], fold_metrics["r2"][k], seconds[k])
+        headline = HEADLINE[target_type][0]
+        logger.info("%s fold %d/%d: %s %.4g (%.2f s)%s", name, k + 1, n_folds, headline, scores[headline],
+                    seconds[k], f", tuned: {chosen}" if chosen else "")
     return ModelResult(name=name, fold_metrics=fold_metrics, oof_prediction=oof, fit_seconds=seconds,
-                       best_params=best_params, errors=messages, estimators=estimators)
+                       best_params=best_params, searched_grids=searched_grids, errors=messages,
+                       estimators=estimators)
 
 
-def _fit_fold(spec, X, y, train, groups, preprocessing, grid, inner_splits, random_state, cv):
-    """Fit a fresh pipeline (or a GridSearchCV over it) on the training rows only."""
-    pipeline = make_pipeline(new_model(spec), preprocessing)
+def _aligned_proba(estimator, X, classes) -> np.ndarray:
+    """``predict_proba`` with one column per class of the whole data (a class absent from a training fold gets
+    probability 0), shape (n, n_classes)."""
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    fitted = list(getattr(estimator, "classes_", classes))
+    out = np.zeros((len(X), len(classes)))
+    for j, label in enumerate(fitted):
+        out[:, int(np.searchsorted(classes, label))] = proba[:, j]
+    return out
+
+
+def _fit_fold(spec, train, context: _FoldContext, grid) -> tuple[object, dict, dict]:
+    """A fresh pipeline fitted on the training rows only, the tuned setting ({} without a grid) and the grid
+    searched (extended, see :func:`tune`): each candidate is scored on the inner split of the training rows
+    (with one ensemble member), then the chosen one is refitted on every training row."""
+    X, y = context.X[train], context.y[train]
+    pipeline = make_pipeline(new_model(spec), context.preprocessing)
     if not grid:
-        return pipeline.fit(X[train], y[train])
-    if cv == "kfold":
-        inner, fit_groups = KFold(inner_splits, shuffle=True, random_state=random_state), None
-    else:
-        inner, fit_groups = GroupKFold(inner_splits, shuffle=True, random_state=random_state), np.asarray(groups)[train]
-    search = GridSearchCV(pipeline, {f"model__{key}": list(values) for key, values in grid.items()},
-                          scoring="neg_mean_absolute_error", cv=inner, refit=True)
-    return search.fit(X[train], y[train], groups=fit_groups)
+        return pipeline.fit(X, y), {}, {}
+    inner, inner_groups = inner_splitter(context.cv, context.inner_splits, context.random_state,
+                                         None if context.groups is None else context.groups[train],
+                                         None if context.split is None else context.split[train])
+    chosen, searched = tune(pipeline, {f"model__{key}": list(values) for key, values in grid.items()}, X, y,
+                            inner, inner_groups, HEADLINE[context.target_type][1], context.extend_edges)
+    strip = lambda params: {key.removeprefix("model__"): value for key, value in params.items()}  # noqa: E731
+    return pipeline.set_params(**chosen).fit(X, y), strip(chosen), strip(searched)
+
+
+def tune(pipeline, grid: Mapping[str, list], X, y, inner, inner_groups, scoring: str,
+         extend_edges: bool) -> tuple[dict, dict]:
+    """(chosen setting, grid searched) of a grid search of ``pipeline`` (its seed ensembles with one member)
+    on the inner split; with ``extend_edges``, a parameter whose best value is an end of its numeric grid is
+    searched once more one step beyond that end (:func:`physics.materials.comparison.extend_hit_edges`; the
+    other parameters at their chosen values), and the better setting kept. An extended value the model refuses
+    (e.g. a fraction above 1) is dropped with a warning."""
+    from physics.materials.comparison import extend_hit_edges
+
+    model = single_member(pipeline)
+    search = GridSearchCV(model, grid, scoring=scoring, cv=inner, refit=False, error_score="raise")
+    search.fit(X, y, groups=inner_groups)
+    chosen, best = dict(search.best_params_), float(search.best_score_)
+    searched = {key: list(values) for key, values in grid.items()}
+    if not extend_edges:
+        return chosen, searched
+    extended = extend_hit_edges(grid, [chosen])
+    for key in grid:
+        new = [value for value in extended[key] if value not in grid[key]]
+        if not new:
+            continue
+        candidates = {**{other: [chosen[other]] for other in grid}, key: new}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FitFailedWarning)
+            extra = GridSearchCV(model, candidates, scoring=scoring, cv=inner, refit=False, error_score=np.nan)
+            extra.fit(X, y, groups=inner_groups)
+        scores = np.asarray(extra.cv_results_["mean_test_score"], dtype=np.float64)
+        for params, score in zip(extra.cv_results_["params"], scores):
+            if not np.isfinite(score):
+                logger.warning("tuning: %s=%r was refused by the model; the grid is not extended there",
+                               key.removeprefix("model__"), params[key])
+                continue
+            searched[key] = sorted({*searched[key], params[key]})
+            if score > best:
+                chosen, best = dict(params), float(score)
+    return chosen, searched
+
+
+def single_member(estimator):
+    """A clone of ``estimator`` whose seed ensembles (any nested ``n_members`` parameter) have one member."""
+    estimator = clone(estimator)
+    members = {key: 1 for key in estimator.get_params(deep=True) if key.split("__")[-1] == "n_members"}
+    return estimator.set_params(**members) if members else estimator
 
 
 def new_model(spec):
@@ -325,26 +540,28 @@ def new_model(spec):
 
 @dataclass
 class LearningCurve:
-    """MAE against training-set size, on the folds of the cross-validation.
+    """The headline metric against training-set size, on the folds of the evaluation.
 
     Attributes
     ----------
     fractions : ndarray, shape (n_sizes,), fraction of each training fold used.
     train_sizes : ndarray, shape (n_sizes,), mean number of training rows over the folds.
-    mae : dict name -> ndarray, shape (n_sizes, n_folds), test-fold MAE.
+    scores : dict name -> ndarray, shape (n_sizes, n_folds), test-fold ``metric``.
+    metric : str, "mae" (regression) or "balanced_accuracy" (classification).
     """
 
     fractions: np.ndarray
     train_sizes: np.ndarray
-    mae: dict[str, np.ndarray]
+    scores: dict[str, np.ndarray]
+    metric: str = "mae"
 
     def mean(self, name: str) -> np.ndarray:
-        """Mean MAE over folds, shape (n_sizes,)."""
-        return self.mae[name].mean(axis=1)
+        """Mean over folds, shape (n_sizes,)."""
+        return self.scores[name].mean(axis=1)
 
     def std(self, name: str) -> np.ndarray:
-        """Standard deviation of the MAE over folds (ddof=0), shape (n_sizes,)."""
-        return self.mae[name].std(axis=1)
+        """Standard deviation over folds (ddof=0), shape (n_sizes,)."""
+        return self.scores[name].std(axis=1)
 
 
 def learning_curve(
@@ -357,43 +574,49 @@ def learning_curve(
     n_splits: int = 5,
     random_state: int = 0,
     groups=None,
+    split=None,
     preprocessing: Preprocessing | None = Preprocessing(),
+    target_type: str = "regression",
 ) -> LearningCurve:
-    """Test-fold MAE of every model trained on growing subsets of each training fold.
+    """Test-fold headline metric of every model trained on growing subsets of each training fold (untuned).
 
-    The folds are those of :func:`cross_validate` with the same ``cv``, ``n_splits``, ``random_state`` and
-    ``groups``. Within a fold the subsets are nested (the first m rows of one random permutation drawn from
-    ``default_rng(random_state)``), so a curve differs between sizes only by the added data.
+    The folds are those of :func:`cross_validate` with the same ``cv``, ``n_splits``, ``random_state``,
+    ``groups`` and ``split``. Within a fold the subsets are nested (the first m rows of one random permutation
+    drawn from ``default_rng(random_state)``), so a curve differs between sizes only by the added data.
     """
-    X, y = _check_xy(X, y, allow_nan=preprocessing is not None and preprocessing.impute)
+    X, y = _check_xy(X, y, allow_nan=preprocessing is not None and preprocessing.impute, target_type=target_type)
     fractions = np.asarray(fractions, dtype=np.float64)
     if fractions.ndim != 1 or fractions.size == 0 or np.any((fractions <= 0) | (fractions > 1)):
         raise ValueError(f"The 'fractions' parameter must be a non-empty list of numbers in (0, 1]. Got {fractions.tolist()}.")
-    splits = make_splits(len(y), cv=cv, n_splits=n_splits, random_state=random_state, groups=groups)
+    splits = make_splits(len(y), cv=cv, n_splits=n_splits, random_state=random_state, groups=groups, split=split)
     rng = as_generator(random_state)
     orders = [rng.permutation(train) for train, _ in splits]
     sizes = np.array([[max(2, int(round(f * len(train)))) for train, _ in splits] for f in fractions])  # (n_sizes, n_folds)
-    mae = {}
+    metric = HEADLINE[target_type][0]
+    scores = {}
     for name, spec in models.items():
-        scores = np.empty(sizes.shape)
+        values = np.empty(sizes.shape)
         for k, (_, test) in enumerate(splits):
             for i, size in enumerate(sizes[:, k]):
                 subset = orders[k][:size]
                 pipeline = serial_prediction(make_pipeline(new_model(spec), preprocessing).fit(X[subset], y[subset]))
-                scores[i, k] = mean_absolute_error(y[test], pipeline.predict(X[test]))
-        mae[name] = scores
-        logger.info("learning curve %s: MAE %s", name, np.round(scores.mean(axis=1), 4).tolist())
-    return LearningCurve(fractions=fractions, train_sizes=sizes.mean(axis=1), mae=mae)
+                values[i, k] = fold_scores(target_type, y[test], pipeline.predict(X[test]))[metric]
+        scores[name] = values
+        logger.info("learning curve %s: %s %s", name, metric, np.round(values.mean(axis=1), 4).tolist())
+    return LearningCurve(fractions=fractions, train_sizes=sizes.mean(axis=1), scores=scores, metric=metric)
 
 
-def _check_xy(X, y, *, allow_nan: bool) -> tuple[np.ndarray, np.ndarray]:
+def _check_xy(X, y, *, allow_nan: bool, target_type: str = "regression") -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features). Got shape {X.shape}.")
+    if target_type == "classification":
+        y = np.asarray(y).astype(str).astype(object)
+    else:
+        y = np.asarray(y, dtype=np.float64)
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must have shape ({X.shape[0]},) to match X. Got {y.shape}.")
-    if not np.all(np.isfinite(y)):
+    if target_type == "regression" and not np.all(np.isfinite(y)):
         raise ValueError(f"y must be finite. Got {np.sum(~np.isfinite(y))} NaN/inf values.")
     if np.any(np.isinf(X)) or (not allow_nan and np.any(np.isnan(X))):
         raise ValueError("X has inf values, or NaN values while preprocessing does not impute them.")

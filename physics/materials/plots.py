@@ -85,44 +85,96 @@ def residuals(y: np.ndarray, predictions: Mapping[str, np.ndarray], path: Path, 
     return plots.save(fig, path)
 
 
-def learning_curves(train_sizes: np.ndarray, mae: Mapping[str, np.ndarray], path: Path, *, units: str = "") -> Path:
-    """Test-fold MAE against training-set size, log-log, mean over folds with the fold standard deviation
-    as a band. ``mae``: name -> (n_sizes, n_folds)."""
+def learning_curves(train_sizes: np.ndarray, scores: Mapping[str, np.ndarray], path: Path, *, units: str = "",
+                    metric: str = "test-fold MAE", log_scale: bool = True) -> Path:
+    """A test metric against training-set size (log x; log y with ``log_scale``), mean over folds with the
+    fold standard deviation as a band. ``scores``: name -> (n_sizes, n_folds)."""
     fig, ax = plots.figure(width=5.6, height=4.0)
-    for colour, (name, scores) in zip(plots.MODEL_COLOURS, mae.items()):
-        mean, std = scores.mean(axis=1), scores.std(axis=1)
+    for colour, (name, values) in zip(plots.MODEL_COLOURS, scores.items()):
+        mean, std = values.mean(axis=1), values.std(axis=1)
         ax.plot(train_sizes, mean, "o-", color=colour, label=name, ms=4)
-        ax.fill_between(train_sizes, np.maximum(mean - std, mean * 0.5), mean + std, color=colour, alpha=0.15,
-                        lw=0)
+        low = np.maximum(mean - std, mean * 0.5) if log_scale else mean - std
+        ax.fill_between(train_sizes, low, mean + std, color=colour, alpha=0.15, lw=0)
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    if log_scale:
+        ax.set_yscale("log")
     ax.set_xticks(train_sizes, [f"{size:,.0f}" for size in train_sizes], fontsize=8)
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("training samples")
-    ax.set_ylabel(_label("test-fold MAE", units))
-    ax.legend(fontsize=8, loc="lower left")
+    ax.set_ylabel(_label(metric, units))
+    ax.legend(fontsize=8, loc="best")
     return plots.save(fig, path)
 
 
-def model_comparison(fold_mae: Mapping[str, np.ndarray], path: Path, *, units: str = "", title: str = "") -> Path:
-    """Bars of the mean test-fold MAE per model, the fold standard deviation as error bar and every fold's
-    MAE as a dot. ``fold_mae``: name -> (n_folds,)."""
-    names = list(fold_mae)
-    means = np.array([np.nanmean(fold_mae[name]) for name in names])
-    stds = np.array([np.nanstd(fold_mae[name]) for name in names])
+def model_comparison(fold_scores: Mapping[str, np.ndarray], path: Path, *, units: str = "", title: str = "",
+                     metric: str = "test-fold MAE", log_scale: bool = True) -> Path:
+    """Bars of the mean test metric per model, the fold standard deviation as error bar (when there are
+    folds) and every fold's value as a dot. ``fold_scores``: name -> (n_folds,). The spread of the folds does
+    not test a difference between two models: ``paired_differences`` does."""
+    names = list(fold_scores)
+    means = np.array([np.nanmean(fold_scores[name]) for name in names])
+    stds = np.array([np.nanstd(fold_scores[name]) if len(fold_scores[name]) > 1 else 0.0 for name in names])
     fig, ax = plots.figure(width=max(4.8, 0.95 * len(names) + 1.5), height=3.8)
     positions = np.arange(len(names))
     bars = ax.bar(positions, means, yerr=stds, capsize=4, color=plots.MODEL_COLOURS[: len(names)], alpha=0.85)
     ax.bar_label(bars, fmt="%.3g", padding=2, fontsize=8)
     jitter = np.random.default_rng(0)
     for x, name in zip(positions, names):
-        values = fold_mae[name]
-        ax.scatter(x + jitter.uniform(-0.18, 0.18, size=len(values)), values, s=10, color="k", zorder=3,
-                   label="one fold" if x == 0 else None)
+        values = fold_scores[name]
+        if len(values) > 1:
+            ax.scatter(x + jitter.uniform(-0.18, 0.18, size=len(values)), values, s=10, color="k", zorder=3,
+                       label="one fold" if x == 0 else None)
     ax.set_xticks(positions, names, rotation=20)
-    ax.set_yscale("log")
-    ax.set_ylabel(_label("test-fold MAE", units))
-    ax.legend(fontsize=8)
+    if log_scale:
+        ax.set_yscale("log")
+    ax.set_ylabel(_label(metric, units))
+    if any(len(values) > 1 for values in fold_scores.values()):
+        ax.legend(fontsize=8)
     if title:
         ax.set_title(title, fontsize=10)
+    return plots.save(fig, path)
+
+
+def paired_differences(comparisons: Mapping[str, object], path: Path, *, units: str = "", metric: str = "MAE") -> Path:
+    """network − baseline of the metric for every baseline: the mean paired difference with its confidence
+    interval (``PairedComparison`` of :mod:`physics.materials.comparison`), a zero line, the p-value beside
+    each. An interval that excludes zero is a difference the test resolves."""
+    names = list(comparisons)
+    fig, ax = plots.figure(width=6.0, height=0.5 * len(names) + 1.6)
+    for i, name in enumerate(names):
+        result = comparisons[name]
+        centre, low, high = result.mean_difference, result.ci_low, result.ci_high
+        colour = "C3" if result.significant else "0.4"
+        ax.errorbar([centre], [i], xerr=[[centre - low], [high - centre]], fmt="o", color=colour, capsize=4)
+        ax.annotate(f"p = {result.p_value:.2g}", (high, i), xytext=(6, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    ax.axvline(0.0, color="k", lw=1)
+    ax.set_yticks(range(len(names)), [f"network − {name}" for name in names])
+    ax.set_ylim(-0.7, len(names) - 0.3)
+    confidence = next(iter(comparisons.values())).confidence if comparisons else 0.95
+    ax.set_xlabel(_label(f"paired difference of the test {metric}, {confidence:.0%} interval", units))
+    method = next(iter(comparisons.values())).method if comparisons else ""
+    ax.set_title(method, fontsize=9)
+    return plots.save(fig, path)
+
+
+def confusion(y_true, y_pred, path: Path, *, title: str = "") -> Path:
+    """The confusion matrix (rows: true class, columns: predicted), counts and row fractions."""
+    from sklearn.metrics import confusion_matrix
+
+    labels = sorted(set(np.asarray(y_true).tolist()))
+    matrix = confusion_matrix(np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str), labels=labels)
+    fractions = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    fig, ax = plots.figure(width=4.4, height=3.8)
+    image = ax.imshow(fractions, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, f"{count}\n({fractions[i, j]:.1%})", ha="center", va="center", fontsize=8,
+                color="white" if fractions[i, j] > 0.6 else "black")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    fig.colorbar(image, ax=ax, label="fraction of the true class")
+    if title:
+        ax.set_title(title, fontsize=9)
     return plots.save(fig, path)

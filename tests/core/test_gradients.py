@@ -13,7 +13,7 @@ from gradcheck import RTOL, check_layer, check_network, numerical_gradient, rela
 
 from core.activations import ACTIVATIONS
 from core.layers import (Activation, AvgPool2D, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D)
-from core.losses import BinaryCrossEntropy, MeanSquaredError, SoftmaxCrossEntropy
+from core.losses import BinaryCrossEntropy, Huber, MeanAbsoluteError, MeanSquaredError, SoftmaxCrossEntropy
 from core.models import cnn, mlp
 from core.network import Sequential
 
@@ -157,6 +157,43 @@ def test_mse_gradient(shape):
 def test_mse_gradient_with_1d_target():
     rng = np.random.default_rng(11)
     assert loss_gradient_error(MeanSquaredError(), rng.standard_normal((6, 1)), rng.standard_normal(6)) < RTOL
+
+
+def residuals_away_from_kinks(rng, shape, kinks=(), margin=0.05) -> np.ndarray:
+    """Residuals of random sign, cycling through the smooth pieces of |r| (between 0 and the kinks, and up to the
+    last kink + 2), each at least ``margin`` from 0 and from every kink: the central step of 1e-6 then never
+    crosses a kink (|r| = 0 for MAE; |r| = 0 or delta for Huber)."""
+    edges = sorted({0.0, *kinks})
+    n = int(np.prod(shape))
+    magnitude = np.empty(n)
+    for i in range(n):
+        piece = i % len(edges)
+        low = edges[piece] + margin
+        high = edges[piece + 1] - margin if piece + 1 < len(edges) else edges[piece] + 2.0
+        magnitude[i] = rng.uniform(low, high)
+    return (magnitude * rng.choice([-1.0, 1.0], n)).reshape(shape)
+
+
+# MAE is piecewise linear and Huber piecewise quadratic or linear in the output: away from the kinks the third
+# derivative is 0, so the central difference has no truncation error, only rounding (~1e-16 |L| / eps ~ 1e-10
+# relative): the RTOL of gradcheck.py holds with a wide margin, while a wrong factor or sign is off by O(1).
+@pytest.mark.parametrize("shape, target_shape", [((5, 1), (5,)), ((5, 1), (5, 1)), ((4, 3), (4, 3)),
+                                                 ((2, 3, 2), (2, 3, 2))])
+def test_mae_gradient(shape, target_shape):
+    rng = np.random.default_rng(14)
+    target = rng.standard_normal(target_shape)
+    output = target.reshape(shape) + residuals_away_from_kinks(rng, shape)
+    assert loss_gradient_error(MeanAbsoluteError(), output, target) < RTOL
+
+
+@pytest.mark.parametrize("delta", [0.3, 1.0, 2.5])
+@pytest.mark.parametrize("shape, target_shape", [((6, 1), (6,)), ((4, 3), (4, 3)), ((2, 3, 2), (2, 3, 2))])
+def test_huber_gradient(delta, shape, target_shape):
+    rng = np.random.default_rng(15)
+    target = rng.standard_normal(target_shape)
+    residual = residuals_away_from_kinks(rng, shape, kinks=(delta,))
+    assert (np.abs(residual) < delta).any() and (np.abs(residual) > delta).any()  # both branches exercised
+    assert loss_gradient_error(Huber(delta), target.reshape(shape) + residual, target) < RTOL
 
 
 @pytest.mark.parametrize("batch, n_classes", [(1, 2), (6, 3), (9, 10)])

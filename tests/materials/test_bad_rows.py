@@ -1,6 +1,7 @@
 """Bad rows of every kind are reported with their line numbers, never as a traceback: fields beyond the csv
 module's limit, formulas nested too deep, amounts and targets that overflow, bytes that are not UTF-8, a
-truncated .gz (issue 16). The parser refuses what it cannot represent instead of returning NaN descriptors."""
+truncated .gz (issue 16). The parser refuses what it cannot represent instead of returning NaN descriptors.
+Hints for the usual mistakes: a header delimited by another character, a column of words read as numbers."""
 import gzip
 import sys
 
@@ -83,3 +84,60 @@ def test_rows_are_estimated_from_the_first_mebibyte(tmp_path):
     packed = tmp_path / "rows.csv.gz"
     packed.write_bytes(gzip.compress(plain.read_bytes()))
     assert estimate_csv_rows(packed) == pytest.approx((rows, size), rel=0.01)
+
+
+@pytest.mark.parametrize("text, delimiter, hint", [
+    ("formula;target\nFeNi;1.0\n", ",", "the header looks delimited by ';': pass delimiter=';'"),
+    ("formula\ttarget\nFeNi\t1.0\n", ",", "the header looks delimited by '\\t': pass delimiter='\\t'"),
+    ("formula|target\nFeNi|1.0\n", ",", "the header looks delimited by '|': pass delimiter='|'"),
+    ('"formula";"target"\nFeNi;1.0\n', ",", "the header looks delimited by ';': pass delimiter=';'"),  # quoted names
+    ("formula,target\nFeNi,1.0\n", ";", "the header looks delimited by ',': pass delimiter=','"),
+    ("id;x|formula|target\n1;2|FeNi|1.0\n", ",", "pass delimiter='|'"),  # the split that finds the columns wins
+])
+def test_a_header_delimited_otherwise_gets_a_hint(tmp_path, text, delimiter, hint):
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match="is not a column of") as info:
+        load_csv(path, "formula", "target", delimiter=delimiter)
+    assert hint in str(info.value)
+    assert "pass delimiter=" in str(info.value)  # the task layer rewrites exactly this phrase into its config key
+
+
+def test_no_delimiter_hint_when_the_column_is_just_absent(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("formula,y\nFeNi,1.0\n")
+    with pytest.raises(ValueError) as info:
+        load_csv(path, "composition", "y")
+    assert "delimited" not in str(info.value) and str(info.value).endswith("Columns: ['formula', 'y'].")
+
+
+def test_a_column_of_words_gets_the_categorical_hint(tmp_path, caplog):
+    path = tmp_path / "labels.csv"
+    path.write_text("formula,kind\nFe2O3,oxide\nNaCl,salt\nFeNi,metal\nCuZn,0.5\nAl2O3, oxide \n")
+    hint = "4 of 5 rows fail only because their target is not a number, so the column looks categorical: " \
+           "pass target_type='classification'."
+    with pytest.raises(ValueError) as info:
+        load_csv(path, "formula", "kind")
+    assert hint in str(info.value) and "pass skip_bad_rows=True" in str(info.value)
+    with caplog.at_level("WARNING", logger="physics.materials.dataset"):
+        load_csv(path, "formula", "kind", skip_bad_rows=True)
+    assert "the column looks categorical" in caplog.text
+    assert list(load_csv(path, "formula", "kind", target_type="classification").target) == \
+        ["oxide", "salt", "metal", "0.5", "oxide"]
+
+
+def test_the_categorical_hint_needs_most_rows_to_fail_only_on_the_target(tmp_path):
+    half = tmp_path / "half.csv"  # 2 of 4 rows are words: not most
+    half.write_text("formula,kind\nFe2O3,oxide\nNaCl,salt\nFeNi,1\nCuZn,2\n")
+    with pytest.raises(ValueError, match="2 bad row") as info:
+        load_csv(half, "formula", "kind")
+    assert "looks categorical" not in str(info.value)
+    unparsable = tmp_path / "unparsable.csv"  # words everywhere, but the formulas fail too: not only the target
+    unparsable.write_text("formula,kind\nQq,oxide\nXx,salt\nFeNi,metal\n")
+    with pytest.raises(ValueError, match="3 bad row") as info:
+        load_csv(unparsable, "formula", "kind")
+    assert "looks categorical" not in str(info.value)
+    words = tmp_path / "words.csv"  # every row dropped: the "no usable rows" error carries the hint too
+    words.write_text("formula,kind\nFe,a\nNi,b\n")
+    with pytest.raises(ValueError, match="no usable data rows.*the column looks categorical"):
+        load_csv(words, "formula", "kind", skip_bad_rows=True)

@@ -195,7 +195,7 @@ def test_learning_curve_improves_with_data():
     y = np.sin(2 * X[:, 0]) * np.cos(X[:, 1])  # smooth and noise-free: a kernel model keeps improving
     curve = learning_curve({"krr": KernelRidge(kernel="rbf", alpha=1e-3, gamma=1.0)}, X, y,
                            fractions=(0.1, 0.3, 1.0), preprocessing=Preprocessing(clip_z=None))
-    assert curve.mae["krr"].shape == (3, 5)
+    assert curve.scores["krr"].shape == (3, 5)
     np.testing.assert_allclose(curve.train_sizes, [24, 72, 240])
     mean = curve.mean("krr")
     assert mean[0] > mean[1] > mean[2]
@@ -203,4 +203,4 @@ def test_learning_curve_improves_with_data():
     full = cross_validate({"krr": KernelRidge(kernel="rbf", alpha=1e-3, gamma=1.0)}, X, y,
                           preprocessing=Preprocessing(clip_z=None))
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(splits, full.splits))  # same folds
-    np.testing.assert_allclose(curve.mae["krr"][-1], full.models["krr"].fold_metrics["mae"], rtol=1e-10)
+    np.testing.assert_allclose(curve.scores["krr"][-1], full.models["krr"].fold_metrics["mae"], rtol=1e-10)

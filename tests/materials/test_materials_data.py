@@ -1,4 +1,4 @@
-"""Built-in Miedema dataset and CSV loading with the bad-row report."""
+"""Built-in Miedema dataset and CSV loading with the bad-row report, the split column and class labels."""
 import gzip
 import logging
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from physics.materials.composition import parse_formula
-from physics.materials.dataset import load_csv, miedema_dataset
+from physics.materials.dataset import MaterialsDataset, load_csv, miedema_dataset
 from physics.materials.miedema import formation_enthalpy, miedema_table
 
 
@@ -179,3 +179,69 @@ def test_csv_to_cross_validation_end_to_end(tmp_path):
     result = cross_validate({"ridge": Ridge()}, data.features().values, data.target, cv="group", groups=data.groups)
     summary = result.summary()["ridge"]
     assert np.isfinite(summary["mae_mean"]) and summary["mae_over_mad"] < 1.0  # better than predicting the mean
+
+
+SPLIT_AND_LABELS = """formula,kind,split,extra
+Fe2O3, oxide ,train,1
+NaCl,salt, val ,2
+FeNi,metal,test,3
+CuZn,1.5,train,4
+"""
+
+
+def test_split_column_and_classification_labels(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text(SPLIT_AND_LABELS)
+    data = load_csv(path, "formula", "kind", split_column="split", target_type="classification")
+    assert data.target_type == "classification" and data.target.dtype.kind == "U"
+    assert list(data.target) == ["oxide", "salt", "metal", "1.5"]  # stripped; a number is a label like any other
+    assert list(data.split) == ["train", "val", "test", "train"]  # stripped
+    np.testing.assert_array_equal(data.line_numbers, [2, 3, 4, 5])
+    numeric = load_csv(path, "formula", "extra", split_column="split")
+    assert numeric.target_type == "regression" and numeric.target.dtype == np.float64
+    np.testing.assert_array_equal(numeric.target, [1.0, 2.0, 3.0, 4.0])
+    assert load_csv(path, "formula", "extra").split is None  # no split_column, no split
+    assert miedema_dataset(5, seed=0).split is None and miedema_dataset(5, seed=0).target_type == "regression"
+
+
+def test_missing_split_and_label_cells_are_bad_rows(tmp_path):
+    path = tmp_path / "holes.csv"
+    path.write_text("formula,kind,split\nFe2O3,oxide,train\nNaCl,,val\nFeNi,metal,  \nCuZn,metal\nAl,metal,test\n")
+    with pytest.raises(ValueError) as info:
+        load_csv(path, "formula", "kind", split_column="split", target_type="classification")
+    message = str(info.value)
+    assert "3 bad row(s) of 5" in message
+    for fragment in ["line 3: missing target", "line 4: missing split", "line 5: the row has 2 fields, the header has 3"]:
+        assert fragment in message
+    data = load_csv(path, "formula", "kind", split_column="split", target_type="classification", skip_bad_rows=True)
+    assert data.formulas == ("Fe2O3", "Al") and list(data.split) == ["train", "test"]
+    with pytest.raises(ValueError, match=r"The split_column 'fold' is not a column .*\['formula', 'kind', 'split'\]"):
+        load_csv(path, "formula", "kind", split_column="fold")
+
+
+def test_classification_needs_two_labels(tmp_path):
+    path = tmp_path / "one_label.csv"
+    path.write_text("formula,kind\nFe2O3,oxide\nAl2O3, oxide\nQq,metal\n")
+    with pytest.raises(ValueError, match=r"at least 2 distinct labels in the target_column 'kind'\. "
+                                         r"Got only 'oxide' in all 2 usable rows"):
+        load_csv(path, "formula", "kind", target_type="classification", skip_bad_rows=True)  # Qq's label is lost
+
+
+@pytest.mark.parametrize("target_type", ["categorical", "Regression", None])
+def test_target_type_must_be_one_of_the_allowed_values(tmp_path, target_type):
+    path = tmp_path / "data.csv"
+    path.write_text("formula,y\nFeNi,1\n")
+    with pytest.raises(ValueError, match=r"'target_type' parameter of load_csv must be one of "
+                                         r"\('regression', 'classification'\)"):
+        load_csv(path, "formula", "y", target_type=target_type)
+
+
+def test_target_type_follows_the_target_dtype():
+    def dataset(target):
+        return MaterialsDataset(formulas=("Fe", "Ni"), target=target, groups=np.array(["Fe", "Ni"]), target_name="t")
+
+    assert dataset(np.array([1.0, 2.0])).target_type == "regression"
+    assert dataset(np.array(["a", "b"])).target_type == "classification"
+    assert dataset(np.array(["a", "b"], dtype=object)).target_type == "classification"
+    with pytest.raises(ValueError, match=r"float array \(regression\) or a str/object array.*Got dtype int"):
+        dataset(np.array([1, 2])).target_type

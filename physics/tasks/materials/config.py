@@ -1,9 +1,10 @@
-"""Schema of ``task=materials``: material-property regression from composition, cross-validated.
+"""Schema of ``task=materials``: material properties from composition, regression or classification.
 
 Every key is checked at validation, before any data is made or read: the dataset choice and its CSV file and
-columns, the cross-validation, the preprocessing, the learning-curve fractions and the tuning grids
-(:meth:`Config.check`), and the rules that need other nodes -- grids must name baselines, no baseline may be
-called ``network`` (:meth:`Config.check_with`), a target column that would collide with a column the task
+columns, the evaluation (folds or a given split), the preprocessing, the learning-curve fractions and the tuning
+grids (:meth:`Config.check`), and the rules that need other nodes -- grids must name the network or a baseline,
+no baseline may be called ``network``, regression needs regressors and classification classifiers
+(:meth:`Config.check_with`), a target column that would collide with a column the task
 writes to ``oof_predictions.csv``, and the memory the run will need (:meth:`Config.check_memory`: the
 descriptors of every sample -- for a CSV file, the rows estimated from its size before it is read -- the most
 demanding baseline, the tuning grids). Only what needs the data itself (enough chemical systems for grouped
@@ -19,14 +20,21 @@ from typing import Any, Dict, List, Optional
 from physics.app.resources import baseline_bytes, check_memory, format_bytes, real
 from physics.app.schema import ConfigError, TaskConfig, param
 
-DATASETS = ("miedema", "csv")
+#: miedema: generated; aflow_*: the built-in published sets of physics.materials.builtin; csv: the user's file
+DATASETS = ("miedema", "aflow_bulk_modulus", "aflow_band_gap", "aflow_metal", "csv")
+TARGET_TYPES = ("regression", "classification")
+LOSSES = ("squared_error", "absolute_error", "huber")
+TARGET_TRANSFORMS = ("none", "log")
+#: task.delimiter values that name a character hard to type on a command line
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t"}
 STRUCTURES = ("ss", "amor", "inter", "liquid")  # Miedema's gamma: solid solution, amorphous, compound, liquid
-CV_KINDS = ("kfold", "group")
+CV_KINDS = ("kfold", "group", "split")
 MISSING_POLICIES = ("ignore", "nan")
 #: objective -> the metric it is (both out-of-fold: every sample predicted by a network that never saw it)
-OBJECTIVES = {"cv_mae": "models.network.mae_mean", "cv_rmse": "models.network.rmse_mean"}
+OBJECTIVES = {"cv_mae": "models.network.mae_mean", "cv_rmse": "models.network.rmse_mean",
+              "cv_balanced_error": "models.network.balanced_error"}
 #: the columns of oof_predictions.csv the task names itself (then the target's, then ``predicted_<model>``)
-OOF_COLUMNS = ("index", "composition", "chemical_system", "fold", "csv_line")
+OOF_COLUMNS = ("index", "composition", "chemical_system", "fold", "split", "csv_line")
 PREDICTION_PREFIX = "predicted_"
 #: bytes per sample besides its descriptors: formula, chemical system, target, fold (Python objects)
 _PER_SAMPLE = 400
@@ -37,14 +45,16 @@ _DESCRIPTOR_COPIES = 6
 
 @dataclass
 class Config(TaskConfig):
-    """``task=materials``: Magpie descriptors -> the numpy network and scikit-learn baselines, cross-validated."""
+    """``task=materials``: Magpie descriptors -> the numpy network and scikit-learn baselines, on the same folds."""
 
     MODELS = ("mlp",)
 
     name: str = param("materials", help="the task")
     # --- data
-    dataset: str = param("miedema", help="miedema (built-in binary alloys, Miedema's formation enthalpy) | csv "
-                                         "(your file)", choices=DATASETS)
+    dataset: str = param("miedema", help="miedema (generated binary alloys, Miedema's formation enthalpy) | "
+                                         "aflow_bulk_modulus (GPa) | aflow_band_gap (eV) | aflow_metal (metal / "
+                                         "non-metal) (published DFT sets with their benchmark split) | csv (your "
+                                         "file)", choices=DATASETS)
     n_samples: int = param(5000, help="miedema: number of random binary alloys A_x B_(1-x)", low=10)
     structure: str = param("ss", help="miedema: ss (solid solution) | amor (amorphous) | inter (ordered compound) "
                                       "| liquid", choices=STRUCTURES)
@@ -55,8 +65,12 @@ class Config(TaskConfig):
     csv_path: Optional[str] = param(None, help="csv: the file (.csv or .csv.gz), a header row then one material "
                                                "per row")
     composition_column: str = param("composition", help="csv: header of the formula column")
-    target_column: Optional[str] = param(None, help="csv: header of the numeric target column")
-    delimiter: str = param(",", help="csv: field separator (one character)")
+    target_column: Optional[str] = param(None, help="csv: header of the target column")
+    target_type: Optional[str] = param(None, help="csv: regression (numeric target) | classification (labels) "
+                                                  "(null: regression)", choices=TARGET_TYPES)
+    split_column: Optional[str] = param(None, help="csv: header of a column of train / val / test labels, for "
+                                                   "task.cv=split (null: none)")
+    delimiter: str = param(",", help="csv: field separator, one character (or tab)")
     skip_bad_rows: bool = param(False, help="csv: drop bad rows (listed with line numbers) instead of stopping "
                                             "before training")
     # --- features
@@ -64,8 +78,9 @@ class Config(TaskConfig):
     missing: str = param("ignore", help="element property unknown for an element: ignore (renormalise) | nan "
                                         "(training-fold mean imputation)", choices=MISSING_POLICIES)
     # --- evaluation (every model on the same folds; preprocessing fitted on training folds only)
-    cv: str = param("kfold", help="kfold (shuffled) | group (no chemical system in two folds)", choices=CV_KINDS)
-    n_splits: int = param(5, help="folds of the cross-validation", low=2)
+    cv: str = param("group", help="group (no chemical system in two folds) | kfold (shuffled) | split (the "
+                                  "dataset's train/val/test split: tune on val, test once)", choices=CV_KINDS)
+    n_splits: int = param(5, help="folds of the cross-validation (not used by task.cv=split)", low=2)
     cv_random_state: Optional[int] = param(None, help="shuffling of the folds (null: derived from `seed`)",
                                            low=0, high=2 ** 32 - 1)
     variance_threshold: Optional[float] = param(1e-8, help="drop descriptors whose training-fold variance is <= "
@@ -73,23 +88,63 @@ class Config(TaskConfig):
     standardize: bool = param(True, help="z-score descriptors with training-fold mean and standard deviation")
     clip_z: Optional[float] = param(5.0, help="clip z-scores to [-clip_z, clip_z], a number > 0 (null: no "
                                               "clipping)")
-    scale_target: bool = param(True, help="every model learns the target standardised with training-fold "
-                                          "statistics")
+    scale_target: bool = param(True, help="regression: every model learns the target standardised with "
+                                          "training-fold statistics")
+    target_transform: str = param("none", help="regression: none | log (every model learns log(target); needs "
+                                               "positive targets)", choices=TARGET_TRANSFORMS)
+    loss: str = param("squared_error", help="regression: the network's loss, squared_error | absolute_error "
+                                            "(fits the median; the metric is the MAE) | huber", choices=LOSSES)
+    ensemble_size: int = param(1, help="the network is the mean of this many networks trained from different "
+                                       "seeds (1: one network)", low=1)
     learning_curve: List[float] = param(help="extra training-fold fractions, each in (0, 1), for "
                                              "figures/learning_curve.png ([] = off)",
                                         factory=lambda: [0.05, 0.2])
-    param_grids: Dict[str, Any] = param(help="grid-search baselines inside each training fold, e.g. "
+    tune: bool = param(True, help="tune every model (the network too) inside the training rows, each on 3 "
+                                  "values of its main parameter around its configured value (README)")
+    param_grids: Dict[str, Any] = param(help="grids replacing those of task.tune for some models, e.g. "
                                              "+task.param_grids.kernel_ridge.gamma=[1e-3,3e-3]", factory=dict)
-    inner_splits: int = param(3, help="inner folds of that grid search", low=2)
-    refit: bool = param(True, help="save the network trained on all samples (false: the last fold's network)")
-    objective: str = param("cv_mae", help="what a sweep minimises: cv_mae | cv_rmse, the network's out-of-fold "
-                                          "MAE | RMSE (mean over folds)", choices=tuple(OBJECTIVES))
+    extend_grids: bool = param(True, help="when a tuned value is an end of its grid, search once more one step "
+                                          "beyond it (a remaining edge is flagged in the log and metrics.json)")
+    inner_splits: int = param(1, help="inner split of the tuning: 1 = one 80/20 hold-out of the training rows, "
+                                      ">= 2 = that many inner folds (task.cv=split: the val rows)", low=1)
+    refit: bool = param(True, help="save the network trained on all training samples (false: the last fold's "
+                                   "network)")
+    objective: str = param("cv_mae", help="what a sweep minimises: cv_mae | cv_rmse (regression), "
+                                          "cv_balanced_error (classification: 1 - balanced accuracy); the "
+                                          "network's test-fold value, mean over folds", choices=tuple(OBJECTIVES))
+
+    @property
+    def kind(self) -> str:
+        """"regression" or "classification": fixed by a built-in dataset, ``target_type`` for a CSV file."""
+        if self.dataset == "aflow_metal":
+            return "classification"
+        if self.dataset == "csv" and self.target_type is not None:
+            return self.target_type
+        return "regression"
 
     def check(self) -> None:
         if self.elements is not None:
             self._check_elements()
         if self.dataset == "csv":
             self._check_csv()
+        if self.target_type is not None and self.dataset != "csv":
+            raise ConfigError("target_type", f"applies to task.dataset=csv only (task.dataset={self.dataset} fixes "
+                                             f"it); set it to null. Got {self.target_type!r}.")
+        if self.cv == "split" and (self.dataset == "miedema" or (self.dataset == "csv" and not self.split_column)):
+            raise ConfigError("cv", "split needs a dataset with a train/val/test column: an aflow_* dataset, or "
+                                    "task.dataset=csv with task.split_column. Got "
+                                    f"task.dataset={self.dataset}" + (" without task.split_column."
+                                                                      if self.dataset == "csv" else "."))
+        if self.kind == "classification":
+            for key, default in (("target_transform", "none"), ("loss", "squared_error")):
+                if getattr(self, key) != default:
+                    raise ConfigError(key, f"applies to regression only; this run classifies. Got "
+                                           f"{getattr(self, key)!r}.")
+            if self.objective != "cv_balanced_error":
+                raise ConfigError("objective", f"must be cv_balanced_error for classification. Got "
+                                               f"{self.objective!r}.")
+        elif self.objective == "cv_balanced_error":
+            raise ConfigError("objective", "cv_balanced_error is for classification; use cv_mae or cv_rmse.")
         if self.dataset == "miedema" and self.n_splits > self.n_samples:
             raise ConfigError("n_splits", f"must not exceed task.n_samples = {self.n_samples}. "
                                           f"Got {self.n_splits} instead.")
@@ -113,24 +168,70 @@ class Config(TaskConfig):
         super().check_with(config)
         if "network" in config.baseline:
             raise ConfigError("baseline.network", "the name 'network' is the numpy network's; rename the baseline.")
-        unknown = sorted(set(self.param_grids) - set(config.baseline))
+        unknown = sorted(set(self.param_grids) - set(config.baseline) - {"network"})
         if unknown:
-            raise ConfigError(f"task.param_grids.{unknown[0]}", f"names no baseline; baselines: "
-                                                                f"{', '.join(config.baseline) or 'none'}.")
+            raise ConfigError(f"task.param_grids.{unknown[0]}", f"names no model; models: network"
+                                                                f"{''.join(', ' + name for name in config.baseline)}.")
+        self._check_baseline_kinds(config.baseline)
+        self._check_grid_parameters(config.baseline)
         self.check_memory(config.baseline)
+
+    def _check_grid_parameters(self, baselines: dict) -> None:
+        """Every parameter of ``param_grids`` must be one of its model's (the network's: those of core.sklearn's
+        estimator)."""
+        from hydra.utils import get_object
+
+        from core.sklearn import NetClassifier, NetRegressor
+
+        for model, grid in self.param_grids.items():
+            if model == "network":
+                estimator = NetClassifier() if self.kind == "classification" else NetRegressor()
+            else:
+                try:
+                    estimator = get_object(baselines[model]["_target_"])()
+                except Exception:  # noqa: BLE001 -- scikit-learn says what is wrong when the baseline is built
+                    continue
+            known = estimator.get_params(deep=True)
+            for parameter in grid:
+                if parameter not in known:
+                    raise ConfigError(f"task.param_grids.{model}.{parameter}", f"is not a parameter of {model} "
+                                                                               f"({type(estimator).__name__}); its "
+                                                                               f"parameters: {', '.join(sorted(known))}.")
+
+    def _check_baseline_kinds(self, baselines: dict) -> None:
+        """Regression needs regressors, classification classifiers (scikit-learn's estimator type)."""
+        from hydra.utils import get_object
+        from sklearn.base import is_classifier, is_regressor
+
+        wanted, test = (("classifiers", is_classifier) if self.kind == "classification"
+                        else ("regressors", is_regressor))
+        for name, spec in baselines.items():
+            try:  # every allowed estimator class (and factory) builds with its defaults
+                estimator = get_object(spec["_target_"])()
+            except Exception:  # noqa: BLE001 -- then scikit-learn says what is wrong when the baseline is built
+                continue
+            if not test(estimator):
+                fix = ("baseline=materials_classifiers" if self.kind == "classification" else "baseline=materials")
+                raise ConfigError(f"baseline.{name}", f"this run is a {self.kind} ({'task.dataset=' + self.dataset}"
+                                                      f"), so every baseline must be one of the {wanted}; "
+                                                      f"{spec['_target_']} is not. Use {fix}.")
 
     def check_memory(self, baselines: dict) -> None:
         """The descriptors of every sample (``_DESCRIPTOR_COPIES`` float64 copies), the most demanding baseline
         on a training fold (a kernel method's n x n matrix) and every tuning grid's candidates must fit
         :func:`physics.app.resources.default_limit`. For a CSV file the rows are estimated from its size
         (:func:`physics.materials.dataset.estimate_csv_rows`: its first MiB is read, nothing is parsed); the
-        error then names task.csv_path, else task.n_samples."""
+        error then names task.csv_path (a built-in set: task.dataset), else task.n_samples."""
+        from physics.materials.builtin import BUILTIN_DATASETS
         from physics.materials.dataset import estimate_csv_rows
 
         n_features = 132 + 103 * bool(self.element_fractions)
         if self.dataset == "csv":
             n, size = estimate_csv_rows(self.csv_path)
             key, source = "task.csv_path", f"{self.csv_path!r} ({format_bytes(size)}, about {n:.3g} rows)"
+        elif self.dataset in BUILTIN_DATASETS:
+            n, _ = estimate_csv_rows(BUILTIN_DATASETS[self.dataset].path)
+            key, source = "task.dataset", f"task.dataset = {self.dataset} (about {n:.3g} rows)"
         else:
             n = real(self.n_samples)
             key, source = "task.n_samples", f"task.n_samples = {self.n_samples}"
@@ -178,14 +279,11 @@ class Config(TaskConfig):
             raise ConfigError("target_column", f"{self.target_column!r} is a name the task gives its own columns of "
                                                f"oof_predictions.csv ({', '.join(OOF_COLUMNS)}, "
                                                f"{PREDICTION_PREFIX}<model>); rename that column of the CSV file.")
-        if len(self.delimiter) != 1:
-            raise ConfigError("delimiter", f"must be one character. Got {self.delimiter!r} instead.")
+        if len(self.delimiter) != 1 and self.delimiter not in DELIMITER_NAMES:
+            raise ConfigError("delimiter", f"must be one character or tab. Got {self.delimiter!r} instead.")
 
     def _check_grids(self) -> None:
         for model, grid in self.param_grids.items():
-            if model == "network":
-                raise ConfigError("param_grids.network", "the network is not tuned inside the folds (one "
-                                  "cross-validated training costs most of the run); give grids for baselines.")
             if not isinstance(grid, dict) or not grid:
                 raise ConfigError(f"param_grids.{model}", f"must map parameter names to lists of values. "
                                                           f"Got {grid!r} instead.")

@@ -1,104 +1,154 @@
-"""``task=materials``: regress a material property from composition, with honest cross-validation.
+"""``task=materials``: a material property from composition, the numpy network against scikit-learn baselines.
 
-Data: the built-in Miedema formation enthalpies of random binary alloys (``task.dataset=miedema``, drawn from
-the "data" stream of the seed) or a CSV file of formulas and a numeric target (``task.dataset=csv``; bad rows
-stop the run before any training unless ``task.skip_bad_rows``). Features: the 132 Magpie descriptors
-(+ 103 element fractions with ``task.element_fractions``). Every model -- the numpy network (``model=mlp``,
-built by :func:`physics.app.training.network_estimator` like in every task: an MLP on however many descriptors
-survive each fold's variance filter) and the baselines of ``conf/baseline/materials.yaml`` -- is
-cross-validated on the same folds (``task.cv=kfold``: shuffled k-fold; ``group``: no chemical system in two
-folds), each fold fitting imputation, variance filter, standardisation, z-score clipping and the target scaling
-on its training rows only (:mod:`physics.materials.evaluation`). Every fold's network starts from the same
-initial weights (the "network" stream of the seed) and draws the same minibatches (the "training" stream).
-Baselines named in ``task.param_grids`` are tuned by grid search inside each training fold.
+Data (``task.dataset``): Miedema formation enthalpies of generated binary alloys (``miedema``, from the "data"
+stream of the seed); the published AFLOW sets with their benchmark split (``aflow_bulk_modulus``,
+``aflow_band_gap``, ``aflow_metal``: :mod:`physics.materials.builtin`); or a CSV file (``csv``; bad rows stop
+the run before any training unless ``task.skip_bad_rows``). Features: the 132 Magpie descriptors (+ 103 element
+fractions with ``task.element_fractions``). Regression, or classification of labels (``aflow_metal``,
+``task.target_type=classification``).
 
-Metrics (flat keys): ``models.<name>.{mae_mean, mae_std, rmse_mean, rmse_std, r2_mean, r2_std, max_error_mean,
-max_error_std, mae_over_mad, fit_seconds_mean, ...}`` for every model (the network as ``models.network``),
-``best_model``, ``network.*``, ``dataset.*``, ``cv.*``, ``learning_curve.*``, ``seconds.*``.
+Evaluation (``task.cv``): every model -- the numpy network (``model=mlp``, built by
+:func:`physics.app.training.network_estimator` like in every task; the mean of ``task.ensemble_size`` networks
+from different seeds) and the baselines of ``conf/baseline/materials.yaml`` (or ``materials_classifiers``) --
+is evaluated on the same folds: ``group`` (default; no chemical system in two folds), ``kfold``, or ``split``
+(the dataset's train / val / test split: tuned on val, refitted on train + val, tested once on test). Each
+fold fits imputation, variance filter, standardisation, z-score clipping and the target transformation on its
+training rows only (:mod:`physics.materials.evaluation`). Every model is tuned the same way inside the
+training rows (:mod:`physics.materials.tuning`), and every baseline is compared with the network by a paired
+test (:mod:`physics.materials.comparison`: Nadeau-Bengio over folds, or a paired t-test over the test rows of
+a split). Before the first fit, :func:`physics.tasks.materials.stages.plan` checks that every stage has the data
+it needs.
 
-Objective (``task.objective``, minimised): ``cv_mae`` (default), the network's cross-validated MAE
-``models.network.mae_mean``, or ``cv_rmse``, its RMSE ``models.network.rmse_mean``. Both are out-of-fold errors:
-every sample is predicted by a network that never saw it, and no separate test set exists, so tuning the
-network's settings on them is honest model selection (report the tuned error on new data, e.g. another seed's
-alloys or ``task.cv=group``, to measure generalisation beyond the selection).
+Metrics (flat keys): ``models.<name>.{mae_mean, mae_std, rmse_mean, r2_mean, ..., best_params}`` for every
+model (classification: ``accuracy``, ``balanced_accuracy``, ``f1_macro``, ``log_loss``, ``roc_auc``),
+``comparison.<baseline>.*`` (network - baseline, with its interval and p-value), ``tuning.*``, ``published.*``
+(a built-in set's published test MAEs), ``network.*``, ``dataset.*``, ``cv.*``, ``learning_curve.*``,
+``stages.skipped.*``, ``seconds.*``.
 
-Files: ``oof_predictions.csv`` (every sample's out-of-fold prediction by every model, with its fold,
-composition and chemical system), ``models.csv``, ``learning_curve.csv``, ``figures/{parity, residuals,
-learning_curve, model_comparison, loss}.png``, and the network -- trained on all samples (``task.refit``,
-default) or the last fold's -- as ``model.npz/.json`` + ``predictor.json``
-(:func:`physics.tasks.materials.predictor.load_predictor`).
+Objective (``task.objective``, minimised): ``cv_mae`` (default) or ``cv_rmse`` of the network, or
+``cv_balanced_error`` (1 - balanced accuracy) for classification: test-fold values, mean over folds.
+
+Files: ``oof_predictions.csv`` (every test sample's prediction by every model, with its fold, split,
+composition and chemical system), ``models.csv``, ``comparison.csv``, ``learning_curve.csv``,
+``figures/{parity, residuals | confusion, model_comparison, paired_differences, learning_curve, loss}.png``, and
+the network -- refitted on every training row (``task.refit``), or the last fold's -- as ``model*.npz/.json`` +
+``predictor.json`` (:func:`physics.tasks.materials.predictor.load_predictor`).
 """
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from sklearn.compose import TransformedTargetRegressor
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+from core.ensemble import SeedEnsembleClassifier, SeedEnsembleRegressor
 from physics.app.baselines import build_baselines
 from physics.app.io import write_csv
 from physics.app.result import TaskResult
 from physics.app.schema import AppConfig, ConfigError
 from physics.app.seeding import generator, integer_seed
 from physics.app.training import network_estimator, stage
+from physics.materials import comparison
+from physics.materials.builtin import BUILTIN_DATASETS, builtin_dataset
 from physics.materials.dataset import MaterialsDataset, load_csv, miedema_dataset
-from physics.materials.evaluation import (CVResult, Preprocessing, cross_validate, learning_curve, make_pipeline,
-                                          make_splits)
-from physics.tasks.materials import figures
-from physics.tasks.materials.config import OBJECTIVES, PREDICTION_PREFIX, Config
+from physics.materials.evaluation import (HEADLINE, CVResult, Preprocessing, cross_validate, learning_curve,
+                                          make_pipeline, make_splits, per_sample_loss)
+from physics.tasks.materials import figures, stages, tuning
+from physics.tasks.materials.config import DELIMITER_NAMES, OBJECTIVES, PREDICTION_PREFIX, Config
 from physics.tasks.materials.predictor import fitted_network, save_predictor
 
 log = logging.getLogger(__name__)
 
 #: errors raised inside a fold that are the user's (bad values, diverged training), re-raised as themselves
 _USER_ERRORS = (FloatingPointError, ValueError, TypeError)
+#: load_csv's advice -> the config key that follows it
+_KEYS = {"pass skip_bad_rows=True": "set task.skip_bad_rows=true",
+         "pass delimiter='\\t'": "set task.delimiter=tab", "pass delimiter=": "set task.delimiter=",
+         "pass target_type='classification'": "set task.target_type=classification"}
 
 
 def load_data(task: Config, seed: int) -> MaterialsDataset:
-    """The task's dataset: Miedema alloys from the seed's "data" stream, or the CSV file."""
+    """The task's dataset: Miedema alloys from the seed's "data" stream, a built-in set, or the CSV file."""
     if task.dataset == "csv":
         try:
             return load_csv(task.csv_path, task.composition_column, task.target_column,
-                            skip_bad_rows=task.skip_bad_rows, delimiter=task.delimiter)
+                            skip_bad_rows=task.skip_bad_rows, delimiter=DELIMITER_NAMES.get(task.delimiter,
+                                                                                          task.delimiter),
+                            split_column=task.split_column, target_type=task.kind)
         except ValueError as error:  # name the config key, not load_csv's argument
-            raise ValueError(str(error).replace("pass skip_bad_rows=True", "set task.skip_bad_rows=true")) from None
+            message = str(error)
+            for advice, key in _KEYS.items():
+                message = message.replace(advice, key)
+            raise ValueError(message) from None
+    if task.dataset in BUILTIN_DATASETS:
+        return builtin_dataset(task.dataset)
     return miedema_dataset(task.n_samples, generator(seed, "data"), elements=task.elements,
                            structure=task.structure, noise=task.noise)
 
 
-def build_models(config: AppConfig) -> dict:
-    """The network first, then the baselines; each learns the standardised target if ``task.scale_target``."""
-    network = network_estimator(config, "regressor", None, description="materials network")
+def _check_target(task: Config, data: MaterialsDataset) -> None:
+    if task.kind == "regression" and task.target_transform == "log" and np.any(data.target <= 0):
+        raise ConfigError("task.target_transform", f"log needs positive targets; {int(np.sum(data.target <= 0))} "
+                                                   f"of {len(data)} are <= 0. Use task.target_transform=none.")
+
+
+def build_models(config: AppConfig, n_classes: int = 0) -> dict:
+    """The network first, then the baselines; regression targets transformed as the task says."""
+    task: Config = config.task
+    if task.kind == "classification":
+        network = network_estimator(config, "classifier", None, n_classes, description="materials network")
+        ensemble = SeedEnsembleClassifier
+    else:
+        network = network_estimator(config, "regressor", None, description="materials network")
+        network.set_params(loss=task.loss)
+        ensemble = SeedEnsembleRegressor
+    if task.ensemble_size > 1:
+        network = ensemble(network, n_members=task.ensemble_size, random_state=integer_seed(config.seed, "ensemble"))
     models = {"network": network, **build_baselines(config.baseline, config.seed)}
-    if config.task.scale_target:
-        models = {name: TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
+    transformer = _target_transformer(task)
+    if transformer is not None:
+        models = {name: TransformedTargetRegressor(regressor=model, transformer=transformer)
                   for name, model in models.items()}
     return models
 
 
-def _cv_settings(task: Config, seed: int, data: MaterialsDataset) -> dict:
-    """Splitter arguments shared by cross-validation and learning curve; checks they fit the data."""
-    settings = dict(cv=task.cv, n_splits=task.n_splits, groups=data.groups,
+def _target_transformer(task: Config):
+    if task.kind == "classification":
+        return None
+    steps = []
+    if task.target_transform == "log":
+        steps.append(("log", FunctionTransformer(np.log, np.exp, check_inverse=False)))
+    if task.scale_target:
+        steps.append(("scale", StandardScaler()))
+    if not steps:
+        return None
+    return steps[0][1] if len(steps) == 1 else Pipeline(steps)
+
+
+def _settings(task: Config, seed: int, data: MaterialsDataset) -> dict:
+    """Splitter arguments shared by the evaluation and the learning curve; checks they fit the data."""
+    settings = dict(cv=task.cv, n_splits=task.n_splits, groups=data.groups, split=data.split,
                     random_state=integer_seed(seed, "cv") if task.cv_random_state is None else task.cv_random_state)
     try:
         make_splits(len(data), **settings)
     except ValueError as error:
-        raise ConfigError("task.n_splits", f"{error} (dataset of {len(data)} samples, "
-                                           f"{len(np.unique(data.groups))} chemical systems)") from None
+        key = "task.dataset" if task.cv == "split" else "task.n_splits"
+        raise ConfigError(key, f"{error} (dataset of {len(data)} samples, "
+                               f"{len(np.unique(data.groups))} chemical systems)") from None
     return settings
 
 
-def _cross_validate(name: str, model, X, y, settings: dict, preprocessing, task: Config) -> CVResult:
+def _evaluate(name: str, model, X, y, settings: dict, preprocessing, grid, task: Config) -> CVResult:
     """``cross_validate`` of one model; a user error inside a fold (diverged network, bad baseline value)
     comes out as its own type, with the model and fold named."""
-    grid = task.param_grids.get(name)
-    if grid and task.scale_target:
-        grid = {f"regressor__{key}": values for key, values in grid.items()}
     try:
         return cross_validate({name: model}, X, y, preprocessing=preprocessing, keep_estimators=name == "network",
-                              param_grids={name: grid} if grid else None, inner_splits=task.inner_splits,
+                              param_grids={name: tuning.prefixed(model, grid)} if grid else None,
+                              inner_splits=task.inner_splits, extend_edges=task.extend_grids, target_type=task.kind,
                               **settings)
     except RuntimeError as error:
         cause = error.__cause__
@@ -109,13 +159,15 @@ def _cross_validate(name: str, model, X, y, settings: dict, preprocessing, task:
 
 
 def run(config: AppConfig, run_dir: Path) -> TaskResult:
-    """Load the data, cross-validate every model on the same folds, train the final network, write the files."""
+    """Load the data, check every stage, evaluate every model on the same folds, compare them with the
+    network, save the network, write the files."""
     task: Config = config.task
     timings: dict[str, float] = {}
 
     with stage("data", timings):
         data = load_data(task, config.seed)
-        settings = _cv_settings(task, config.seed, data)
+        _check_target(task, data)
+        settings = _settings(task, config.seed, data)
         descriptor_options = {"element_fractions": task.element_fractions, "missing": task.missing}
         features = data.features(**descriptor_options)
         X, y = features.values, data.target
@@ -123,97 +175,196 @@ def run(config: AppConfig, run_dir: Path) -> TaskResult:
                  X.shape[1], f", {len(data.skipped)} bad rows skipped" if data.skipped else "", data.source)
     preprocessing = Preprocessing(impute=True, variance_threshold=task.variance_threshold,
                                   standardize=task.standardize, clip_z=task.clip_z)
-    models = build_models(config)
+    models = build_models(config, len(np.unique(y)) if task.kind == "classification" else 0)
+    grids = tuning.grids(models, task.tune, task.param_grids)
+    splits = make_splits(len(data), **settings)
+    plan = stages.plan(task, y, splits, models, grids, split=data.split)
+    if not plan.tune:
+        grids = {}
 
     results = {}
     for name, model in models.items():
-        with stage(f"cross-validation {name}", timings):
-            results[name] = _cross_validate(name, model, X, y, settings, preprocessing, task)
+        with stage(f"evaluation {name}", timings):
+            results[name] = _evaluate(name, model, X, y, settings, preprocessing, grids.get(name), task)
+    network_result = results["network"]
     cv = CVResult(models={name: result.models[name] for name, result in results.items()},
-                  **{key: getattr(results["network"], key) for key in ("splits", "fold_of_sample", "y", "mad", "cv")})
-    summary = _summary(cv)
+                  **{key: getattr(network_result, key) for key in ("splits", "fold_of_sample", "y", "mad", "cv",
+                                                                    "target_type")})
+    summary = _summary(cv, models)
+    comparisons = _compare(cv, data.units)
+    searched = {name: _searched(models[name], cv.models[name].searched_grids) for name in grids}
+    edges = [message for name, grid in searched.items() if grid
+             for message in comparison.grid_edges(grid, summary[name]["best_params"],
+                                                  prefix=f"task.param_grids.{name}")]
+    for message in edges:
+        log.warning("tuning grid edge: %s", message)
 
     train_sizes, curve = None, {}
-    if task.learning_curve:
+    if plan.learning_curve:
         for name, model in models.items():
             with stage(f"learning curve {name}", timings):
-                part = learning_curve({name: model}, X, y, fractions=sorted(task.learning_curve),
-                                      preprocessing=preprocessing, **settings)
-            # the full training folds are the cross-validation's own fits: reuse them
-            curve[name] = np.vstack([part.mae[name], cv.models[name].fold_metrics["mae"]])
+                part = learning_curve({name: model}, X, y, fractions=plan.learning_curve,
+                                      preprocessing=preprocessing, target_type=task.kind, **settings)
+            # the full training folds are the evaluation's own (tuned) fits: reuse them
+            curve[name] = np.vstack([part.scores[name], cv.models[name].fold_metrics[part.metric]])
         train_sizes = np.append(part.train_sizes, np.mean([len(train) for train, _ in cv.splits]))
 
     with stage("final network", timings):
-        if task.refit:
-            final = make_pipeline(models["network"], preprocessing).fit(X, y)
-            trained_on = f"all {len(y)} samples"
-        else:
-            final = cv.models["network"].estimators[-1]
-            trained_on = f"the training rows of fold {len(cv.splits)} of {len(cv.splits)}"
-        save_predictor(final, run_dir, feature_names=features.names, descriptor_options=descriptor_options,
+        final, trained_rows, trained_on = _final_network(models["network"], cv, X, y, preprocessing, task)
+        save_predictor(final, run_dir, formulas=[data.formulas[i] for i in trained_rows], X=X[trained_rows],
+                       feature_names=features.names, descriptor_options=descriptor_options,
                        target_name=data.target_name, units=data.units, trained_on=trained_on)
         history = fitted_network(final).history_
 
     with stage("figures and tables", timings):
-        _write_tables(run_dir, data, cv, summary, train_sizes, curve)
-        figures.cross_validation(run_dir / "figures", data, cv, train_sizes, curve, task.cv)
+        _write_tables(run_dir, data, cv, summary, comparisons, train_sizes, curve)
+        figures.evaluation(run_dir / "figures", data, cv, comparisons, train_sizes, curve, task)
         figures.loss(history, run_dir / "figures" / "loss.png", label=f"network ({trained_on})",
-                     target="standardised target" if task.scale_target else data.units or "target units")
+                     loss=task.loss if task.kind == "regression" else "cross-entropy",
+                     target=_target_words(task, data))
 
-    best = min(summary, key=lambda name: summary[name]["mae_mean"])
-    log.info("lowest cross-validated MAE: %s (%.4g %s)", best, summary[best]["mae_mean"], data.units)
+    headline, _, lower_is_better = HEADLINE[task.kind]
+    pick = min if lower_is_better else max
+    best = pick(summary, key=lambda name: summary[name][f"{headline}_mean"])
+    log.info("best %s: %s (%.4g%s)", headline, best, summary[best][f"{headline}_mean"],
+             f" {data.units}" if task.kind == "regression" and data.units else "")
     epochs = [len(fitted_network(estimator).history_.loss) for estimator in cv.models["network"].estimators]
     objective = OBJECTIVES[task.objective]
-    return TaskResult(
-        objective=summary["network"][objective.rsplit(".", 1)[1]], objective_name=objective, direction="minimize",
-        metrics={"best_model": best, "models": summary,
-                 "network": {"epochs_per_fold": epochs, "final_trained_on": trained_on,
-                             "final_epochs": len(history.loss)},
-                 "dataset": {"name": task.dataset, "n_samples": len(y), "n_features": X.shape[1],
-                             "n_skipped_rows": len(data.skipped), "target": data.target_name, "units": data.units,
-                             "target_mad": cv.mad, "n_chemical_systems": int(len(np.unique(data.groups)))},
-                 "cv": {"kind": task.cv, "n_splits": len(cv.splits), "random_state": settings["random_state"]},
-                 "learning_curve": {"train_sizes": [] if train_sizes is None else train_sizes.tolist(),
-                                    **{name: scores.mean(axis=1).tolist() for name, scores in curve.items()}}},
-        timings=timings)
+    metrics = {"best_model": best, "models": summary,
+               "comparison": {name: result.as_dict() for name, result in comparisons.items()},
+               "tuning": {"grids": grids, "searched": searched, "edges": edges, "inner_splits": task.inner_splits},
+               "stages": {"skipped": plan.skipped},
+               "network": {"epochs_per_fold": epochs, "final_trained_on": trained_on,
+                           "final_epochs": len(history.loss), "ensemble_size": task.ensemble_size},
+               "dataset": {"name": task.dataset, "n_samples": len(y), "n_features": X.shape[1],
+                           "n_skipped_rows": len(data.skipped), "target": data.target_name, "units": data.units,
+                           "kind": task.kind, "n_chemical_systems": int(len(np.unique(data.groups)))},
+               "cv": {"kind": task.cv, "n_splits": len(cv.splits), "random_state": settings["random_state"],
+                      "n_test": int(len(cv.tested))},
+               "learning_curve": {"train_sizes": [] if train_sizes is None else train_sizes.tolist(),
+                                  **{name: scores.mean(axis=1).tolist() for name, scores in curve.items()}}}
+    if task.kind == "regression":
+        metrics["dataset"]["target_mad"] = cv.mad
+    if task.dataset in BUILTIN_DATASETS and BUILTIN_DATASETS[task.dataset].published:
+        metrics["published"] = dict(BUILTIN_DATASETS[task.dataset].published)
+        log.info("published test MAE on this split (%s): %s", data.units, ", ".join(
+            f"{name} {value}" for name, value in metrics["published"].items()))
+    return TaskResult(objective=summary["network"][objective.rsplit(".", 1)[1]], objective_name=objective,
+                      direction="minimize", metrics=metrics, timings=timings)
 
 
-def _summary(cv: CVResult) -> dict:
-    """``cv.summary()`` with each model's total fit time and, for tuned models, the parameters chosen per
-    fold; one log line per model."""
+def _searched(model, grids_per_fold) -> dict:
+    """Every value searched for each parameter in any fold (grids extended at an edge included), in the
+    model's own parameter names."""
+    union: dict = {}
+    for grid in grids_per_fold or []:
+        for key, values in tuning.own_names(model, grid).items():
+            union[key] = sorted({*union.get(key, []), *values})
+    return union
+
+
+def _final_network(model, cv: CVResult, X, y, preprocessing, task: Config):
+    """The network to save: for a given split, the evaluated one (trained on train + val); else refitted on
+    every row with the setting most folds chose (``task.refit``), or the last fold's."""
+    result = cv.models["network"]
+    if task.cv == "split":
+        train, _ = cv.splits[0]
+        return result.estimators[0], train, f"the {len(train)} train + val rows"
+    if not task.refit:
+        train, _ = cv.splits[-1]
+        return result.estimators[-1], train, f"the training rows of fold {len(cv.splits)} of {len(cv.splits)}"
+    chosen = {}
+    if result.best_params:
+        chosen = dict(Counter(tuple(sorted(params.items())) for params in result.best_params).most_common(1)[0][0])
+    pipeline = make_pipeline(model, preprocessing)
+    pipeline.set_params(**{f"model__{key}": value for key, value in chosen.items()})  # (keys: the model's own)
+    rows = np.arange(len(y))
+    setting = tuning.own_names(model, chosen)
+    return pipeline.fit(X, y), rows, f"all {len(y)} samples" + (f", tuned setting {setting}" if setting else "")
+
+
+def _target_words(task: Config, data: MaterialsDataset) -> str:
+    if task.kind == "classification":
+        return "labels"
+    words = "log " if task.target_transform == "log" else ""
+    return f"standardised {words}target" if task.scale_target else f"{words}target ({data.units or 'no units'})"
+
+
+def _summary(cv: CVResult, models: dict) -> dict:
+    """``cv.summary()`` with each model's total fit time, the balanced error (classification) and, for tuned
+    models, the setting chosen per fold; one log line per model."""
     summary = cv.summary()
+    headline = HEADLINE[cv.target_type][0]
     for name, scores in summary.items():
         result = cv.models[name]
         scores["fit_seconds_total"] = float(result.fit_seconds.sum())
-        if result.best_params is not None:  # tuned inside each training fold
-            scores["best_params"] = [{key.removeprefix("regressor__"): value for key, value in params.items()}
-                                     for params in result.best_params]
-        log.info("%-15s MAE %.4g ± %.2g  RMSE %.4g  R² %.4f  MAE/MAD %.3f  (%.1f s)", name, scores["mae_mean"],
-                 scores["mae_std"], scores["rmse_mean"], scores["r2_mean"], scores["mae_over_mad"],
+        if cv.target_type == "classification":
+            scores["balanced_error"] = 1.0 - scores["balanced_accuracy_mean"]
+        if result.best_params is not None:
+            scores["best_params"] = [tuning.own_names(models[name], params) for params in result.best_params]
+        spread = (f" ± {scores[f'{headline}_std']:.2g} (fold SD, {len(cv.splits)} folds)" if len(cv.splits) > 1
+                  else " (test rows)")
+        log.info("%-15s %s %.4g%s  (%.1f s)", name, headline, scores[f"{headline}_mean"], spread,
                  scores["fit_seconds_total"])
     return summary
 
 
-def _write_tables(run_dir: Path, data: MaterialsDataset, cv: CVResult, summary: dict, train_sizes,
-                  curve: dict) -> None:
-    """oof_predictions.csv, models.csv and learning_curve.csv."""
-    oof = {name: result.oof_prediction for name, result in cv.models.items()}
+def _compare(cv: CVResult, units: str) -> dict:
+    """network - baseline for every baseline without failed folds: Nadeau-Bengio over folds, or a paired
+    t-test over the test rows of a given split."""
+    headline = HEADLINE[cv.target_type][0]
+    usable = {name: result for name, result in cv.models.items() if not result.errors}
+    if "network" not in usable or len(usable) < 2:  # nothing to compare with
+        return {}
+    if cv.cv == "split":
+        test = cv.tested
+        scores = {name: per_sample_loss(cv.target_type, cv.y[test], result.oof_prediction[test])
+                  for name, result in usable.items()}
+        metric = "MAE" if cv.target_type == "regression" else "error rate"
+        out = comparison.compare_to_reference(scores, "network", kind="split", metric=metric)
+    else:
+        n_train, n_test = comparison.mean_fold_sizes(cv.splits)
+        scores = {name: result.fold_metrics[headline] for name, result in usable.items()}
+        out = comparison.compare_to_reference(scores, "network", kind="cv", n_train=n_train, n_test=n_test,
+                                              metric=headline.replace("_", " "))
+    for result in out.values():
+        log.info("%s", result.describe(units if cv.target_type == "regression" else None))
+    return out
+
+
+def _write_tables(run_dir: Path, data: MaterialsDataset, cv: CVResult, summary: dict, comparisons: dict,
+                  train_sizes, curve: dict) -> None:
+    """oof_predictions.csv (test rows), models.csv, comparison.csv and learning_curve.csv."""
     rows = []
-    for i, formula in enumerate(data.formulas):
-        row = {"index": i, "composition": formula, "chemical_system": data.groups[i],
+    for i in cv.tested:
+        row = {"index": int(i), "composition": data.formulas[i], "chemical_system": data.groups[i],
                "fold": int(cv.fold_of_sample[i]) + 1}
+        if data.split is not None:
+            row["split"] = str(data.split[i])
         if data.line_numbers is not None:
             row["csv_line"] = int(data.line_numbers[i])
         if data.target_name in row or data.target_name.startswith(PREDICTION_PREFIX):  # refused at validation
             raise ValueError(f"The target {data.target_name!r} would overwrite a column of oof_predictions.csv.")
-        row[data.target_name] = float(data.target[i])
-        row.update({f"predicted_{name}": float(prediction[i]) for name, prediction in oof.items()})
+        row[data.target_name] = _plain(data.target[i])
+        row.update({f"{PREDICTION_PREFIX}{name}": _plain(result.oof_prediction[i])
+                    for name, result in cv.models.items()})
         rows.append(row)
     write_csv(run_dir / "oof_predictions.csv", rows)
-    write_csv(run_dir / "models.csv", [{"model": name, **scores} for name, scores in summary.items()])
+    write_csv(run_dir / "models.csv", [{"model": name, **{key: value for key, value in scores.items()
+                                                          if key != "best_params"}}
+                                       for name, scores in summary.items()])
+    if comparisons:
+        write_csv(run_dir / "comparison.csv", [{"baseline": name, **{key: value for key, value in
+                                                                     result.as_dict().items()}}
+                                               for name, result in comparisons.items()])
     if curve:
         write_csv(run_dir / "learning_curve.csv",
-                  [{"train_size": float(size), **{f"{name}_mae_mean": float(scores[i].mean()) for name, scores in
+                  [{"train_size": float(size), **{f"{name}_mean": float(scores[i].mean()) for name, scores in
                                                   curve.items()},
-                    **{f"{name}_mae_std": float(scores[i].std()) for name, scores in curve.items()}}
+                    **{f"{name}_std": float(scores[i].std()) for name, scores in curve.items()}}
                    for i, size in enumerate(train_sizes)])
+
+
+def _plain(value):
+    """A float for a number, a str for a label."""
+    return float(value) if isinstance(value, (float, np.floating)) else str(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pytest
 
 from physics.app.runner import run
@@ -12,6 +13,8 @@ from physics.app.schema import ConfigError
 from physics.materials.dataset import miedema_dataset
 
 BASE = ["task=materials"]
+#: the cheapest baseline set a run can have (the network is compared with at least one model)
+ONE_BASELINE = ["baseline=none", "+baseline.dummy._target_=sklearn.dummy.DummyRegressor"]
 
 
 def big_csv(path, size):
@@ -35,6 +38,13 @@ def test_big_csv_is_refused_before_it_is_read(refused, tmp_path, extra):
     error = refused([*BASE, "task.dataset=csv", f"task.csv_path={path}", "task.target_column=e_form", *extra])
     assert error.key == "task.csv_path"
     assert "50 MB" in error.message and "rows" in error.message
+
+
+def test_a_builtin_set_is_sized_by_its_own_rows(refused, compose_config):
+    error = refused([*BASE, "task.dataset=aflow_band_gap", "task.cv=split"])  # kernel ridge on ~23,000 rows
+    assert error.key == "task.dataset" and "baseline.kernel_ridge" in error.message and "GB" in error.message
+    # without that baseline (as in experiment=materials_band_gap) the same data fits the same limit
+    compose_config([*BASE, "task.dataset=aflow_band_gap", "task.cv=split", "baseline.kernel_ridge=null"])
 
 
 def test_a_grid_search_of_too_many_candidates_is_refused(refused):
@@ -80,13 +90,23 @@ def test_a_run_with_every_kind_of_bad_row_skipped(debug_config, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("\n".join(lines) + "\n")
     overrides = [*BASE, "task.dataset=csv", f"task.csv_path={path}", "task.target_column=target",
-                 "task.learning_curve=[]", "baseline=none", "task.refit=false"]
+                 "task.learning_curve=[]", "task.tune=false", "task.refit=false", *ONE_BASELINE]
     with pytest.raises(ValueError, match=r"4 bad row\(s\) of 60 .*line 5: a field is longer.*line 9: .*nested "
                                          r"deeper.*line 14: .*not a finite number.*line 20: target '1e300'"):
         run(debug_config(overrides), tmp_path / "stopped")
     metrics = run(debug_config([*overrides, "task.skip_bad_rows=true"]), tmp_path / "run").flat()
     assert metrics["dataset.n_samples"] == 56 and metrics["dataset.n_skipped_rows"] == 4
+    assert 0.0 <= metrics["comparison.dummy.p_value"] <= 1.0  # the one baseline, compared with the network
     with open(tmp_path / "run" / "oof_predictions.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert {int(row["csv_line"]) for row in rows}.isdisjoint(bad) and len(rows) == 56
     assert list(rows[0])[:6] == ["index", "composition", "chemical_system", "fold", "csv_line", "target"]
+
+
+def test_a_run_without_baselines(debug_config, tmp_path):
+    metrics = run(debug_config([*BASE, "baseline=none", "task.tune=false", "task.learning_curve=[]"]),
+                  tmp_path).flat()
+    assert np.isfinite(metrics["models.network.mae_mean"]) and metrics["best_model"] == "network"
+    assert not any(key.startswith("comparison.") for key in metrics)
+    assert not (tmp_path / "comparison.csv").exists()
+    assert not (tmp_path / "figures" / "paired_differences.png").exists()

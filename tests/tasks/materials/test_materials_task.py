@@ -18,12 +18,14 @@ from physics.app.schema import ConfigError
 from physics.materials.dataset import miedema_dataset
 from physics.materials.descriptors import magpie_features
 from physics.tasks.materials import load_predictor
+from physics.tasks.materials.predictor import OutsideDomainWarning
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 5-iteration sklearn MLP
 
 BASE = ["task=materials"]  # its own default network (model=mlp_materials, adam with a cosine schedule)
 MODELS = ("network", "dummy", "ridge", "random_forest", "kernel_ridge", "sklearn_mlp")
-FIGURES = ("parity.png", "residuals.png", "learning_curve.png", "model_comparison.png", "loss.png")
+FIGURES = ("parity.png", "residuals.png", "learning_curve.png", "model_comparison.png", "paired_differences.png",
+           "loss.png")
 
 
 @pytest.fixture
@@ -88,22 +90,41 @@ def test_builtin_run_writes_every_model_figure_table_and_predictor(tiny, tmp_pat
     assert [row["model"] for row in read_csv(tmp_path / "models.csv")] == list(MODELS)
     curve = read_csv(tmp_path / "learning_curve.csv")
     assert len(curve) == 2 and float(curve[0]["train_size"]) < float(curve[1]["train_size"]) == 80.0
-    # the last learning-curve point is the cross-validation itself
-    assert float(curve[1]["network_mae_mean"]) == pytest.approx(written["models.network.mae_mean"], rel=1e-9)
+    assert set(curve[0]) == {"train_size", *(f"{m}_mean" for m in MODELS), *(f"{m}_std" for m in MODELS)}
+    # the last learning-curve point is the cross-validation itself (its tuned fits)
+    assert float(curve[1]["network_mean"]) == pytest.approx(written["models.network.mae_mean"], rel=1e-9)
+    assert float(curve[1]["network_std"]) == pytest.approx(written["models.network.mae_std"], rel=1e-9)
+
+    # every baseline against the network, paired over the same (grouped) folds
+    assert written["cv.kind"] == "group" and [row["baseline"] for row in read_csv(tmp_path / "comparison.csv")] \
+        == list(MODELS[1:])
+    for model in MODELS[1:]:
+        assert written[f"comparison.{model}.method"] == "Nadeau-Bengio corrected resampled t-test over 3 folds"
+        assert 0.0 <= written[f"comparison.{model}.p_value"] <= 1.0
+        assert written[f"comparison.{model}.mean_difference"] == pytest.approx(
+            written["models.network.mae_mean"] - written[f"models.{model}.mae_mean"], abs=1e-9)
+    # task.tune (default): every model with a main parameter, the network too, tuned on 3 values of it
+    assert set(written["tuning.grids.network.learning_rate"]) == {0.0015, 0.003, 0.006}
+    assert all(len(written[f"models.{m}.best_params"]) == 3 for m in MODELS if m != "dummy")
 
     predictor = load_predictor(tmp_path)
-    assert predictor.state["trained_on"] == "all 120 samples"
-    prediction = predictor.predict([rows[0]["composition"], "Fe0.5Ni0.5"])
+    chosen = [params["learning_rate"] for params in written["models.network.best_params"]]
+    majority = max(chosen, key=chosen.count)  # the refit uses the setting most folds chose
+    assert predictor.state["trained_on"] == f"all 120 samples, tuned setting {{'learning_rate': {majority}}}"
+    # 120 alloys of 66 metals leave most binary systems unseen: Fe-Ni is beyond the descriptor-distance threshold
+    with pytest.warns(OutsideDomainWarning, match=r"1 of 2 compositions .*: Fe0\.5Ni0\.5 \(descriptor distance"):
+        prediction = predictor.predict([rows[0]["composition"], "Fe0.5Ni0.5"])
     assert prediction.shape == (2,) and np.all(np.isfinite(prediction))
 
 
 def test_same_seed_same_numbers_other_seed_other_data(tiny, tmp_path):
     overrides = ["task.learning_curve=[]", "~baseline.sklearn_mlp", "~baseline.random_forest"]
-    first = run(tiny(*overrides), tmp_path / "a")
+    first = run(tiny(*overrides), tmp_path / "a")  # tuned: the inner splits are seeded too
     second = run(tiny(*overrides), tmp_path / "b")
-    other = run(tiny(*overrides, "seed=1"), tmp_path / "c")
+    other = run(tiny(*overrides, "seed=1", "task.tune=false"), tmp_path / "c")
     assert first["models.network.mae_mean"] == second["models.network.mae_mean"]
     assert first["models.kernel_ridge.mae_mean"] == second["models.kernel_ridge.mae_mean"]
+    assert first["models.network.best_params"] == second["models.network.best_params"]
     assert first["models.dummy.mae_mean"] != other["models.dummy.mae_mean"]
     assert not (tmp_path / "a" / "figures" / "learning_curve.png").exists()  # learning_curve=[] turns it off
 
@@ -112,7 +133,7 @@ def test_csv_run_keeps_line_numbers_and_groups_by_chemical_system(tiny, tmp_path
     path = tmp_path / "alloys.csv"
     data = write_alloys(path, 90)
     overrides = ["task.dataset=csv", f"task.csv_path={path}", "task.target_column=e_form", "task.cv=group",
-                 "task.refit=false", "task.objective=cv_rmse"]
+                 "task.refit=false", "task.objective=cv_rmse", "task.tune=false"]
     metrics = run(tiny(*overrides), tmp_path / "run")
     assert metrics["objective"] == metrics["models.network.rmse_mean"]
     assert metrics["objective_name"] == "models.network.rmse_mean"
@@ -131,7 +152,7 @@ def test_csv_run_keeps_line_numbers_and_groups_by_chemical_system(tiny, tmp_path
 def test_bad_rows_stop_the_run_before_training_unless_skipped(tiny, tmp_path):
     path = tmp_path / "broken.csv"
     write_alloys(path, 60, bad_lines=(3, 10, 25))
-    overrides = ["task.dataset=csv", f"task.csv_path={path}", "task.target_column=e_form"]
+    overrides = ["task.dataset=csv", f"task.csv_path={path}", "task.target_column=e_form", "task.tune=false"]
     with pytest.raises(ValueError, match=r"3 bad row\(s\) of 60 .*line 3: .*unknown element 'Xx'.*line 10: "
                                          r"missing target.*line 25: target 'abc' is not a number") as error:
         run(tiny(*overrides), tmp_path / "stopped")
@@ -144,14 +165,23 @@ def test_bad_rows_stop_the_run_before_training_unless_skipped(tiny, tmp_path):
     assert lines.isdisjoint({3, 10, 25}) and len(lines) == 57
 
 
-def test_baselines_are_tuned_inside_the_folds_when_asked(tiny, tmp_path):
-    overrides = ["task.learning_curve=[]", "~baseline.sklearn_mlp", "~baseline.random_forest",
-                 "+task.param_grids.kernel_ridge.gamma=[0.001,0.01]", "+task.param_grids.ridge.alpha=[0.1,10.0]"]
+def test_the_grids_given_are_tuned_inside_the_folds_the_network_included(tiny, tmp_path):
+    # task.tune=false: only the models named in task.param_grids are tuned, each on exactly its own grid
+    overrides = ["task.tune=false", "task.extend_grids=false", "task.learning_curve=[]", "~baseline.sklearn_mlp", "~baseline.random_forest",
+                 "+task.param_grids.kernel_ridge.gamma=[0.001,0.01]", "+task.param_grids.ridge.alpha=[0.1,10.0]",
+                 "+task.param_grids.network.learning_rate=[0.001,0.01]"]
     metrics = run(tiny(*overrides), tmp_path)
-    for name, key, grid in (("kernel_ridge", "gamma", {0.001, 0.01}), ("ridge", "alpha", {0.1, 10.0})):
+    for name, key, grid in (("kernel_ridge", "gamma", {0.001, 0.01}), ("ridge", "alpha", {0.1, 10.0}),
+                            ("network", "learning_rate", {0.001, 0.01})):
         chosen = metrics[f"models.{name}.best_params"]
         assert len(chosen) == 3 and all(set(params) == {key} and params[key] in grid for params in chosen)
-    assert "models.network.best_params" not in metrics
+        assert set(metrics[f"tuning.grids.{name}.{key}"]) == set(metrics[f"tuning.searched.{name}.{key}"]) == grid
+    assert "models.dummy.best_params" not in metrics and not any(key.startswith("tuning.grids.dummy")
+                                                                 for key in metrics)
+    # the network's grid names its own parameter (through the target scaling); the refit uses the majority
+    chosen = [params["learning_rate"] for params in metrics["models.network.best_params"]]
+    assert load_predictor(tmp_path).state["trained_on"] == \
+        f"all 120 samples, tuned setting {{'learning_rate': {max(chosen, key=chosen.count)}}}"
 
 
 def test_saved_predictor_reproduces_the_pipeline(tiny, tmp_path):
@@ -170,12 +200,14 @@ def test_saved_predictor_reproduces_the_pipeline(tiny, tmp_path):
     pipeline = make_pipeline(TransformedTargetRegressor(network, transformer=StandardScaler()),
                              Preprocessing(clip_z=1.5))  # a tight clip, so clipping is exercised
     pipeline.fit(features.values, data.target)
-    save_predictor(pipeline, tmp_path, feature_names=features.names, descriptor_options=options,
-                   target_name=data.target_name, units=data.units, trained_on="test")
+    save_predictor(pipeline, tmp_path, formulas=data.formulas, X=features.values, feature_names=features.names,
+                   descriptor_options=options, target_name=data.target_name, units=data.units, trained_on="test")
     formulas = ["Al0.3Ni0.7", "Cu0.5Zr0.5", "Fe0.25Pt0.75", "He0.5Fe0.5"]  # He: no electronegativity -> NaN
     expected = pipeline.predict(magpie_features(formulas, **options).values)
     # the same float64 preprocessing in the same order, then the same float32 network: equal to rounding
-    np.testing.assert_allclose(load_predictor(tmp_path).predict(formulas), expected, rtol=1e-6, atol=1e-6)
+    with pytest.warns(OutsideDomainWarning, match="He0.5Fe0.5"):  # He: in no training alloy
+        predicted = load_predictor(tmp_path).predict(formulas)
+    np.testing.assert_allclose(predicted, expected, rtol=1e-6, atol=1e-6)
 
 
 def test_diverging_network_is_a_floating_point_error_naming_model_and_fold(tiny, tmp_path):
@@ -184,15 +216,18 @@ def test_diverging_network_is_a_floating_point_error_naming_model_and_fold(tiny,
     assert not (tmp_path / "metrics.json").exists()
 
 
-def test_defaults_are_those_of_the_former_task_yaml(compose_config):
+def test_defaults(compose_config):
     config = validate(compose_config(BASE))
-    former = {"dataset": "miedema", "n_samples": 5000, "structure": "ss", "noise": 0.0, "elements": None,
-              "csv_path": None, "composition_column": "composition", "target_column": None, "delimiter": ",",
-              "skip_bad_rows": False, "element_fractions": True, "missing": "ignore", "cv": "kfold", "n_splits": 5,
-              "cv_random_state": None, "variance_threshold": 1e-8, "standardize": True, "clip_z": 5.0,
-              "scale_target": True, "learning_curve": [0.05, 0.2], "param_grids": {}, "inner_splits": 3,
-              "refit": True}
-    assert {key: getattr(config.task, key) for key in former} == former
+    defaults = {"dataset": "miedema", "n_samples": 5000, "structure": "ss", "noise": 0.0, "elements": None,
+                "csv_path": None, "composition_column": "composition", "target_column": None, "target_type": None,
+                "split_column": None, "delimiter": ",", "skip_bad_rows": False, "element_fractions": True,
+                "missing": "ignore", "cv": "group", "n_splits": 5, "cv_random_state": None,
+                "variance_threshold": 1e-8, "standardize": True, "clip_z": 5.0, "scale_target": True,
+                "target_transform": "none", "loss": "squared_error", "ensemble_size": 1,
+                "learning_curve": [0.05, 0.2], "tune": True, "param_grids": {}, "inner_splits": 1, "refit": True}
+    assert {key: getattr(config.task, key) for key in defaults} == defaults
+    assert config.task.kind == "regression"
+    assert list(config.baseline) == list(MODELS[1:])
     assert (config.trainer.epochs, config.trainer.batch_size, config.trainer.validation_fraction,
             config.trainer.early_stopping, config.trainer.patience, config.trainer.blas_threads) == \
         (200, 64, 0.1, False, 30, 1)
@@ -213,8 +248,20 @@ def test_defaults_are_those_of_the_former_task_yaml(compose_config):
     (["task.learning_curve=[0.5,1.0]"], "task.learning_curve[1]", "must be in (0.0, 1.0)"),
     (["task.elements=[Fe,Xx]"], "task.elements", "unknown: ['Xx']"),
     (["task.structure=glass"], "task.structure", "'ss', 'amor', 'inter', 'liquid'"),
-    (["+task.param_grids.network.lr=[0.1]"], "task.param_grids.network", "not tuned inside the folds"),
+    (["task.cv=split"], "task.cv", "split needs a dataset with a train/val/test column"),
+    (["task.target_type=classification"], "task.target_type", "applies to task.dataset=csv only"),
+    (["task.objective=cv_balanced_error"], "task.objective", "is for classification"),
+    (["task.dataset=aflow_metal", "baseline=materials_classifiers"], "task.objective",
+     "must be cv_balanced_error for classification"),
+    (["task.dataset=aflow_metal", "baseline=materials_classifiers", "task.objective=cv_balanced_error",
+      "task.loss=huber"], "task.loss", "applies to regression only"),
+    (["task.loss=hinge"], "task.loss", "'squared_error', 'absolute_error', 'huber'"),
+    (["task.target_transform=sqrt"], "task.target_transform", "'none', 'log'"),
+    (["task.ensemble_size=0"], "task.ensemble_size", "must be an int in [1, inf)"),
+    (["task.inner_splits=0"], "task.inner_splits", "must be an int in [1, inf)"),
     (["+task.param_grids.ridge.alpha=[]"], "task.param_grids.ridge.alpha", "non-empty list"),
+    (["+task.param_grids.sklearn_mlp.learning_rate_int=[0.001]"], "task.param_grids.sklearn_mlp.learning_rate_int",
+     "sklearn_mlp"),
     (["task.objective=test_mae"], "task.objective", "'cv_mae', 'cv_rmse'"),
 ])
 def test_bad_values_are_config_errors_naming_the_key(compose_config, overrides, key, expected):
@@ -233,13 +280,28 @@ def test_csv_columns_must_be_given(compose_config, tmp_path):
 
 
 @pytest.mark.parametrize("overrides,key,expected", [
-    (["+task.param_grids.lasso.alpha=[1.0]"], "task.param_grids.lasso", "names no baseline"),
+    (["+task.param_grids.lasso.alpha=[1.0]"], "task.param_grids.lasso",
+     "names no model; models: network, dummy, ridge, random_forest, kernel_ridge, sklearn_mlp"),
+    (["~baseline.ridge", "+task.param_grids.ridge.alpha=[1.0]"], "task.param_grids.ridge", "names no model"),
+    (["baseline.ridge=null", "+task.param_grids.ridge.alpha=[1.0]"], "task.param_grids.ridge", "names no model"),
     (["+baseline.network._target_=sklearn.linear_model.Ridge"], "baseline.network", "is the numpy network's"),
+    # classification needs classifiers, regression regressors: the first misfit baseline is named
+    (["task.dataset=aflow_metal", "task.objective=cv_balanced_error"], "baseline.dummy",
+     "every baseline must be one of the classifiers; sklearn.dummy.DummyRegressor is not. Use "
+     "baseline=materials_classifiers"),
+    (["baseline=materials_classifiers"], "baseline.dummy", "every baseline must be one of the regressors"),
 ])
 def test_rules_across_nodes_are_checked_at_validation(compose_config, overrides, key, expected):
     with pytest.raises(ConfigError) as error:
         compose_config([*BASE, *overrides])
     assert error.value.key == key and expected in str(error.value)
+
+
+def test_a_null_baseline_is_dropped_and_the_network_may_have_a_grid(compose_config):
+    config = validate(compose_config([*BASE, "baseline.kernel_ridge=null", "baseline.sklearn_mlp=null",
+                                      "+task.param_grids.network.learning_rate=[0.001,0.003]"]))
+    assert list(config.baseline) == ["dummy", "ridge", "random_forest"]
+    assert config.task.param_grids == {"network": {"learning_rate": [0.001, 0.003]}}
 
 
 def test_cnn_is_refused_at_validation_naming_model(compose_config):
