@@ -22,11 +22,12 @@ def _label(name: str, units: str) -> str:
 
 
 def parity(y: np.ndarray, predictions: Mapping[str, np.ndarray], fold_of_sample: np.ndarray, path: Path, *,
-           target_name: str, units: str = "") -> Path:
+           target_name: str, units: str = "", prediction_label: str = "out-of-fold prediction") -> Path:
     """Out-of-fold prediction against truth, one panel per model, points coloured by test fold, y = x line,
     MAE and R² in the upper-left corner.
 
-    y : (n,), the target.  predictions : name -> (n,).  fold_of_sample : (n,), fold index of each sample.
+    y : (n,), the target.  predictions : name -> (n,).  fold_of_sample : (n,), fold index of each sample (one
+    fold: no fold legend).  prediction_label : the y-axis label (what the predictions are).
     """
     names = list(predictions)
     ncols = min(3, len(names))
@@ -52,10 +53,12 @@ def parity(y: np.ndarray, predictions: Mapping[str, np.ndarray], fold_of_sample:
                 transform=ax.transAxes, va="top", fontsize=8, bbox=dict(fc="white", ec="0.8", alpha=0.8))
         ax.set_title(name, fontsize=10)
         ax.set_xlabel(_label(f"true {target_name}", units), fontsize=8)
-        ax.set_ylabel("out-of-fold prediction", fontsize=8)
+        ax.set_ylabel(prediction_label, fontsize=8)
     for ax in axes[len(names):]:
         ax.set_visible(False)
     n_folds = int(fold_of_sample.max()) + 1
+    if n_folds == 1:  # one test set: nothing to tell apart
+        return plots.save(fig, path)
     handles = [plots.plt.Line2D([], [], ls="", marker="o", color=FOLD_COLOURS[k % 10], label=f"fold {k + 1}")
                for k in range(n_folds)]
     fig.legend(handles=handles, loc="outside lower center", ncols=min(n_folds, 10), fontsize=8)
@@ -63,7 +66,7 @@ def parity(y: np.ndarray, predictions: Mapping[str, np.ndarray], fold_of_sample:
 
 
 def residuals(y: np.ndarray, predictions: Mapping[str, np.ndarray], path: Path, *, units: str = "",
-              bins: int = 60) -> Path:
+              bins: int = 60, what: str = "out-of-fold residual") -> Path:
     """Histograms of the out-of-fold residuals (prediction − truth): the first model filled, the others as
     outlines, on shared bins covering the central 99.8 % of all residuals (the tails are counted in the
     outermost bins and reported in the legend)."""
@@ -79,7 +82,7 @@ def residuals(y: np.ndarray, predictions: Mapping[str, np.ndarray], path: Path, 
         ax.hist(np.clip(r, -edge, edge), bins=edges, color=colour, label=label,
                 histtype="stepfilled" if i == 0 else "step", alpha=0.45 if i == 0 else 1.0, lw=1.2)
     ax.set_yscale("log")
-    ax.set_xlabel(_label("out-of-fold residual, prediction − truth", units))
+    ax.set_xlabel(_label(f"{what}, prediction − truth", units))
     ax.set_ylabel("samples")
     ax.legend(fontsize=7)
     return plots.save(fig, path)

@@ -9,6 +9,7 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import mean_absolute_error
 
 from physics.materials.evaluation import (
+    INNER_HOLDOUT,
     Preprocessing,
     ZScoreClipper,
     cross_validate,
@@ -204,3 +205,43 @@ def test_learning_curve_improves_with_data():
                           preprocessing=Preprocessing(clip_z=None))
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(splits, full.splits))  # same folds
     np.testing.assert_allclose(curve.scores["krr"][-1], full.models["krr"].fold_metrics["mae"], rtol=1e-10)
+
+
+# --- with a given split, tuning and the final fit never see a test row (nor scoring fits a val row)
+
+def test_split_tuning_scores_on_val_and_refits_on_train_and_val_never_on_test():
+    X, y = linear_problem(n=90, d=6)
+    split = np.array(["train", "val", "test"] * 30)
+    targets = {label: frozenset(y[split == label].tolist()) for label in ("train", "val", "test")}
+    FIT_LOG.clear()
+    result = cross_validate({"rec": RecordingRegressor()}, X, y, cv="split", split=split,
+                            param_grids={"rec": {"alpha": [0.01, 1.0, 100.0]}}, inner_splits=1)
+    assert len(FIT_LOG) == 3 + 1  # one fit per candidate (scored on the val rows), then the refit
+    for seen in FIT_LOG[:-1]:
+        assert seen == targets["train"]  # candidates: the train rows only
+    assert FIT_LOG[-1] == targets["train"] | targets["val"]  # the chosen one: train + val
+    assert all(seen.isdisjoint(targets["test"]) for seen in FIT_LOG)
+    assert result.models["rec"].best_params[0]["alpha"] in (0.01, 1.0, 100.0)
+    tested = result.fold_of_sample >= 0
+    assert np.array_equal(tested, split == "test")
+    assert np.isnan(result.models["rec"].oof_prediction[~tested]).all()
+
+
+def test_grouped_tuning_holds_out_whole_groups_of_the_training_fold_only():
+    X, y = linear_problem(n=150, d=6, seed=1)
+    groups = np.array([f"sys{i % 25}" for i in range(len(y))])
+    FIT_LOG.clear()
+    result = cross_validate({"rec": RecordingRegressor()}, X, y, cv="group", groups=groups, n_splits=3,
+                            param_grids={"rec": {"alpha": [0.01, 1.0, 100.0]}}, inner_splits=1)
+    assert len(FIT_LOG) == 3 * (3 + 1)  # per outer fold: 3 candidates on one inner hold-out, then the refit
+    row_of = {value: i for i, value in enumerate(y.tolist())}
+    for k, (train, test) in enumerate(result.splits):
+        fits = FIT_LOG[4 * k: 4 * k + 4]
+        assert fits[-1] == frozenset(y[train].tolist())  # the refit: the whole training fold
+        candidate = fits[0]
+        assert fits[1] == fits[2] == candidate  # every candidate on the same inner training set
+        rows = np.array(sorted(row_of[value] for value in candidate))
+        assert set(rows) < set(train.tolist()) and set(rows).isdisjoint(test.tolist())
+        held_out = np.setdiff1d(train, rows)
+        assert set(groups[rows]).isdisjoint(groups[held_out])  # whole chemical systems held out
+        assert len(held_out) == pytest.approx(INNER_HOLDOUT * len(train), abs=2 * len(y) / 25)

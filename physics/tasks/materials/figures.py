@@ -26,9 +26,12 @@ def evaluation(folder: Path, data: MaterialsDataset, cv: CVResult, comparisons: 
             else f"{len(cv.splits)}-fold cross-validation ({cv.cv}), {len(cv.y)} samples")
     if cv.target_type == "regression":
         y = cv.y[test].astype(np.float64)
-        plots.parity(y, predictions, cv.fold_of_sample[test], folder / "parity.png", target_name=data.target_name,
-                     units=units)
-        plots.residuals(y, predictions, folder / "residuals.png", units=units)
+        split = cv.cv == "split"
+        plots.parity(y, predictions, cv.fold_of_sample[test], folder / "parity.png",
+                     target_name=data.target_name.replace("_", " "), units=units,
+                     prediction_label="test-split prediction" if split else "out-of-fold prediction")
+        plots.residuals(y, predictions, folder / "residuals.png", units=units,
+                        what="test-split residual" if split else "out-of-fold residual")
     else:
         plots.confusion(cv.y[test], predictions["network"], folder / "confusion.png", title=f"network, {what}")
     plots.model_comparison({name: result.fold_metrics[metric] for name, result in cv.models.items()},
