@@ -11,6 +11,10 @@ Quick start::
     settings = TrainingSettings(epochs=50, batch_size=32, validation_fraction=0.2, metrics=("accuracy",))
     history = fit(net, "softmax_cross_entropy", Adam(1e-2), X, y, settings, rng=0, callbacks=[EarlyStopping(5)])
 
+Generative and unsupervised models: :mod:`core.autoencoder` (``autoencoder``, ``variational_autoencoder``,
+``fit_autoencoder``) and :mod:`core.rbm` (``RBM``: contrastive divergence, persistent CD, exact and AIS
+likelihoods).
+
 The scikit-learn estimators live in :mod:`core.sklearn` (``NetClassifier``, ``NetRegressor``) and the seed
 ensembles around them in :mod:`core.ensemble` (``SeedEnsembleRegressor``, ``SeedEnsembleClassifier``); they are
 also reachable as ``core.NetClassifier``, ``core.SeedEnsembleRegressor``, ..., imported on first access so that
@@ -22,6 +26,13 @@ goes through :func:`as_generator`.
 
 from core._validation import InvalidParameterError, as_generator
 from core.activations import ACTIVATIONS, default_init, get_activation
+from core.autoencoder import (
+    Autoencoder,
+    VariationalAutoencoder,
+    autoencoder,
+    fit_autoencoder,
+    variational_autoencoder,
+)
 from core.callbacks import Callback, EarlyStopping, History, ProgressBar
 from core.divergence import DivergenceGuard
 from core.layers import (
@@ -70,6 +81,7 @@ from core.optim import (
     get_optimizer,
     get_schedule,
 )
+from core.rbm import RBM, spins_to_visible, visible_to_spins
 from core.serialize import load, save
 from core.training import TrainingDivergedError, TrainingSettings, fit
 
@@ -85,6 +97,8 @@ __all__ = [
     "get_loss", "softmax", "log_softmax", "sigmoid",
     "METRICS", "get_metric", "evaluate_metric",
     "mlp", "cnn", "Parameter", "Sequential", "save", "load",
+    "Autoencoder", "VariationalAutoencoder", "autoencoder", "variational_autoencoder", "fit_autoencoder",
+    "RBM", "spins_to_visible", "visible_to_spins",
     "OPTIMIZERS", "Optimizer", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW", "clip_grad_norm", "get_optimizer",
     "SCHEDULES", "Schedule", "ConstantSchedule", "StepSchedule", "ExponentialSchedule", "CosineSchedule",
     "get_schedule",

@@ -1,7 +1,7 @@
 """Save and load networks as ``<path>.npz`` (weights) + ``<path>.json`` (architecture). Never pickle.
 
 The JSON file holds ``{"format": "ml4phys.core.Sequential", "version": 1, "dtype": ..., "input_shape": [...],
-"config": network.get_config()}``; the npz file one array per parameter, keyed as in
+"config": network.get_config()}`` (an autoencoder's config names its ``"class"``, which :func:`load` rebuilds); the npz file one array per parameter, keyed as in
 ``Sequential.get_weights()`` ("0.W", "0.b", ...). Both files are written atomically (temporary file in the
 same folder, then ``os.replace``: :func:`core._atomic.atomic_path`), the weights first, so an interrupted save
 never leaves a corrupt file; they get the usual mode of a new file (0o644 under umask 022).
@@ -84,6 +84,21 @@ def save(network: Sequential, path) -> tuple[Path, Path]:
     return weights_path, architecture_path
 
 
+def _architecture_class(config) -> type:
+    """The class that rebuilds ``config``: Sequential, or the autoencoder its ``"class"`` names (both are
+    Sequentials, saved the same way)."""
+    name = config.get("class") if isinstance(config, dict) else None
+    if name is None:
+        return Sequential
+    from core.autoencoder import Autoencoder, VariationalAutoencoder
+
+    classes = {cls.__name__: cls for cls in (Autoencoder, VariationalAutoencoder)}
+    if name not in classes:
+        raise ValueError(f"A saved network of class {name!r} cannot be loaded; known: Sequential, "
+                         f"{', '.join(classes)}.")
+    return classes[name]
+
+
 def load(path, seed_or_rng=0) -> Sequential:
     """Rebuild the network saved at ``path`` (with or without suffix): built, weights set.
 
@@ -105,7 +120,7 @@ def load(path, seed_or_rng=0) -> Sequential:
     if header.get("version") != VERSION:
         raise ValueError(f"{str(architecture_path)!r} has format version {header.get('version')!r}; "
                          f"this code reads version {VERSION}.")
-    network = Sequential.from_config(header["config"])
+    network = _architecture_class(header["config"]).from_config(header["config"])
     network.build(tuple(header["input_shape"]), seed_or_rng, header["dtype"])
     weights = _read_weights(weights_path)
     for name, value in weights.items():

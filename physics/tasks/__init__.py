@@ -22,6 +22,8 @@ from types import ModuleType
 TASKS: dict[str, str] = {
     "fit": "physics.tasks.fit",
     "ising": "physics.tasks.ising",
+    "ising_generative": "physics.tasks.ising_generative",
+    "ising_autoencoder": "physics.tasks.ising_autoencoder",
     "materials": "physics.tasks.materials",
 }
 

@@ -159,7 +159,7 @@ class PCAScan:
         return {L: size.explained_variance_ratio for L, size in self.by_size.items()}
 
 
-def _jackknife_curves(values: np.ndarray, groups: np.ndarray, n_groups: int, function) -> tuple[np.ndarray, ...]:
+def jackknife_curves(values: np.ndarray, groups: np.ndarray, n_groups: int, function) -> tuple[np.ndarray, ...]:
     """Per-group value and jackknife standard error of ``function(means)``, a function of group means.
 
     values : (n_series, n) per-sample quantities. ``function(means, group)`` maps means of shape (n_series, m),
@@ -184,7 +184,7 @@ def _p1_curves(means: np.ndarray, T: np.ndarray, n_spins: int) -> np.ndarray:
     return np.stack([a1 / math.sqrt(n_spins), (a2 - a1 ** 2) / T, 1.0 - a4 / (3.0 * a2 ** 2)])
 
 
-def _positive(sigma: np.ndarray) -> np.ndarray:
+def positive_errors(sigma: np.ndarray) -> np.ndarray:
     """Standard errors with zeros (a temperature whose samples all agree) raised to the smallest positive one."""
     positive = sigma[sigma > 0]
     return np.maximum(sigma, positive.min() if positive.size else 1.0)
@@ -194,7 +194,7 @@ def _peak(T, chi, chi_err, n_points: int, degree: int):
     return local_peak(T, chi, sigma=chi_err, n_points=min(n_points, T.size), degree=degree)
 
 
-def _binder_crossing(T, difference, sigma, n_points: int, degree: int) -> tuple[float, str]:
+def binder_crossing(T, difference, sigma, n_points: int, degree: int) -> tuple[float, str]:
     """Where ``U_large - U_small`` falls through 0, with the fit restricted to where the cumulants separate.
 
     Deep in either phase both cumulants reach the same limit (2/3 or 0) and the sign of their difference is
@@ -315,14 +315,14 @@ def pca_by_size(datasets: Mapping[int, tuple], seed: int, *, n_components: int =
         projections = pca.fit_transform(X)
         p1 = projections[:, 0].astype(np.float64)
         series = np.stack([np.abs(p1), p1 ** 2, p1 ** 4])
-        (abs_p1, chi, binder), errors = _jackknife_curves(
+        (abs_p1, chi, binder), errors = jackknife_curves(
             series, groups, T.size, lambda means, group: _p1_curves(means, T[group], n_spins))
         uniformity = float(abs(pca.components_[0].sum()) / math.sqrt(n_spins))
         curves = SizePCA(L=L, T=T, counts=np.bincount(groups, minlength=T.size), explained_variance_ratio=
                          pca.explained_variance_ratio_, components=pca.components_, uniformity=uniformity,
                          projections=projections[:, :2].astype(np.float32), groups=groups, abs_p1=abs_p1,
-                         abs_p1_err=errors[0], chi=chi, chi_err=_positive(errors[1]), binder=binder,
-                         binder_err=_positive(errors[2]))
+                         abs_p1_err=errors[0], chi=chi, chi_err=positive_errors(errors[1]), binder=binder,
+                         binder_err=positive_errors(errors[2]))
         by_size[L] = curves
         peak = _peak(T, chi, curves.chi_err, peak_points, peak_degree)
         peak_T[L] = peak.temperature
@@ -353,14 +353,14 @@ def pca_by_size(datasets: Mapping[int, tuple], seed: int, *, n_components: int =
             log.warning("PCA: %s", failures[pair])
             continue
         sigma = np.hypot(a.binder_err[i], b.binder_err[j])
-        crossings[pair], reason = _binder_crossing(shared, b.binder[j] - a.binder[i], sigma, crossing_points,
+        crossings[pair], reason = binder_crossing(shared, b.binder[j] - a.binder[i], sigma, crossing_points,
                                                    crossing_degree)
         if reason:
             failures[pair] = f"U_p of L = {small}, {large}: {reason}"
             log.warning("PCA: %s", failures[pair])
         crossing_err[pair] = math.nan
         if n_boot:  # the two sizes' replicates are independent (different Monte Carlo data)
-            replicate = np.array([_binder_crossing(shared, row_b[j] - row_a[i], sigma, crossing_points,
+            replicate = np.array([binder_crossing(shared, row_b[j] - row_a[i], sigma, crossing_points,
                                                    crossing_degree)[0]
                                   for row_a, row_b in zip(boot[small][2], boot[large][2])])
             crossing_err[pair] = _spread(replicate, f"the U_p crossing of L = {small}, {large}")

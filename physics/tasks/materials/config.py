@@ -73,6 +73,8 @@ class Config(TaskConfig):
     delimiter: str = param(",", help="csv: field separator, one character (or tab)")
     skip_bad_rows: bool = param(False, help="csv: drop bad rows (listed with line numbers) instead of stopping "
                                             "before training")
+    subsample: Optional[int] = param(None, help="use a random subset of this many rows, drawn per split in "
+                                                "proportion (null: every row; for quick looks)", low=10)
     # --- features
     element_fractions: bool = param(True, help="append the 103 atomic fractions to the 132 Magpie descriptors")
     missing: str = param("ignore", help="element property unknown for an element: ignore (renormalise) | nan "
@@ -305,5 +307,6 @@ def _number_in(value: Any, low: float, *, closed: bool) -> bool:
     return value >= low if closed else value > low
 
 
-#: ``debug=tiny``: 120 alloys, 3 folds, 3 epochs, one learning-curve point (a few seconds)
-DEBUG = {"task": {"n_samples": 120, "n_splits": 3, "learning_curve": [0.4]}, "trainer": {"epochs": 3}}
+#: ``debug=tiny``: 120 alloys (300 rows of a built-in or CSV set), 3 folds, 3 epochs, one learning-curve point
+DEBUG = {"task": {"n_samples": 120, "subsample": 300, "n_splits": 3, "learning_curve": [0.4]},
+         "trainer": {"epochs": 3}}

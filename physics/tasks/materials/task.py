@@ -36,6 +36,7 @@ the network -- refitted on every training row (``task.refit``), or the last fold
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from pathlib import Path
@@ -72,6 +73,30 @@ _KEYS = {"pass skip_bad_rows=True": "set task.skip_bad_rows=true",
 
 
 def load_data(task: Config, seed: int) -> MaterialsDataset:
+    """The task's dataset (:func:`read_data`), reduced to ``task.subsample`` rows if set."""
+    data = read_data(task, seed)
+    if task.subsample is None or task.subsample >= len(data):
+        return data
+    return subsample(data, task.subsample, generator(seed, "subsample"))
+
+
+def subsample(data: MaterialsDataset, n: int, rng: np.random.Generator) -> MaterialsDataset:
+    """``n`` rows drawn without replacement, each split (or the whole set) in proportion to its size (at least
+    one row of each), in their original order."""
+    labels = data.split if data.split is not None else np.zeros(len(data), dtype=int)
+    keep = []
+    for label in np.unique(labels):
+        rows = np.flatnonzero(labels == label)
+        share = max(1, round(n * len(rows) / len(data)))
+        keep.append(rng.choice(rows, size=min(share, len(rows)), replace=False))
+    keep = np.sort(np.concatenate(keep))
+    pick = lambda values: None if values is None else np.asarray(values)[keep]  # noqa: E731
+    return dataclasses.replace(data, formulas=tuple(data.formulas[i] for i in keep), target=data.target[keep],
+                               groups=data.groups[keep], line_numbers=pick(data.line_numbers), split=pick(data.split),
+                               source=f"{data.source}, {len(keep)} of {len(data)} rows (task.subsample)")
+
+
+def read_data(task: Config, seed: int) -> MaterialsDataset:
     """The task's dataset: Miedema alloys from the seed's "data" stream, a built-in set, or the CSV file."""
     if task.dataset == "csv":
         try:

@@ -196,3 +196,19 @@ def test_the_builtin_sets_and_the_real_data_experiments_compose(compose_config):
     assert (metal.task.dataset, metal.task.kind, metal.task.objective) == \
         ("aflow_metal", "classification", "cv_balanced_error")
     assert "logistic_regression" in metal.baseline
+
+
+def test_subsample_draws_each_split_in_proportion(compose_config):
+    from physics.app.seeding import generator
+    from physics.tasks.materials import task as materials_task
+
+    config = validate(compose_config(["task=materials", "task.dataset=aflow_bulk_modulus", "task.cv=split",
+                                      "task.subsample=490"]))
+    full = builtin_dataset("aflow_bulk_modulus")
+    data = materials_task.load_data(config.task, config.seed)
+    counts = {label: int(np.sum(data.split == label)) for label in ("train", "val", "test")}
+    assert counts == {"train": 343, "val": 73, "test": 74}  # 3,428 / 732 / 736 of 4,896, scaled to 490
+    rows = [full.formulas.index(formula) for formula in data.formulas]
+    assert rows == sorted(rows) and np.array_equal(full.target[rows], data.target)  # the original rows, in order
+    again = materials_task.subsample(full, 490, generator(config.seed, "subsample"))
+    assert again.formulas == data.formulas  # the seed fixes the draw
