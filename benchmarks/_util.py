@@ -89,3 +89,39 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
 
     rule = "|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|"
     return "\n".join([line(cells[0]), rule] + [line(row) for row in cells[1:]])
+
+
+def alternating_medians(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """One untimed call of each function, then ``repeats`` rounds of one timed call each, the order rotating from
+    round to round (so that a slowdown of a shared machine hits every implementation alike); returns
+    {name: median seconds}."""
+    names = list(functions)
+    for name in names:
+        functions[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(repeats):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            times[name].append(median_seconds(functions[name], 1, warmup=0))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def epoch_arguments(description: str, quick_epochs: int, full_epochs: int, argv=None):
+    """Parse ``--quick``, ``--epochs`` and ``--threads`` of a training benchmark and limit BLAS to ``--threads``
+    threads (threadpoolctl); return the namespace with ``epochs`` filled in."""
+    import argparse
+
+    from threadpoolctl import threadpool_limits
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help=f"{quick_epochs} epochs per fit and fewer repeats "
+                                                             f"(smoke test) instead of {full_epochs} epochs")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help=f"epochs per fit (default {full_epochs}, --quick {quick_epochs})")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (threadpoolctl), default 1")
+    args = parser.parse_args(argv)
+    if args.threads < 1 or (args.epochs is not None and args.epochs < 1):
+        parser.error("--threads and --epochs must be >= 1")
+    threadpool_limits(args.threads)
+    args.epochs = args.epochs or (quick_epochs if args.quick else full_epochs)
+    return args

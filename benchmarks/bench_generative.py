@@ -37,20 +37,17 @@ Tables:
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import os
-import statistics
 import sys
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from benchmarks._util import format_table, machine_description, median_seconds  # noqa: E402
+from benchmarks._util import alternating_medians, epoch_arguments, format_table, machine_description  # noqa: E402
 from core.autoencoder import autoencoder, fit_autoencoder, variational_autoencoder  # noqa: E402
 from core.rbm import RBM, spins_to_visible  # noqa: E402
 
@@ -147,34 +144,10 @@ def fit_sklearn(model, X, y):
 
 
 # -- measurement -------------------------------------------------------------------------------------------------
-def alternating_medians(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """One untimed call of each function, then ``repeats`` rounds of one timed call each, the order rotating from
-    round to round; returns {name: median seconds}."""
-    names = list(functions)
-    for name in names:
-        functions[name]()
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for round_ in range(repeats):
-        shift = round_ % len(names)
-        for name in names[shift:] + names[:shift]:
-            times[name].append(median_seconds(functions[name], 1, warmup=0))
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="3 epochs per fit and fewer repeats (smoke test) instead of 10 epochs")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 10, --quick 3)")
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (threadpoolctl), default 1")
-    args = parser.parse_args(argv)
-    if args.threads < 1 or (args.epochs is not None and args.epochs < 1):
-        parser.error("--threads and --epochs must be >= 1")
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(args.threads)
+    args = epoch_arguments(__doc__.split("\n\n")[0], 3, 10, argv)
     quick = args.quick
-    epochs = args.epochs or (3 if quick else 10)
+    epochs = args.epochs
     repeats = 3 if quick else 7
 
     print(machine_description())

@@ -37,10 +37,8 @@ Tables:
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import os
-import statistics
 import sys
 import warnings
 from collections.abc import Callable
@@ -50,7 +48,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from benchmarks._util import format_table, machine_description, median_seconds  # noqa: E402
+from benchmarks._util import (alternating_medians, epoch_arguments, format_table, machine_description,  # noqa: E402
+                              median_seconds)
 from core.ensemble import SeedEnsembleRegressor  # noqa: E402
 from core.losses import Huber, MeanAbsoluteError, MeanSquaredError  # noqa: E402
 from core.sklearn import NetRegressor  # noqa: E402
@@ -156,20 +155,6 @@ def core_loss_step(loss, output, target) -> tuple[float, np.ndarray]:
 
 
 # -- measurement -------------------------------------------------------------------------------------------------
-def alternating_medians(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """One untimed call of each function, then ``repeats`` rounds of one timed call each, the order rotating from
-    round to round; returns {name: median seconds}."""
-    names = list(functions)
-    for name in names:
-        functions[name]()
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for round_ in range(repeats):
-        shift = round_ % len(names)
-        for name in names[shift:] + names[:shift]:
-            times[name].append(median_seconds(functions[name], 1, warmup=0))
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
 def per_call_seconds(functions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
     """{name: median seconds of one call} of fast functions: each timed call is a loop of calls lasting ~20 ms,
     and the loops take turns as in :func:`alternating_medians`."""
@@ -181,19 +166,9 @@ def per_call_seconds(functions: dict[str, Callable[[], object]], repeats: int) -
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="2 epochs per fit and fewer repeats (smoke test) instead of 5 epochs")
-    parser.add_argument("--epochs", type=int, default=None, help="epochs per fit (default 5, --quick 2)")
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (threadpoolctl), default 1")
-    args = parser.parse_args(argv)
-    if args.threads < 1 or (args.epochs is not None and args.epochs < 1):
-        parser.error("--threads and --epochs must be >= 1")
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(args.threads)
+    args = epoch_arguments(__doc__.split("\n\n")[0], 2, 5, argv)
     quick = args.quick
-    epochs = args.epochs or (2 if quick else 5)
+    epochs = args.epochs
     repeats_fit, repeats_ensemble, repeats_loss = (3, 3, 3) if quick else (5, 5, 7)
 
     print(machine_description())

@@ -55,12 +55,12 @@ from core._validation import (
 )
 from core.activations import get_activation
 from core.base import Layer
-from core.callbacks import Callback, History, ProgressBar
+from core.callbacks import History, ProgressBar
 from core.losses import BinaryCrossEntropy, Loss, MeanSquaredError, _as_output, _elementwise_target
 from core.models import _check_sizes, mlp
 from core.network import Sequential, check_shape
 from core.optim import Optimizer, get_optimizer
-from core.training import TrainingSettings, fit
+from core.training import TrainingSettings, check_callbacks, fit
 
 __all__ = [
     "Autoencoder", "VariationalAutoencoder", "Reparametrization", "VAELoss", "autoencoder",
@@ -756,15 +756,7 @@ def fit_autoencoder(model, X, *, epochs: int = 100, batch_size: int = 32, optimi
     if not (isinstance(verbose, (bool, np.bool_, str))):
         raise InvalidParameterError(f"The 'verbose' parameter of {owner} must be a bool or a str (the progress bar's "
                                     f"label). Got {verbose!r} instead.")
-    try:
-        callbacks = list(callbacks)
-    except TypeError:
-        raise InvalidParameterError(f"The 'callbacks' parameter of {owner} must be a sequence of Callback instances. "
-                                    f"Got {callbacks!r} instead.") from None
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise InvalidParameterError(f"The 'callbacks' parameter of {owner} must hold Callback instances. "
-                                        f"Got {cb!r} instead.")
+    callbacks = check_callbacks(callbacks, owner)
     if isinstance(verbose, str) or verbose:
         callbacks.append(ProgressBar(verbose if isinstance(verbose, str) else type(model).__name__))
     rng = as_generator(random_state, "random_state", owner)

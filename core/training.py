@@ -163,6 +163,20 @@ def _prepare_data(network, loss, X, y, validation_data, validation_fraction, rng
     return X, y, None, None
 
 
+def check_callbacks(callbacks, owner: str) -> list:
+    """``callbacks`` as a list of :class:`core.callbacks.Callback`; InvalidParameterError naming ``owner``."""
+    try:
+        callbacks = list(callbacks)
+    except TypeError:
+        raise InvalidParameterError(f"The 'callbacks' parameter of {owner} must be a sequence of Callback "
+                                    f"instances. Got {callbacks!r} instead.") from None
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise InvalidParameterError(f"The 'callbacks' parameter of {owner} must hold Callback instances. "
+                                        f"Got {cb!r} instead.")
+    return callbacks
+
+
 def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None, *, rng=None, validation_data=None,
         callbacks=()) -> History:
     """Train ``network`` in place on (X, y) by minibatch gradient descent; return the :class:`History`.
@@ -206,15 +220,7 @@ def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None
     if settings.validation_fraction is not None and validation_data is not None:
         raise InvalidParameterError("fit got both 'validation_data' and settings.validation_fraction; pass at "
                                     "most one.")
-    try:
-        callbacks = list(callbacks)
-    except TypeError:
-        raise InvalidParameterError(f"The 'callbacks' parameter of fit must be a sequence of Callback instances. "
-                                    f"Got {callbacks!r} instead.") from None
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise InvalidParameterError(f"The 'callbacks' parameter of fit must hold Callback instances. "
-                                        f"Got {cb!r} instead.")
+    callbacks = check_callbacks(callbacks, "fit")
     metric_names = list(settings.metrics)
     train_metrics = [get_metric(name) for name in metric_names]
     if not isinstance(network, Sequential):

@@ -15,8 +15,8 @@ from physics.materials.evaluation import HEADLINE, CVResult
 _WORDS = {"mae": "MAE", "balanced_accuracy": "balanced accuracy"}
 
 
-def evaluation(folder: Path, data: MaterialsDataset, cv: CVResult, comparisons: dict, train_sizes, curve: dict,
-               task) -> None:
+def evaluation(folder: Path, data: MaterialsDataset, cv: CVResult, comparisons: dict, train_sizes,
+               curve: dict) -> None:
     """Every figure of the evaluation; learning_curve.png only when ``curve`` is not empty."""
     test = cv.tested
     predictions = {name: result.oof_prediction[test] for name, result in cv.models.items()}

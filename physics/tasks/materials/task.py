@@ -154,17 +154,18 @@ def _target_transformer(task: Config):
     return steps[0][1] if len(steps) == 1 else Pipeline(steps)
 
 
-def _settings(task: Config, seed: int, data: MaterialsDataset) -> dict:
-    """Splitter arguments shared by the evaluation and the learning curve; checks they fit the data."""
+def _settings(task: Config, seed: int, data: MaterialsDataset) -> tuple[dict, list]:
+    """Splitter arguments shared by the evaluation and the learning curve, and the splits they make (a
+    ConfigError naming the key when they do not fit the data)."""
     settings = dict(cv=task.cv, n_splits=task.n_splits, groups=data.groups, split=data.split,
                     random_state=integer_seed(seed, "cv") if task.cv_random_state is None else task.cv_random_state)
     try:
-        make_splits(len(data), **settings)
+        splits = make_splits(len(data), **settings)
     except ValueError as error:
         key = "task.dataset" if task.cv == "split" else "task.n_splits"
         raise ConfigError(key, f"{error} (dataset of {len(data)} samples, "
                                f"{len(np.unique(data.groups))} chemical systems)") from None
-    return settings
+    return settings, splits
 
 
 def _evaluate(name: str, model, X, y, settings: dict, preprocessing, grid, task: Config) -> CVResult:
@@ -192,7 +193,7 @@ def run(config: AppConfig, run_dir: Path) -> TaskResult:
     with stage("data", timings):
         data = load_data(task, config.seed)
         _check_target(task, data)
-        settings = _settings(task, config.seed, data)
+        settings, splits = _settings(task, config.seed, data)
         descriptor_options = {"element_fractions": task.element_fractions, "missing": task.missing}
         features = data.features(**descriptor_options)
         X, y = features.values, data.target
@@ -202,7 +203,6 @@ def run(config: AppConfig, run_dir: Path) -> TaskResult:
                                   standardize=task.standardize, clip_z=task.clip_z)
     models = build_models(config, len(np.unique(y)) if task.kind == "classification" else 0)
     grids = tuning.grids(models, task.tune, task.param_grids)
-    splits = make_splits(len(data), **settings)
     plan = stages.plan(task, y, splits, models, grids, split=data.split)
     if not plan.tune:
         grids = {}
@@ -243,7 +243,7 @@ def run(config: AppConfig, run_dir: Path) -> TaskResult:
 
     with stage("figures and tables", timings):
         _write_tables(run_dir, data, cv, summary, comparisons, train_sizes, curve)
-        figures.evaluation(run_dir / "figures", data, cv, comparisons, train_sizes, curve, task)
+        figures.evaluation(run_dir / "figures", data, cv, comparisons, train_sizes, curve)
         figures.loss(history, run_dir / "figures" / "loss.png", label=f"network ({trained_on})",
                      loss=task.loss if task.kind == "regression" else "cross-entropy",
                      target=_target_words(task, data))

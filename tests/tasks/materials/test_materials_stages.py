@@ -16,7 +16,6 @@ from physics.app.config import validate
 from physics.app.runner import run as run_config
 from physics.app.schema import ConfigError
 from physics.materials.dataset import miedema_dataset
-from physics.materials.evaluation import make_splits
 from physics.tasks.materials import stages
 from physics.tasks.materials import task as materials_task
 from physics.tasks.materials.stages import MIN_TRAIN_ROWS
@@ -102,9 +101,8 @@ def test_the_issue_fraction_the_mlp_can_fit_is_kept(compose_config, tmp_path):
     write_alloys(path, 117)
     config = validate(compose_config([*csv_overrides(path), "task.learning_curve=[0.05,0.2]"]))
     data = materials_task.load_data(config.task, config.seed)
-    settings = materials_task._settings(config.task, config.seed, data)
-    plan = stages.plan(config.task, data.target, make_splits(len(data), **settings),
-                       {"sklearn_mlp": mlp}, grids={})
+    _, splits = materials_task._settings(config.task, config.seed, data)
+    plan = stages.plan(config.task, data.target, splits, {"sklearn_mlp": mlp}, grids={})
     assert plan.learning_curve == [0.2]
 
 
