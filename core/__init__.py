@@ -1,15 +1,21 @@
 """core: a from-scratch neural-network package in numpy (layers, losses, backpropagation, optimizers, training).
 
-Quick start::
+Quick start (a doctest: ``tests/test_doctests.py`` runs it):
 
-    import numpy as np
-    from core import Adam, EarlyStopping, TrainingSettings, fit, mlp
+>>> import numpy as np
+>>> from core import Adam, EarlyStopping, TrainingSettings, fit, mlp
+>>> X = np.random.default_rng(0).normal(size=(256, 2))   # (batch, features)
+>>> y = (X[:, 0] * X[:, 1] > 0).astype(int)              # class labels (batch,)
+>>> net = mlp((16, 16), n_outputs=2).build((2,), seed_or_rng=0)
+>>> settings = TrainingSettings(epochs=50, batch_size=32, validation_fraction=0.2, metrics=("accuracy",))
+>>> history = fit(net, "softmax_cross_entropy", Adam(1e-2), X, y, settings, rng=0, callbacks=[EarlyStopping(5)])
+>>> net.predict(X[:3]).shape                            # logits (batch, classes)
+(3, 2)
+>>> history.metrics["val_accuracy"][history.best_epoch - 1] > 0.9   # the kept epoch's validation accuracy
+True
 
-    X = np.random.default_rng(0).normal(size=(256, 2))   # (batch, features)
-    y = (X[:, 0] * X[:, 1] > 0).astype(int)              # class labels (batch,)
-    net = mlp((16, 16), n_outputs=2).build((2,), seed_or_rng=0)
-    settings = TrainingSettings(epochs=50, batch_size=32, validation_fraction=0.2, metrics=("accuracy",))
-    history = fit(net, "softmax_cross_entropy", Adam(1e-2), X, y, settings, rng=0, callbacks=[EarlyStopping(5)])
+Sequences: :mod:`core.recurrent` (``SimpleRNN``, ``LSTM``, ``GRU``, ``TimeDense``; backpropagation through time,
+optionally truncated) and the factory ``rnn`` (sequence-to-one and sequence-to-sequence heads).
 
 Generative and unsupervised models: :mod:`core.autoencoder` (``autoencoder``, ``variational_autoencoder``,
 ``fit_autoencoder``) and :mod:`core.rbm` (``RBM``: contrastive divergence, persistent CD, exact and AIS
@@ -25,6 +31,7 @@ goes through :func:`as_generator`.
 """
 
 from core._validation import InvalidParameterError, as_generator
+from core._version import package_version as _package_version
 from core.activations import ACTIVATIONS, default_init, get_activation
 from core.autoencoder import (
     Autoencoder,
@@ -47,6 +54,7 @@ from core.layers import (
     Layer,
     MaxPool2D,
 )
+from core.recurrent import GRU, LSTM, SimpleRNN, TimeDense
 from core.losses import (
     LOSSES,
     BinaryCrossEntropy,
@@ -61,7 +69,7 @@ from core.losses import (
     softmax,
 )
 from core.metrics import METRICS, evaluate_metric, get_metric
-from core.models import cnn, mlp
+from core.models import cnn, mlp, rnn
 from core.network import Parameter, Sequential
 from core.optim import (
     OPTIMIZERS,
@@ -85,6 +93,8 @@ from core.rbm import RBM, spins_to_visible, visible_to_spins
 from core.serialize import load, save
 from core.training import TrainingDivergedError, TrainingSettings, fit
 
+__version__ = _package_version()  # stated once, in pyproject.toml
+
 _LAZY = {"NetClassifier": "core.sklearn", "NetRegressor": "core.sklearn",
          "SeedEnsembleRegressor": "core.ensemble", "SeedEnsembleClassifier": "core.ensemble"}
 
@@ -92,11 +102,11 @@ __all__ = [
     "InvalidParameterError", "as_generator",
     "ACTIVATIONS", "default_init", "get_activation",
     "LAYERS", "Layer", "Dense", "Activation", "Dropout", "Flatten", "Conv2D", "MaxPool2D", "AvgPool2D",
-    "GlobalAvgPool2D",
+    "GlobalAvgPool2D", "SimpleRNN", "LSTM", "GRU", "TimeDense",
     "LOSSES", "Loss", "MeanSquaredError", "MeanAbsoluteError", "Huber", "SoftmaxCrossEntropy", "BinaryCrossEntropy",
     "get_loss", "softmax", "log_softmax", "sigmoid",
     "METRICS", "get_metric", "evaluate_metric",
-    "mlp", "cnn", "Parameter", "Sequential", "save", "load",
+    "mlp", "cnn", "rnn", "Parameter", "Sequential", "save", "load",
     "Autoencoder", "VariationalAutoencoder", "autoencoder", "variational_autoencoder", "fit_autoencoder",
     "RBM", "spins_to_visible", "visible_to_spins",
     "OPTIMIZERS", "Optimizer", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW", "clip_grad_norm", "get_optimizer",

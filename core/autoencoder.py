@@ -671,13 +671,28 @@ def autoencoder(n_inputs: int, hidden=(64,), latent: int = 2, activation: str = 
         encoder = mlp(hidden, latent, activation)            (Dense -> activation per hidden size, then linear Dense)
         decoder = mlp(reversed(hidden), n_inputs, activation)
 
+    Build it with ``.build((n_inputs,), seed, dtype)`` or let :func:`fit_autoencoder` build it.
+
     Parameters
     ----------
-    n_inputs : int >= 1, the width of the data. hidden : tuple of int >= 1 (may be empty: a linear autoencoder).
-    latent : int >= 1, the code size. activation : name in :data:`core.activations.ACTIVATIONS`.
-    output, spins : as in :class:`Autoencoder`.
+    n_inputs : int
+        The width of the data (>= 1).
+    hidden : tuple of int
+        Widths of the encoder's hidden layers (each >= 1); the decoder mirrors them. May be empty: a linear
+        autoencoder.
+    latent : int
+        The code size (>= 1).
+    activation : str
+        Name in :data:`core.activations.ACTIVATIONS`.
+    output : {"linear", "logits"}
+        As in :class:`Autoencoder`.
+    spins : bool
+        As in :class:`Autoencoder`.
 
-    Build it with ``.build((n_inputs,), seed, dtype)`` or let :func:`fit_autoencoder` build it.
+    Returns
+    -------
+    Autoencoder
+        Unbuilt.
     """
     n_inputs, hidden, latent = _builder_sizes(n_inputs, hidden, latent, activation, "autoencoder")
     check_choice(output, "output", "autoencoder", OUTPUTS)
@@ -692,8 +707,23 @@ def variational_autoencoder(n_inputs: int, hidden=(64,), latent: int = 2, activa
 
     Parameters
     ----------
-    n_inputs : int >= 1. hidden : tuple of int >= 1 (may be empty). latent : int >= 1. activation : activation name.
-    beta : float > 0, the weight of the KL term. spins : bool, the data are ±1 spins (targets (s + 1) / 2).
+    n_inputs : int
+        The width of the data (>= 1).
+    hidden : tuple of int
+        Widths of the encoder's hidden layers (each >= 1; may be empty); the decoder mirrors them.
+    latent : int
+        The size of the code z (>= 1); the encoder outputs 2 * latent numbers, mu and log sigma^2.
+    activation : str
+        Name in :data:`core.activations.ACTIVATIONS`.
+    beta : float
+        The weight of the KL term (> 0; 1 is the ELBO).
+    spins : bool
+        The data are ±1 spins (Bernoulli targets (s + 1) / 2).
+
+    Returns
+    -------
+    VariationalAutoencoder
+        Unbuilt.
     """
     n_inputs, hidden, latent = _builder_sizes(n_inputs, hidden, latent, activation, "variational_autoencoder")
     check_number(beta, "beta", "variational_autoencoder", low=0, low_closed=False)

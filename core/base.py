@@ -27,7 +27,7 @@ class Layer:
     Attributes
     ----------
     params : dict[str, ndarray]
-        Trainable arrays; weight-like ones are named "W" (weight decay applies), biases "b".
+        Trainable arrays; weight-like ones are named "W" (recurrent weights "U"; weight decay applies to both), biases "b".
     grads : dict[str, ndarray]
         dL/dparams from the last ``backward``; same keys, shapes and dtype as ``params``.
     input_shape, output_shape : tuple[int, ...]

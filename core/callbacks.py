@@ -119,6 +119,8 @@ class EarlyStopping(Callback):
     restore_best : bool, at the end of training (stopped early or not) put back the weights of the best epoch
         when it is not the last one (``history.restored_best`` is then True).
 
+    Notes
+    -----
     One instance may serve several ``fit`` calls; its state is reset by ``on_train_begin``.
     """
 
@@ -198,7 +200,7 @@ class ProgressBar(Callback):
         self.close()
         stream = sys.stderr
         if self._shown(stream):
-            from tqdm.auto import tqdm  # deferred: importing core stays light
+            from tqdm import tqdm  # deferred: importing core stays light
 
             self._bar = tqdm(total=context.epochs, desc=self.description, unit="epoch", leave=False, file=stream)
 

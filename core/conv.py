@@ -61,7 +61,10 @@ class Conv2D(Layer):
         :class:`core.layers.Dense`). fan_in = C k k, fan_out = F k k.
     use_bias : bool.
 
+    Notes
+    -----
     Shapes: X (batch, C, H, W) -> Y (batch, F, H', W'); W (F, C, k, k); b (F,).
+
     Gradients: [dW | db] = dY_mat^T cols^T (one product), dX = col2im(W_mat^T dY_mat^T).
     """
 

@@ -173,10 +173,14 @@ class SeedEnsembleRegressor(RegressorMixin, _SeedEnsemble):
 
     Examples
     --------
+    >>> import numpy as np
     >>> from core.ensemble import SeedEnsembleRegressor
     >>> from core.sklearn import NetRegressor
+    >>> X = np.random.default_rng(0).uniform(-1, 1, size=(64, 2))
     >>> model = SeedEnsembleRegressor(NetRegressor(hidden_layer_sizes=(16,), max_epochs=50), n_members=5,
-    ...                               random_state=0)  # doctest: +SKIP
+    ...                               random_state=0).fit(X, X[:, 0] * X[:, 1])
+    >>> model.predict(X[:3]).shape, model.predict_members(X[:3]).shape   # the mean; one row per member
+    ((3,), (5, 3))
     """
 
     _parameter_constraints: dict = {

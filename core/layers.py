@@ -1,4 +1,5 @@
-"""Layers: Dense, Activation, Dropout, Flatten, and (from :mod:`core.conv`) Conv2D and pooling.
+"""Layers: Dense, Activation, Dropout, Flatten, (from :mod:`core.conv`) Conv2D and pooling, and (from
+:mod:`core.recurrent`) SimpleRNN, LSTM, GRU and TimeDense.
 
 Every layer follows the contract of :class:`core.base.Layer`: ``build(input_shape, rng, dtype)`` allocates
 parameters and returns the output shape (both without the batch axis); ``forward(X, training)`` caches
@@ -18,10 +19,11 @@ from core._validation import check_bool, check_number, check_positive_int
 from core.base import Layer
 from core.conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from core.init import check_init_name, initialize
+from core.recurrent import GRU, LSTM, SimpleRNN, TimeDense
 
 __all__ = [
     "Layer", "Dense", "Activation", "Dropout", "Flatten", "Conv2D", "MaxPool2D", "AvgPool2D",
-    "GlobalAvgPool2D", "LAYERS",
+    "GlobalAvgPool2D", "SimpleRNN", "LSTM", "GRU", "TimeDense", "LAYERS",
 ]
 
 
@@ -36,7 +38,10 @@ class Dense(Layer):
         the activation that follows (``default_init``); "glorot" when there is none.
     use_bias : bool, whether to add b (initialised to zero).
 
+    Notes
+    -----
     Shapes: X (batch, n_in) -> Y (batch, units); W (n_in, units); b (units,).
+
     Gradients: dW = X^T dY, db = sum_batch dY, dX = dY W^T.
     """
 
@@ -173,6 +178,6 @@ class Flatten(Layer):
 
 LAYERS: dict[str, type[Layer]] = {
     cls.__name__: cls
-    for cls in (Dense, Activation, Dropout, Flatten, Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D,
-                *ACTIVATIONS.values())
+    for cls in (Dense, Activation, Dropout, Flatten, Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D, SimpleRNN, LSTM,
+                GRU, TimeDense, *ACTIVATIONS.values())
 }

@@ -18,6 +18,9 @@ from core.layers import LAYERS
 
 __all__ = ["Parameter", "Sequential", "check_shape"]
 
+#: parameter names subject to weight decay: input weights and recurrent weights (biases "b" are not decayed)
+DECAYED = frozenset({"W", "U"})
+
 
 class Parameter(NamedTuple):
     """One trainable array of a network.
@@ -25,7 +28,7 @@ class Parameter(NamedTuple):
     name : str, "<layer index>.<param name>", e.g. "0.W".
     value : ndarray, the layer's own parameter array (update it in place: ``value -= step``).
     grad : ndarray, the layer's gradient buffer, overwritten by every ``backward``.
-    decay : bool, whether weight decay applies (weights "W": yes; biases "b": no).
+    decay : bool, whether weight decay applies (input weights "W" and recurrent weights "U": yes; biases "b": no).
     """
 
     name: str
@@ -57,8 +60,11 @@ class Sequential:
 
     Parameters
     ----------
-    layers : list of :class:`core.base.Layer` (each instance used once).
+    layers : list of core.base.Layer
+        The layers, applied in this order; each instance may appear once.
 
+    Notes
+    -----
     After ``build``: ``built`` is True, ``dtype`` the parameter dtype, ``input_shape`` and ``output_shape`` the
     per-sample shapes (without the batch axis).
     """
@@ -80,9 +86,20 @@ class Sequential:
     def build(self, input_shape, seed_or_rng=None, dtype="float32") -> Sequential:
         """Allocate and initialise every layer for samples of shape ``input_shape`` (no batch axis).
 
-        seed_or_rng : anything :func:`core._validation.as_generator` takes (None, int >= 0, SeedSequence,
-            Generator, RandomState); all initial weights, and later the dropout masks, are drawn from it.
-        dtype : "float32" (default) or "float64". Returns self.
+        Parameters
+        ----------
+        input_shape : int or tuple of int
+            The shape of one sample, without the batch axis, e.g. ``(n_features,)`` or ``(1, L, L)``.
+        seed_or_rng : None, int, SeedSequence, Generator or RandomState
+            Anything :func:`core._validation.as_generator` takes; all initial weights, and later the dropout
+            masks, are drawn from it.
+        dtype : {"float32", "float64"}
+            The dtype of every parameter and activation.
+
+        Returns
+        -------
+        Sequential
+            self, built.
         """
         input_shape = check_shape(input_shape, "input_shape", "Sequential.build")
         rng = as_generator(seed_or_rng, "seed_or_rng", "Sequential.build")
@@ -100,7 +117,7 @@ class Sequential:
             shape = layer.build(shape, rng, self.dtype)
         self.input_shape, self.output_shape = input_shape, tuple(shape)
         self._parameters = [
-            Parameter(f"{i}.{name}", value, layer.grads[name], name == "W")
+            Parameter(f"{i}.{name}", value, layer.grads[name], name in DECAYED)
             for i, layer in enumerate(layers) for name, value in layer.params.items()
         ]
         trainable = [i for i, layer in enumerate(layers) if layer.params]
@@ -160,7 +177,20 @@ class Sequential:
         return None
 
     def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        """Network output for X (n_samples, *input_shape) in inference mode, in chunks of ``batch_size``."""
+        """Network output for X in inference mode (dropout off), in chunks of ``batch_size``.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, *input_shape)
+            Finite inputs; cast to the network's dtype.
+        batch_size : int
+            Samples per forward pass (>= 1).
+
+        Returns
+        -------
+        ndarray, shape (n_samples, *output_shape)
+            In the network's dtype.
+        """
         self._check_built("predict")
         batch_size = check_positive_int(batch_size, "batch_size", "Sequential.predict")
         X = self._as_input(X)

@@ -198,6 +198,17 @@ class SGD(Optimizer):
     momentum = 0:  w <- w - lr * g
     momentum mu:   v <- mu * v + g  (v = 0 initially);  w <- w - lr * v
     Nesterov:      v <- mu * v + g;                     w <- w - lr * (g + mu * v)
+
+    Parameters
+    ----------
+    learning_rate : float
+        Base learning rate lr (> 0).
+    momentum : float
+        mu, in [0, 1); 0 is plain SGD.
+    nesterov : bool
+        Nesterov momentum (needs momentum > 0).
+    **kwargs
+        ``weight_decay``, ``decoupled_weight_decay``, ``clip_norm``, ``schedule``: see :class:`Optimizer`.
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
@@ -238,7 +249,17 @@ class SGD(Optimizer):
 
 
 class AdaGrad(Optimizer):
-    """AdaGrad (Duchi et al. 2011): G <- G + g^2 (G = 0 initially);  w <- w - lr * g / (sqrt(G) + eps)."""
+    """AdaGrad (Duchi et al. 2011): G <- G + g^2 (G = 0 initially);  w <- w - lr * g / (sqrt(G) + eps).
+
+    Parameters
+    ----------
+    learning_rate : float
+        Base learning rate lr (> 0).
+    eps : float
+        epsilon (> 0), added to sqrt(G).
+    **kwargs
+        ``weight_decay``, ``decoupled_weight_decay``, ``clip_norm``, ``schedule``: see :class:`Optimizer`.
+    """
 
     def __init__(self, learning_rate=0.01, eps=1e-8, **kwargs):
         super().__init__(learning_rate, **kwargs)
@@ -261,6 +282,17 @@ class RMSprop(Optimizer):
     """RMSprop (Tieleman & Hinton 2012):
 
     v <- rho v + (1 - rho) g^2  (v = 0 initially);   w <- w - lr g / (sqrt(v) + eps).
+
+    Parameters
+    ----------
+    learning_rate : float
+        Base learning rate lr (> 0).
+    rho : float
+        Decay of the running mean of g^2, in [0, 1).
+    eps : float
+        epsilon (> 0), added to sqrt(v).
+    **kwargs
+        ``weight_decay``, ``decoupled_weight_decay``, ``clip_norm``, ``schedule``: see :class:`Optimizer`.
     """
 
     def __init__(self, learning_rate=0.001, rho=0.9, eps=1e-8, **kwargs):
@@ -290,6 +322,19 @@ class Adam(Optimizer):
     w <- w - lr * m_hat / (sqrt(v_hat) + eps),   m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t).
 
     With ``decoupled_weight_decay`` > 0 this is AdamW (see :class:`AdamW`).
+
+    Parameters
+    ----------
+    learning_rate : float
+        Base learning rate lr (> 0).
+    beta1 : float
+        Decay of the first moment m, in [0, 1).
+    beta2 : float
+        Decay of the second moment v, in [0, 1).
+    eps : float
+        epsilon (> 0), added to sqrt(v_hat).
+    **kwargs
+        ``weight_decay``, ``decoupled_weight_decay``, ``clip_norm``, ``schedule``: see :class:`Optimizer`.
     """
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8, **kwargs):
@@ -320,7 +365,17 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter 2019); ``decoupled_weight_decay`` defaults to 0.01."""
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019); ``decoupled_weight_decay`` defaults to 0.01.
+
+    Parameters
+    ----------
+    learning_rate, beta1, beta2, eps : float
+        As in :class:`Adam`.
+    decoupled_weight_decay : float
+        lambda >= 0: w <- w - lr * lambda * w each step, weights only (not biases).
+    **kwargs
+        ``weight_decay``, ``clip_norm``, ``schedule``: see :class:`Optimizer`.
+    """
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8, *, decoupled_weight_decay=0.01, **kwargs):
         super().__init__(learning_rate, beta1, beta2, eps, decoupled_weight_decay=decoupled_weight_decay, **kwargs)

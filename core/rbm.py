@@ -267,10 +267,21 @@ class RBM:
     def set_weights(self, W, a, b) -> RBM:
         """Set the parameters (copied, in the model's dtype) and return self.
 
+        Persistent chains and optimizer state are reset; ``history_`` is kept.
+
         Parameters
         ----------
-        W : array (n_visible, n_hidden).  a : array (n_visible,), visible bias.  b : array (n_hidden,), hidden bias.
-        All finite. Persistent chains and optimizer state are reset; ``history_`` is kept.
+        W : array, shape (n_visible, n_hidden)
+            The couplings; finite.
+        a : array, shape (n_visible,)
+            The visible biases; finite.
+        b : array, shape (n_hidden,)
+            The hidden biases; finite.
+
+        Returns
+        -------
+        RBM
+            self.
         """
         arrays = {}
         for name, value, shape in (("W", W, (self.n_visible, self.n_hidden)), ("a", a, (self.n_visible,)),

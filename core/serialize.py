@@ -60,7 +60,17 @@ def _read_weights(path: Path) -> dict:
 def save(network: Sequential, path) -> tuple[Path, Path]:
     """Write ``network`` (built) to ``<path>.npz`` and ``<path>.json``; return both paths.
 
-    ``path`` may carry the suffix ".npz" or ".json" or none; its folder must exist.
+    Parameters
+    ----------
+    network : Sequential
+        A built network.
+    path : str or path-like
+        The file name, with the suffix ".npz" or ".json" or none; its folder must exist.
+
+    Returns
+    -------
+    tuple of Path
+        ``(<path>.npz, <path>.json)``: the weights and the architecture, each written atomically.
     """
     if not isinstance(network, Sequential) or not network.built:
         raise InvalidParameterError(f"The 'network' parameter of save must be a built core.network.Sequential. "
@@ -102,8 +112,18 @@ def _architecture_class(config) -> type:
 def load(path, seed_or_rng=0) -> Sequential:
     """Rebuild the network saved at ``path`` (with or without suffix): built, weights set.
 
-    ``seed_or_rng`` seeds the rebuilt network's Generator, which matters only for dropout masks drawn when
-    the loaded network is trained further (the saved weights overwrite the initial ones).
+    Parameters
+    ----------
+    path : str or path-like
+        What :func:`save` was given, with or without the suffix.
+    seed_or_rng : None, int, SeedSequence or Generator
+        Seeds the rebuilt network's Generator, which matters only for dropout masks drawn when the loaded
+        network is trained further (the saved weights overwrite the initial ones).
+
+    Returns
+    -------
+    Sequential
+        Built, with the saved weights; its predictions equal the saved network's bit for bit.
     """
     base = _base_path(path)
     weights_path, architecture_path = base.with_name(base.name + ".npz"), base.with_name(base.name + ".json")

@@ -32,7 +32,7 @@ from core.losses import (BinaryCrossEntropy, Huber, MeanAbsoluteError, MeanSquar
 
 __all__ = ["NetClassifier", "NetRegressor", "EXPECTED_FAILED_CHECKS", "expected_failed_checks"]
 
-#: check_estimator checks expected to fail with the default dtype="float32", with the reason (in the README).
+#: check_estimator checks expected to fail with the default dtype="float32", with the reason (docs: sklearn.md).
 EXPECTED_FAILED_CHECKS: dict[str, str] = {
     "check_methods_subset_invariance": (
         "float32 rounding: BLAS sums the matrix products of a 1-sample batch and of a whole batch in a different "

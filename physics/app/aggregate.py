@@ -36,6 +36,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from physics.app import plots
+from physics.app.config import figures_config
 from physics.app.io import write_csv, write_json
 
 log = logging.getLogger(__name__)
@@ -342,7 +343,9 @@ class AggregateCallback(Callback):
         global _outcome
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
-            rows = aggregate(sweep_dir)
+            figures = figures_config(config)
+            with plots.figure_settings(figures.format, figures.scale, figures.size):
+                rows = aggregate(sweep_dir)
         except Exception as error:  # noqa: BLE001 -- Hydra would only warn; the exit status must say it
             log.exception("the sweep summary of %s could not be written", sweep_dir)
             _outcome = SweepOutcome(sweep_dir / "summary.csv", error=f"{type(error).__name__}: {error}")

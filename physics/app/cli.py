@@ -2,7 +2,8 @@
 
 Before Hydra starts (and so before any run folder exists), the overrides are composed and validated once;
 an invalid one exits with status 1 and one line naming the key, what was given and what is allowed. In a
-sweep the first value of every swept key is checked. ``--help`` prints the help generated from the schemas.
+sweep the first value of every swept key is checked. ``--help`` prints the help generated from the schemas;
+``--version`` prints the package's version (``ml4phys 0.1.0``), not Hydra's.
 """
 from __future__ import annotations
 
@@ -76,6 +77,11 @@ def _job(cfg) -> float:
 
 def main() -> None:
     """Entry point of ``ml4phys`` and ``run.py``: check, then hand the command line to Hydra."""
+    if "--version" in sys.argv[1:]:  # Hydra would print its own version; nothing is composed or imported
+        from core._version import package_version
+
+        print(f"ml4phys {package_version()}")
+        return
     import hydra
 
     from physics.app.config import CONF_DIR, register_configs

@@ -24,7 +24,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from physics.app.baselines import check_specs
 from physics.app.networks import SCHEMAS, schema_for
-from physics.app.schema import AppConfig, ConfigError, Schema, TaskConfig, TrainerConfig
+from physics.app.schema import AppConfig, ConfigError, FiguresConfig, Schema, TaskConfig, TrainerConfig
 from physics.tasks import TASKS, task_package
 
 #: the configs travel inside the package; the clone's top-level ``conf`` is a link to this folder
@@ -146,13 +146,33 @@ def validate(cfg: DictConfig) -> AppConfig:
     baseline = OmegaConf.to_container(cfg.baseline, resolve=True) if cfg.get("baseline") is not None else {}
     baseline = {name: spec for name, spec in baseline.items() if spec is not None}  # `baseline.<name>=null` drops it
     app = AppConfig(**typed, baseline=baseline, seed=cfg.seed, progress=bool(cfg.progress) and sys.stderr.isatty(),
-                    data_dir=os.path.expanduser(str(cfg.data_dir)))
+                    data_dir=os.path.expanduser(str(cfg.data_dir)), figures=figures_config(cfg))
     if isinstance(app.seed, bool) or not isinstance(app.seed, int) or app.seed < 0:
         raise ConfigError("seed", f"must be a non-negative integer. Got {app.seed!r} instead.")
     check_specs(app.baseline)
     _check_model_supported(app.task, app.model)
     app.task.check_with(app)
     return app
+
+
+def figures_config(cfg: DictConfig) -> FiguresConfig:
+    """The ``figures`` node of ``cfg`` as a checked :class:`FiguresConfig` (the defaults when it is absent).
+
+    Raises ConfigError naming the key (``figures.scale``), what was given and what is allowed.
+    """
+    node = cfg.get("figures")
+    names = [spec.name for spec in dataclasses.fields(FiguresConfig)]
+    for key in node.keys() if isinstance(node, DictConfig) else ():
+        if key not in names:
+            raise ConfigError(f"figures.{key}", f"figures has no key {key!r} (given "
+                                                f"{OmegaConf.select(node, str(key), throw_on_missing=False)!r}). "
+                                                f"Its keys: {', '.join(names)}.")
+    try:
+        typed = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(FiguresConfig), node or {}))
+    except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", None) or ""
+        raise ConfigError(f"figures.{key}" if key else "figures", str(error).splitlines()[0]) from None
+    return typed.validate("figures")
 
 
 def _check_model_supported(task: TaskConfig, model) -> None:

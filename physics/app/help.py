@@ -58,6 +58,7 @@ def help_text(overrides: Sequence[str] = ()) -> str:
         lines += list(_field_lines(getattr(app, group), group))
     for key, text in ROOT_HELP.items():
         lines.append(f"  {key} = {_describe(cfg[key])}\n      {text}")
+    lines += list(_field_lines(app.figures, "figures"))
     lines.append(f"  baseline.<name>.<parameter>\n      scikit-learn baselines: {', '.join(app.baseline) or 'none'} "
                  f"(drop one with ~baseline.NAME)")
     return "\n".join(lines)

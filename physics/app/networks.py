@@ -1,14 +1,15 @@
 """Schemas of the ``model``, ``optimizer`` and ``schedule`` groups; their choices are ``core``'s registries.
 
 A model schema builds its network for samples of a given shape (:meth:`ModelConfig.build`): the MLP flattens
-them, the CNN reads an ``(H, W)`` lattice as one channel. Tasks never ask which model they hold: they pass the
+them, the CNN reads an ``(H, W)`` lattice as one channel, the RNN reads a ``(T, F)`` sequence (``(T,)``: one
+feature per step). Tasks never ask which model they hold: they pass the
 shape of one sample and the number of outputs. An optimizer schema holds only its optimizer's own keys, a
 schedule schema only its schedule's, so ``optimizer=adam optimizer.momentum=0.9`` is refused.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, ClassVar, List, Optional, Sequence
 
 import numpy as np
@@ -140,6 +141,62 @@ class CNNConfig(ModelConfig):
                           init=self.init)
 
 
+@dataclass
+class RNNConfig(ModelConfig):
+    """Stacked recurrent layers (rnn, lstm or gru) over sequences of shape (T, F), then a readout head.
+
+    head=last: the last step's state -> hidden Dense blocks -> n_outputs values (sequence-to-one). head=sequence:
+    the same readout at every step (TimeDense), flattened time-major: T * n_outputs values, index t * n_outputs + k
+    (sequence-to-sequence). See :func:`core.models.rnn`.
+    """
+
+    KIND: ClassVar[str] = "rnn"
+
+    name: str = param("rnn", help="the model kind")
+    cell: str = param("lstm", help="recurrent layer: rnn (Elman, tanh) | lstm | gru", choices=lambda: models.RNN_CELLS)
+    units: Any = param(help="hidden size of each stacked recurrent layer; one integer means one layer", low=1,
+                       integer=True, factory=lambda: [32])
+    head: str = param("last", help="last: predict from the last step (sequence-to-one); sequence: at every step",
+                      choices=lambda: models.RNN_HEADS)
+    truncate: Optional[int] = param(None, help="truncated backpropagation through time in chunks of this many "
+                                               "steps (null: through the whole sequence)", low=1)
+    hidden: List[int] = param(help="widths of Dense layers after the recurrent part (per step for head=sequence)",
+                              low=1, factory=list)
+    activation: str = param("relu", help="activation of the hidden Dense layers", choices=lambda: ACTIVATIONS)
+    dropout: float = param(0.0, help="not supported by model=rnn (must stay 0)", low=0.0, high=1.0, high_open=True)
+    init: Optional[str] = param(None, help="initialiser of the input weights of the recurrent and Dense layers "
+                                           "(null: Glorot; Dense layers: He for ReLU-like activations); the "
+                                           "recurrent weights are orthogonal", choices=lambda: INITIALIZERS)
+
+    def check(self) -> None:
+        super().check()
+        if not isinstance(self.units, (int, list, tuple)) or isinstance(self.units, bool):
+            raise ConfigError("units", f"must be an integer or a list of integers. Got {self.units!r} instead.")
+        self.units = _widths(self.units)
+        if not self.units or not all(isinstance(width, int) and not isinstance(width, bool) for width in self.units):
+            raise ConfigError("units", f"must be an integer or a non-empty list of integers. Got {self.units!r} "
+                                       f"instead.")
+        if self.dropout > 0:
+            raise ConfigError("dropout", f"model=rnn has no dropout (dropout between time steps would need masks "
+                                         f"shared over time, not implemented); set it to 0. Got {self.dropout!r} "
+                                         f"instead.")
+
+    def input_shape(self, sample_shape: Sequence[int]) -> tuple[int, ...]:
+        shape = tuple(int(n) for n in sample_shape)
+        return (shape[0], 1) if len(shape) == 1 else shape
+
+    def check_input(self, sample_shape: Sequence[int], key: str) -> None:
+        if len(sample_shape) not in (1, 2):
+            raise ConfigError("model", f"model={self.name} needs sequences: samples of shape (T,) or (T, F) (T time "
+                                       f"steps of F features); this task gives samples of shape "
+                                       f"{tuple(sample_shape)}.")
+
+    def network(self, n_outputs: int):
+        return models.rnn(cell=self.cell, units=tuple(_widths(self.units)), n_outputs=n_outputs, head=self.head,
+                          truncate=self.truncate, hidden_layer_sizes=tuple(self.hidden), activation=self.activation,
+                          init=self.init)
+
+
 # --------------------------------------------------------------------------------------------- optimizers
 @dataclass
 class OptimizerConfig(Schema):
@@ -266,7 +323,7 @@ class CosineScheduleConfig(ScheduleConfig):
 
 #: group -> {schema name in the ConfigStore -> schema}; a YAML option picks its schema by this name
 SCHEMAS: dict[str, dict[str, type]] = {
-    "model": {"mlp": MLPConfig, "cnn": CNNConfig},
+    "model": {"mlp": MLPConfig, "cnn": CNNConfig, "rnn": RNNConfig},
     "optimizer": {"sgd": SGDConfig, "adagrad": AdaGradConfig, "rmsprop": RMSpropConfig, "adam": AdamConfig},
     "schedule": {cls.NAME: cls for cls in (ConstantScheduleConfig, StepScheduleConfig, ExponentialScheduleConfig,
                                            CosineScheduleConfig)},

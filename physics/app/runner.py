@@ -21,6 +21,7 @@ from core._atomic import remove_stale_temporaries
 from physics.app.config import validate
 from physics.app.io import write_json
 from physics.app.result import TaskResult
+from physics.app import plots
 from physics.app.schema import ConfigError
 from physics.tasks import task_module
 
@@ -72,6 +73,7 @@ def clear_previous_run(run_dir: Path) -> None:
 def run(cfg: DictConfig, run_dir: str | Path) -> TaskResult:
     """Validate ``cfg``, run its task with outputs in ``run_dir``, write ``metrics.json`` there; return the result.
 
+    The task's figures are drawn with the settings of the ``figures`` node (:func:`plots.figure_settings`).
     Raises ConfigError before any work (and before ``run_dir`` is created) when the config is invalid, and
     FloatingPointError, writing nothing, when the objective is not finite.
     """
@@ -82,7 +84,9 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TaskResult:
     if (run_dir / "figures").is_dir():  # a killed run's half-written figures (SIGKILL cannot be caught)
         remove_stale_temporaries(run_dir / "figures")
     start = time.perf_counter()
-    with threadpool_limits(limits=config.trainer.blas_threads, user_api="blas"):
+    figures = config.figures
+    with threadpool_limits(limits=config.trainer.blas_threads, user_api="blas"), \
+            plots.figure_settings(figures.format, figures.scale, figures.size):
         result = task_module(config.task.name).run(config, run_dir)
     if not result.finite:
         raise FloatingPointError(f"the objective {result.objective_name} of task {config.task.name!r} is "

@@ -177,6 +177,26 @@ class TaskConfig(Schema):
 
 
 @dataclass
+class FiguresConfig(Schema):
+    """How every figure of a run is written (the ``figures`` node; :func:`physics.app.plots.figure_settings`)."""
+
+    format: str = param("png", help="file format of every figure: png, or pdf / svg (vector) for papers and "
+                                    "slides", choices=("png", "pdf", "svg"))
+    # beyond 10x the text of the suite's figures no longer fits them
+    scale: float = param(1.0, help="factor on font sizes and line widths (e.g. 1.5 for slides)", low=0.0,
+                         high=10.0, low_open=True)
+    # 50 inches at the style's 150 dpi is a 7500-pixel side, about 225 MB of RGBA while drawing
+    size: Optional[list[float]] = param(None, help="[width, height] of every figure in inches, replacing each "
+                                                   "figure's own size (null: keep them)", low=0.0, high=50.0,
+                                        low_open=True)
+
+    def check(self) -> None:
+        if self.size is not None and len(self.size) != 2:
+            raise ConfigError("size", f"must be null or [width, height] in inches. Got {list(self.size)!r} "
+                                      f"instead.")
+
+
+@dataclass
 class AppConfig:
     """The root config: one node per group (typed by its own schema once validated), plus run-wide settings.
 
@@ -193,3 +213,4 @@ class AppConfig:
     seed: int = 0
     progress: bool = True
     data_dir: str = "~/.cache/ml4phys"
+    figures: FiguresConfig = field(default_factory=FiguresConfig)

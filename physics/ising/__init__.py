@@ -5,7 +5,10 @@ arrays of shape (L, L) or (n, L, L), temperatures in units of J/k_B.
 
 >>> from physics.ising import sample, generate_dataset, torus_energy
 >>> spins = sample(32, 2.269, 100, seed=0)              # (100, 32, 32) int8, equilibrated, decorrelated
->>> data = generate_dataset(32, [1.5, 2.27, 3.0], 200)  # cached; data.spins, data.temperature, data.label
+>>> spins.shape, spins.dtype
+((100, 32, 32), dtype('int8'))
+>>> data = generate_dataset(32, [1.5, 2.27, 3.0], 200)  # doctest: +SKIP
+>>> # cached in $ML4PHYS_CACHE_DIR or ~/.cache/ml4phys; data.spins, data.temperature, data.label
 
 Modules: :mod:`.lattice` (geometry, energy), :mod:`.exact` (Onsager, Yang, finite torus, enumeration),
 :mod:`.observables` (tau_int, blocking, jackknife, measure), :mod:`.metropolis` and :mod:`.cluster`

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, cpu_count, delayed
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from core._atomic import atomic_path, file_lock, remove_stale_temporaries, temporaries_of
 
@@ -88,7 +88,8 @@ class IsingDataset:
     magnetization : ndarray of float64, shape (n,), signed magnetisation per spin
     temperatures : ndarray of float64, shape (n_T,), the requested temperatures
     critical_temperature : float, exact T_c of the infinite lattice used for the labels
-    L : int; lattice : str
+    L : int, linear lattice size
+    lattice : str, "square" or "triangular"
     algorithm : tuple of str, shape (n_T,), update used at each temperature
     burn_in, thin : ndarray of int64, shape (n_T,), sweeps of burn-in and between samples of a chain
     tau_energy, tau_abs_magnetization : ndarray of float64, shape (n_T,), pilot tau_int (sweeps)
@@ -278,7 +279,8 @@ def generate_dataset(
     temperatures : array_like of float, shape (n_T,), distinct, > 0 (J/k_B)
     n_per_temperature : int >= 1, configurations per temperature
     seed : int >= 0, root seed (see the module docstring for the per-temperature streams)
-    lattice : {"square", "triangular"}; algorithm : as in :func:`physics.ising.sample`
+    lattice : {"square", "triangular"}
+    algorithm : {"auto", "metropolis", "swendsen_wang", "wolff"}, as in :func:`physics.ising.sample`
     cache_dir : str, path, None or False; None: :func:`default_cache_dir`; False: no cache
     n_jobs : int or None, joblib workers over temperatures; None: all cores (at most one per
         missing temperature); results do not depend on it
@@ -291,7 +293,7 @@ def generate_dataset(
 
     Examples
     --------
-    >>> data = generate_dataset(16, [1.5, 2.0, 3.0], 50, seed=1, cache_dir=False, progress=False)
+    >>> data = generate_dataset(16, [1.5, 2.0, 3.0], 50, seed=1, cache_dir=False, progress=False, n_jobs=1)
     >>> data.spins.shape, data.label[:1]
     ((150, 16, 16), array([1]))
     """

@@ -373,12 +373,19 @@ def enumerate_observables(L, T, lattice: str = "square", M=None) -> dict:
 
     Parameters
     ----------
-    L : int, number of columns; T : float or array_like (J/k_B); lattice : {"square", "triangular"};
-    M : int or None, number of rows (default ``L``), ``L*M <= 24``.
+    L : int
+        Number of columns.
+    T : float or array_like
+        Temperatures (J/k_B), > 0.
+    lattice : {"square", "triangular"}
+        The lattice.
+    M : int or None
+        Number of rows (default ``L``); ``L*M <= 24``.
 
     Returns
     -------
-    dict name -> float (scalar ``T``) or ndarray of the shape of ``T``.
+    dict
+        name -> float (scalar ``T``) or ndarray of the shape of ``T``.
     """
     energies, magnets, counts = energy_magnetization_histogram(L, lattice, M)
     temps = check_temperatures(T)

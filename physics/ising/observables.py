@@ -159,7 +159,17 @@ def tau_int_error(tau_int, window, n_samples):
 
     Parameters
     ----------
-    tau_int : float or ndarray; window : int or ndarray; n_samples : int, series length ``n``
+    tau_int : float or ndarray
+        The integrated autocorrelation time (sweeps).
+    window : int or ndarray
+        The summation window W of the same shape.
+    n_samples : int
+        The series length ``n``.
+
+    Returns
+    -------
+    float or ndarray
+        The error of ``tau_int``, of its shape.
     """
     return np.asarray(tau_int) * np.sqrt(2.0 * (2.0 * np.asarray(window) + 1.0) / n_samples)
 

@@ -21,10 +21,12 @@ writes ``0.0``; no gap lies in (0, 0.0017) eV), ``"non-metal"`` otherwise. Class
 The published MAEs (:attr:`BuiltinSpec.published`) were computed by the CrabNet authors on test sets of 732
 (bulk modulus) and 4110 (band gap) rows, a few rows fewer than the files' test splits: compare with care.
 
-Example::
+Example:
 
-    data = builtin_dataset("aflow_bulk_modulus")
-    train = data.split == "train"
+>>> data = builtin_dataset("aflow_bulk_modulus")
+>>> train = data.split == "train"
+>>> sorted(set(data.split.tolist()))
+['test', 'train', 'val']
 """
 from __future__ import annotations
 

@@ -102,6 +102,12 @@ def parse_formula(formula: str) -> Composition:
     Raises
     ------
     TypeError if ``formula`` is not a string; ValueError naming the formula and position if it cannot be read.
+
+    Examples
+    --------
+    >>> composition = parse_formula("CuSO4·5H2O")
+    >>> {element: round(fraction, 4) for element, fraction in composition.fractions.items()}
+    {'Cu': 0.0476, 'S': 0.0476, 'O': 0.4286, 'H': 0.4762}
     """
     if not isinstance(formula, str):
         raise TypeError(f"A formula must be a str. Got {type(formula).__name__} ({formula!r}) instead.")

@@ -51,7 +51,7 @@ def parity(y: np.ndarray, predictions: Mapping[str, np.ndarray], fold_of_sample:
         ax.text(0.04, 0.96, f"MAE {mean_absolute_error(y[ok], prediction[ok]):.3g}{' ' + units if units else ''}\n"
                             f"R² {r2_score(y[ok], prediction[ok]):.4f}",
                 transform=ax.transAxes, va="top", fontsize=8, bbox=dict(fc="white", ec="0.8", alpha=0.8))
-        ax.set_title(name, fontsize=10)
+        ax.set_title(plots.words(name), fontsize=10)
         ax.set_xlabel(_label(f"true {target_name}", units), fontsize=8)
         ax.set_ylabel(prediction_label, fontsize=8)
     for ax in axes[len(names):]:
@@ -78,7 +78,7 @@ def residuals(y: np.ndarray, predictions: Mapping[str, np.ndarray], path: Path, 
     for i, (colour, (name, r)) in enumerate(zip(plots.MODEL_COLOURS, residual.items())):
         r = r[np.isfinite(r)]
         outside = int(np.sum(np.abs(r) > edge))
-        label = f"{name}: MAE {np.mean(np.abs(r)):.3g}" + (f", {outside} beyond ±{edge:.3g}" if outside else "")
+        label = f"{plots.words(name)}: MAE {np.mean(np.abs(r)):.3g}" + (f", {outside} beyond ±{edge:.3g}" if outside else "")
         ax.hist(np.clip(r, -edge, edge), bins=edges, color=colour, label=label,
                 histtype="stepfilled" if i == 0 else "step", alpha=0.45 if i == 0 else 1.0, lw=1.2)
     ax.set_yscale("log")
@@ -95,7 +95,7 @@ def learning_curves(train_sizes: np.ndarray, scores: Mapping[str, np.ndarray], p
     fig, ax = plots.figure(width=5.6, height=4.0)
     for colour, (name, values) in zip(plots.MODEL_COLOURS, scores.items()):
         mean, std = values.mean(axis=1), values.std(axis=1)
-        ax.plot(train_sizes, mean, "o-", color=colour, label=name, ms=4)
+        ax.plot(train_sizes, mean, "o-", color=colour, label=plots.words(name), ms=4)
         low = np.maximum(mean - std, mean * 0.5) if log_scale else mean - std
         ax.fill_between(train_sizes, low, mean + std, color=colour, alpha=0.15, lw=0)
     ax.set_xscale("log")
@@ -127,7 +127,7 @@ def model_comparison(fold_scores: Mapping[str, np.ndarray], path: Path, *, units
         if len(values) > 1:
             ax.scatter(x + jitter.uniform(-0.18, 0.18, size=len(values)), values, s=10, color="k", zorder=3,
                        label="one fold" if x == 0 else None)
-    ax.set_xticks(positions, names, rotation=20)
+    ax.set_xticks(positions, [plots.words(name) for name in names], rotation=20)
     if log_scale:
         ax.set_yscale("log")
     ax.set_ylabel(_label(metric, units))
@@ -152,7 +152,7 @@ def paired_differences(comparisons: Mapping[str, object], path: Path, *, units: 
         ax.annotate(f"p = {result.p_value:.2g}", (high, i), xytext=(6, 0), textcoords="offset points",
                     va="center", fontsize=8)
     ax.axvline(0.0, color="k", lw=1)
-    ax.set_yticks(range(len(names)), [f"network − {name}" for name in names])
+    ax.set_yticks(range(len(names)), [f"network − {plots.words(name)}" for name in names])
     ax.set_ylim(-0.7, len(names) - 0.3)
     confidence = next(iter(comparisons.values())).confidence if comparisons else 0.95
     ax.set_xlabel(_label(f"paired difference of the test {metric}, {confidence:.0%} interval", units))

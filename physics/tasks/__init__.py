@@ -25,6 +25,7 @@ TASKS: dict[str, str] = {
     "ising_generative": "physics.tasks.ising_generative",
     "ising_autoencoder": "physics.tasks.ising_autoencoder",
     "materials": "physics.tasks.materials",
+    "dynamics": "physics.tasks.dynamics",
 }
 
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from joblib import Parallel, cpu_count, delayed
 from scipy.optimize import brentq
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from physics.ising.sampling import simulate
 from physics.transition.estimate import TcEstimate

@@ -39,8 +39,19 @@ def _check_groups(groups, n_groups: int, n_samples: int) -> np.ndarray:
 def group_means(values, groups, n_groups: int) -> np.ndarray:
     """Mean of ``values`` over the samples of each group.
 
-    values : ndarray, shape (n,) or (n_series, n). groups : int ndarray (n,) with values in [0, n_groups).
-    Returns shape (n_groups,) or (n_series, n_groups).
+    Parameters
+    ----------
+    values : ndarray, shape (n,) or (n_series, n)
+        The samples (one series per row).
+    groups : int ndarray, shape (n,)
+        The group of each sample, in [0, n_groups); every group must have a sample.
+    n_groups : int
+        The number of groups.
+
+    Returns
+    -------
+    ndarray, shape (n_groups,) or (n_series, n_groups)
+        The mean of each group.
     """
     values = np.asarray(values, dtype=np.float64)
     groups = _check_groups(groups, n_groups, values.shape[-1])

@@ -32,7 +32,7 @@ def fit(target: Target, image, models: dict, X_train, y_train, path: Path, image
         ax.scatter(X_train[:, 0], y_train, s=4, color="0.6", alpha=0.5, label="training data")
         ax.plot(x[:, 0], target.function(x), color="k", lw=2, label=f"truth {target.formula}")
         for colour, (name, predict) in zip(plots.MODEL_COLOURS, models.items()):
-            ax.plot(x[:, 0], predict(x), color=colour, lw=1.2, label=name)
+            ax.plot(x[:, 0], predict(x), color=colour, lw=1.2, label=plots.words(name))
         ax.set_xlabel("x")
         ax.set_ylabel("y = f(x)")
         ax.legend(fontsize=8)
@@ -50,8 +50,8 @@ def fit(target: Target, image, models: dict, X_train, y_train, path: Path, image
     panels = [(axes[0, 0], truth, "truth", "viridis", vmin, vmax)]
     for column, (name, prediction) in enumerate(predictions.items(), start=1):
         error = prediction - truth
-        panels.append((axes[0, column], prediction, f"{name}", "viridis", vmin, vmax))
-        panels.append((axes[1, column], error, f"{name} error (RMS {np.sqrt(np.mean(error ** 2)):.2g})",
+        panels.append((axes[0, column], prediction, plots.words(name), "viridis", vmin, vmax))
+        panels.append((axes[1, column], error, f"{plots.words(name)} error (RMS {np.sqrt(np.mean(error ** 2)):.2g})",
                        "RdBu_r", -error_scale, error_scale))
     for ax, values, title, cmap, low, high in panels:
         shown = ax.imshow(values, extent=(-1, 1, -1, 1), cmap=cmap, vmin=low, vmax=high)

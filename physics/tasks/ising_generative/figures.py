@@ -37,7 +37,7 @@ def _label(source: str) -> str:
         method = training.rstrip("0123456789")
         return f"RBM, {hidden} hidden, {method.upper()}-{training[len(method):]}"
     name, _, hidden = source.rpartition("_h")
-    return f"{name} (baseline), {hidden} hidden"
+    return f"{plots.words(name)} (baseline), {hidden} hidden"
 
 
 def _style(index: int, source: str) -> dict:
@@ -218,7 +218,7 @@ def training(T: np.ndarray, trained: Mapping[str, list], path: Path) -> Path:
 def _family_label(family: str) -> str:
     """``rbm_cd1`` -> ``RBM CD-1``; a baseline's name as it is."""
     if not family.startswith("rbm_"):
-        return f"{family} (baseline)"
+        return f"{plots.words(family)} (baseline)"
     training = family[len("rbm_"):]
     method = training.rstrip("0123456789")
     return f"RBM {method.upper()}-{training[len(method):]}"
@@ -250,7 +250,7 @@ def critical(summary: Mapping, headline_family: str, path: Path) -> Path:
         ax.set_yscale("log")
         ax.set_xticks(hidden, [str(h) for h in hidden])
         ax.minorticks_off()
-        ax.set_xlabel("hidden units n_hidden")
+        ax.set_xlabel("hidden units")
         ax.legend(fontsize=7)
     left.set_ylabel("mean |deviation| over e, |m|, c, χ (σ)")
     right.set_ylabel("|deviation| (σ)")

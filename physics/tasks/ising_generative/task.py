@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from core.rbm import RBM, spins_to_visible, visible_to_spins
 from physics.app.io import atomic_path, write_csv

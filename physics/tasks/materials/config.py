@@ -102,7 +102,7 @@ class Config(TaskConfig):
                                              "figures/learning_curve.png ([] = off)",
                                         factory=lambda: [0.05, 0.2])
     tune: bool = param(True, help="tune every model (the network too) inside the training rows, each on 3 "
-                                  "values of its main parameter around its configured value (README)")
+                                  "values of its main parameter around its configured value (docs: task=materials)")
     param_grids: Dict[str, Any] = param(help="grids replacing those of task.tune for some models, e.g. "
                                              "+task.param_grids.kernel_ridge.gamma=[1e-3,3e-3]", factory=dict)
     extend_grids: bool = param(True, help="when a tuned value is an end of its grid, search once more one step "
