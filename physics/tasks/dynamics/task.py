@@ -38,7 +38,7 @@ from typing import Callable
 import numpy as np
 
 from core.serialize import save
-from physics.app.baselines import build_baselines
+from physics.app.baselines import build_baselines, fit_and_predict
 from physics.app.io import write_csv
 from physics.app.result import TaskResult
 from physics.app.schema import AppConfig
@@ -154,43 +154,26 @@ def train_models(config: AppConfig, X: np.ndarray, y: np.ndarray, sample_shape: 
             estimator = network_estimator(config, "regressor", sample_shape, n_outputs, network_seed=seed,
                                           training_stream=f"training/{index}",
                                           description=f"dynamics network {index + 1}/{task.n_seeds}")
-            with _Timer() as timer:
-                estimator.fit(X, y)
+            start = time.perf_counter()
+            estimator.fit(X, y)
+            fit_seconds = time.perf_counter() - start
             history = estimator.history_
             val_loss = float(min(history.val_loss)) if history.val_loss else float("nan")
-            models["network"].append({"predict": network_predictor(estimator), "fit_seconds": timer.seconds,
+            models["network"].append({"predict": network_predictor(estimator), "fit_seconds": fit_seconds,
                                       "val_loss": val_loss, "epochs": len(history.loss),
                                       "best_epoch": history.best_epoch})
             histories.append(history)
             save(estimator.network_, run_dir / "models" / f"network_seed{index}")
             log.info("network %d: %d epochs (best %s), best validation loss %.4g, %.1f s", index, len(history.loss),
-                     history.best_epoch, val_loss, timer.seconds)
+                     history.best_epoch, val_loss, fit_seconds)
     with stage("baselines", timings):
         for index in range(task.n_seeds):
-            for name, estimator in build_baselines(config.baseline, seed_of(config.seed, index)).items():
-                with _Timer() as timer:
-                    try:
-                        estimator.fit(X, y)
-                    except (ValueError, TypeError) as error:
-                        kind = ValueError if isinstance(error, ValueError) else TypeError
-                        raise kind(f"baseline.{name} ({type(estimator).__name__}) on {len(X)} training windows: "
-                                   f"{error}") from error
-                models.setdefault(name, []).append({"predict": estimator_predictor(estimator),
-                                                    "fit_seconds": timer.seconds})
-                log.info("baseline %s (seed %d): fitted in %.2f s", name, index, timer.seconds)
+            fitted = fit_and_predict(build_baselines(config.baseline, seed_of(config.seed, index)), X, y,
+                                     lambda estimator, X_eval: estimator.predict(X_eval), {})
+            for name, outcome in fitted.items():
+                models.setdefault(name, []).append({"predict": estimator_predictor(outcome["estimator"]),
+                                                    "fit_seconds": outcome["fit_seconds"]})
     return models, histories
-
-
-class _Timer:
-    """``with _Timer() as t: ...`` -> ``t.seconds``."""
-
-    def __enter__(self):
-        self._start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self._start
-        return False
 
 
 # ------------------------------------------------------------------------------------------------ forecast
