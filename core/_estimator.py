@@ -272,15 +272,17 @@ class BaseNet(BaseEstimator):
 
 
 PARAMETERS_DOC = """
-    hidden_layer_sizes : int or sequence of int >= 1, default=(100,)
-        Units of the hidden Dense layers of the default MLP (empty: a linear model). Only when network is None.
+    hidden_layer_sizes : int or sequence of int, default=(100,)
+        Units (each >= 1) of the hidden Dense layers of the default MLP (empty: a linear model). Only when network
+        is None.
     activation : str, default="relu"
         Hidden activation of the default MLP, a key of ``core.activations.ACTIVATIONS``. Only when network is None.
     init : str or None, default=None
         Weight initialiser of the default MLP, a key of ``core.init.INITIALIZERS``; None = the activation's
         default (He for the ReLU family, Glorot otherwise). Only when network is None.
-    dropout : float in [0, 1), default=0.0
-        Dropout rate in front of every Dense layer but the first of the default MLP. Only when network is None.
+    dropout : float, default=0.0
+        Dropout rate, in [0, 1), in front of every Dense layer but the first of the default MLP. Only when network is
+        None.
     network : core.network.Sequential or None, default=None
         The network to train instead of the default MLP (e.g. ``core.models.cnn(...)``). Its output width must be
         what the fit needs: {outputs}.
@@ -297,13 +299,13 @@ PARAMETERS_DOC = """
         built network's input shape, else (n_features,).
     optimizer : str, default="adam"
         A key of ``core.optim.OPTIMIZERS`` ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw").
-    learning_rate : float > 0, default=1e-3
-        Base learning rate (multiplied by the schedule's factor). Training that diverges (a NaN/inf loss or
+    learning_rate : float, default=1e-3
+        Base learning rate, > 0 (multiplied by the schedule's factor). Training that diverges (a NaN/inf loss or
         weight, or a loss or weight norm orders of magnitude above its start: ``core.divergence.DivergenceGuard``'s
         default limits) makes ``fit`` raise ``core.training.TrainingDivergedError``, naming the setting to
         change (``learning_rate``; ``weight_decay`` is ``alpha`` here).
-    alpha : float >= 0, default=1e-4
-        L2 penalty on the weights, not the biases: the optimizer's ``weight_decay`` (gradient + alpha * W).
+    alpha : float, default=1e-4
+        L2 penalty (>= 0) on the weights, not the biases: the optimizer's ``weight_decay`` (gradient + alpha * W).
     optimizer_params : dict or None, default=None
         The chosen optimizer's other constructor keywords, e.g. {{"beta2": 0.99}} for "adam", {{"momentum": 0.9,
         "nesterov": True}} for "sgd", {{"decoupled_weight_decay": 0.01}}. A key the optimizer does not take (or
@@ -315,29 +317,29 @@ PARAMETERS_DOC = """
     schedule_params : dict or None, default=None
         The schedule's constructor keywords, e.g. {{"step_size": 10, "gamma": 0.5}} for "step"; checked like
         optimizer_params. The cosine schedule's total_epochs defaults to max_epochs.
-    clip_norm : float > 0 or None, default=None
-        Clip the global gradient norm to this value before each step.
-    batch_size : int >= 1, default=32
-        Samples per gradient step.
-    max_epochs : int >= 1, default=200
-        Maximum number of passes over the training data.
+    clip_norm : float or None, default=None
+        Clip the global gradient norm to this value (> 0) before each step; None does not clip.
+    batch_size : int, default=32
+        Samples per gradient step, >= 1.
+    max_epochs : int, default=200
+        Maximum number of passes over the training data, >= 1.
     early_stopping : bool, default=False
         Hold out validation_fraction of the training data (core.training.fit's plain random split, NOT
         stratified) and stop when the validation loss has not improved by more than tol for patience epochs;
         the weights of the best epoch are restored.
-    validation_fraction : float in (0, 1), default=0.1
-        Share of the training data held out when early_stopping.
-    patience : int >= 1, default=10
-        Epochs without improvement before early stopping.
-    tol : float >= 0, default=1e-4
-        The decrease of the validation loss that counts as an improvement for early stopping.
-    random_state : None, int >= 0, numpy Generator, SeedSequence or RandomState, default=None
-        Drives, in this order, the initial weights (when the network is built here, including its dropout
-        masks), the validation split and the minibatch order. The same int (or a Generator in the same state)
+    validation_fraction : float, default=0.1
+        Share of the training data held out when early_stopping, in (0, 1).
+    patience : int, default=10
+        Epochs without improvement before early stopping, >= 1.
+    tol : float, default=1e-4
+        The decrease of the validation loss that counts as an improvement for early stopping, >= 0.
+    random_state : None, int, Generator, SeedSequence or RandomState, default=None
+        An int must be >= 0. Drives, in this order, the initial weights (when the network is built here, including its
+        dropout masks), the validation split and the minibatch order. The same int (or a Generator in the same state)
         gives bit-identical results; a Generator is advanced by every fit (a SeedSequence restarts its stream).
-    init_random_state : None, int >= 0, numpy Generator, SeedSequence or RandomState, default=None
-        When given, the initial weights (and dropout masks) of a network built here come from it instead of
-        random_state, which then drives only the validation split and the minibatches: two named streams, so
+    init_random_state : None, int, Generator, SeedSequence or RandomState, default=None
+        An int must be >= 0. When given, the initial weights (and dropout masks) of a network built here come from it
+        instead of random_state, which then drives only the validation split and the minibatches: two named streams, so
         the initial weights do not shift when the data do.
     dtype : {{"float32", "float64"}}, default="float32"
         The network's floating-point type (a prebuilt network must have this dtype).

@@ -86,7 +86,13 @@ class ReLU(ActivationLayer):
 
 
 class LeakyReLU(ActivationLayer):
-    """Leaky ReLU. f(x) = x if x > 0 else a x; f'(x) = 1 if x > 0 else a, with a = ``negative_slope`` >= 0."""
+    """Leaky ReLU. f(x) = x if x > 0 else a x; f'(x) = 1 if x > 0 else a, with a = ``negative_slope``.
+
+    Parameters
+    ----------
+    negative_slope : float, default 0.01
+        Slope a for x <= 0; >= 0.
+    """
 
     activation_name = "leaky_relu"
 
@@ -111,7 +117,13 @@ class LeakyReLU(ActivationLayer):
 
 class ELU(ActivationLayer):
     """Exponential linear unit. f(x) = x if x > 0 else alpha (exp(x) - 1);
-    f'(x) = 1 if x > 0 else alpha exp(x) = f(x) + alpha, with ``alpha`` > 0."""
+    f'(x) = 1 if x > 0 else alpha exp(x) = f(x) + alpha.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Scale of the negative branch; > 0.
+    """
 
     activation_name = "elu"
 
@@ -183,12 +195,41 @@ def _check_name(name, owner: str) -> None:
 
 
 def get_activation(name: str, **kwargs) -> ActivationLayer:
-    """Return a new activation layer for ``name`` (a key of :data:`ACTIVATIONS`) built with ``kwargs``."""
+    """Return a new activation layer for ``name`` built with ``kwargs``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`ACTIVATIONS`: "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "identity".
+    **kwargs
+        Keyword arguments of that class (``negative_slope`` for "leaky_relu", ``alpha`` for "elu").
+
+    Returns
+    -------
+    ActivationLayer
+        A new, unbuilt layer.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``name`` is not a key of :data:`ACTIVATIONS`.
+    """
     _check_name(name, "activation")
     return ACTIVATIONS[name](**kwargs)
 
 
 def default_init(name: str) -> str:
-    """Initialiser suited to activation ``name``: "he" for the ReLU family, "glorot" otherwise."""
+    """Initialiser suited to an activation.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`ACTIVATIONS`.
+
+    Returns
+    -------
+    str
+        "he" for the ReLU family ("relu", "leaky_relu", "elu"), "glorot" otherwise.
+    """
     _check_name(name, "activation")
     return "he" if name in _HE_ACTIVATIONS else "glorot"

@@ -78,12 +78,21 @@ def gaussian_kl(mu, log_var) -> np.ndarray:
 
     Parameters
     ----------
-    mu, log_var : array-like, shape (n_samples, latent), the mean and log-variance of each diagonal Gaussian.
+    mu : array_like
+        The mean of each diagonal Gaussian, shape (n_samples, latent).
+    log_var : array_like
+        The log-variance of each diagonal Gaussian, shape (n_samples, latent).
 
     Returns
     -------
-    ndarray, shape (n_samples,), float64: 0.5 * sum_j (exp(log_var_j) + mu_j^2 - 1 - log_var_j) >= 0, zero only for
-    mu = 0, log_var = 0. Its gradient is d/dmu = mu, d/dlog_var = (exp(log_var) - 1) / 2.
+    ndarray
+        Shape (n_samples,), float64: 0.5 * sum_j (exp(log_var_j) + mu_j^2 - 1 - log_var_j) >= 0, zero only for
+        mu = 0, log_var = 0. Its gradient is d/dmu = mu, d/dlog_var = (exp(log_var) - 1) / 2.
+
+    Raises
+    ------
+    ValueError
+        If ``mu`` and ``log_var`` are not both of shape (n_samples, latent).
     """
     mu = np.asarray(mu, dtype=np.float64)
     log_var = np.asarray(log_var, dtype=np.float64)
@@ -177,7 +186,8 @@ class VAELoss(Loss):
 
     Parameters
     ----------
-    beta : float > 0, default=1.0, the weight of the KL term.
+    beta : float, default 1.0
+        The weight of the KL term, > 0.
     """
 
     def __init__(self, beta: float = 1.0) -> None:
@@ -284,12 +294,14 @@ class _EncoderDecoder(Sequential):
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, *input_shape): real, finite; in [0, 1] for a Bernoulli likelihood with
-            binary data, in [-1, 1] with spins. The shape is checked when the model is built.
+        X : array_like
+            Shape (n_samples, *input_shape): real, finite; in [0, 1] for a Bernoulli likelihood with binary data,
+            in [-1, 1] with spins. The shape is checked when the model is built.
 
         Returns
         -------
-        ndarray, shape of X, float64 (the training loop casts it to the network dtype).
+        ndarray
+            Shape of X, float64 (the training loop casts it to the network dtype).
         """
         return self._targets(X, "X")
 
@@ -394,19 +406,24 @@ class Autoencoder(_EncoderDecoder):
 
     Parameters
     ----------
-    encoder, decoder : unbuilt Sequential (each layer instance used once), e.g. ``core.models.mlp(...)``. The
-        encoder's output is the code z (the bottleneck: end it with a Dense without activation for a linear one); the
-        decoder maps z back to the input's shape.
+    encoder : Sequential
+        Unbuilt (each layer instance used once), e.g. ``core.models.mlp(...)``. Its output is the code z (the
+        bottleneck: end it with a Dense without activation for a linear one).
+    decoder : Sequential
+        Unbuilt (each layer instance used once); maps z back to the input's shape.
     output : {"linear", "logits"}, default="linear"
         "linear": the decoder output is the reconstruction, loss :class:`core.losses.MeanSquaredError`.
         "logits": the decoder output is a logit per input (Bernoulli likelihood), loss
         :class:`core.losses.BinaryCrossEntropy` on logits, for binary data in [0, 1] or (``spins=True``) ±1 spins.
-    spins : bool, default=False, with ``output="logits"`` only: the inputs are spins s = ±1, the targets (s + 1) / 2.
+    spins : bool, default=False
+        With ``output="logits"`` only: the inputs are spins s = ±1, the targets (s + 1) / 2.
 
-    Attributes (after build)
-    ------------------------
-    latent_shape : tuple, the shape of one code, e.g. (latent,).
-    n_encoder_layers : int, the number of leading layers that form the encoder.
+    Attributes
+    ----------
+    latent_shape : tuple of int
+        The shape of one code, e.g. (latent,) (set by ``build``).
+    n_encoder_layers : int
+        The number of leading layers that form the encoder.
     """
 
     _config_keys = ("output", "spins")
@@ -432,17 +449,56 @@ class Autoencoder(_EncoderDecoder):
         return BinaryCrossEntropy() if self.output == "logits" else MeanSquaredError()
 
     def encode(self, X, batch_size: int = 1024) -> np.ndarray:
-        """Codes z of X (n_samples, *input_shape), inference mode: shape (n_samples, latent), network dtype."""
+        """Codes z of X, in inference mode.
+
+        Parameters
+        ----------
+        X : array_like
+            Shape (n_samples, *input_shape).
+        batch_size : int, default 1024
+            Samples per forward pass, >= 1.
+
+        Returns
+        -------
+        ndarray
+            Shape (n_samples, latent), network dtype.
+        """
         return self._encoder_output(X, batch_size, "Autoencoder.encode")
 
     def decode(self, Z, batch_size: int = 1024) -> np.ndarray:
-        """Reconstructions of codes Z (n_samples, latent) in input units (for output="logits" the probability of
-        x = 1, or the mean spin with spins=True): shape (n_samples, *input_shape), network dtype."""
+        """Reconstructions of codes Z in input units.
+
+        Parameters
+        ----------
+        Z : array_like
+            Codes, shape (n_samples, latent).
+        batch_size : int, default 1024
+            Samples per forward pass, >= 1.
+
+        Returns
+        -------
+        ndarray
+            Shape (n_samples, *input_shape), network dtype; for output="logits" the probability of x = 1, or the
+            mean spin with spins=True.
+        """
         out = self._decoder_output(Z, batch_size, "Autoencoder.decode")
         return self._from_logits(out).astype(self.dtype, copy=False) if self.output == "logits" else out
 
     def reconstruct(self, X, batch_size: int = 1024) -> np.ndarray:
-        """decode(encode(X)): shape (n_samples, *input_shape), network dtype, in input units."""
+        """decode(encode(X)), in input units.
+
+        Parameters
+        ----------
+        X : array_like
+            Shape (n_samples, *input_shape).
+        batch_size : int, default 1024
+            Samples per forward pass, >= 1.
+
+        Returns
+        -------
+        ndarray
+            Shape (n_samples, *input_shape), network dtype.
+        """
         self._check_built("reconstruct")
         out = self.predict(X, batch_size)
         return self._from_logits(out).astype(self.dtype, copy=False) if self.output == "logits" else out
@@ -451,9 +507,17 @@ class Autoencoder(_EncoderDecoder):
         """Per-sample training loss: the mean over the inputs of (output - x)^2 (output="linear") or of
         softplus(a) - t a (output="logits"), so that its mean over the samples is :meth:`loss` of the whole set.
 
+        Parameters
+        ----------
+        X : array_like
+            Shape (n_samples, *input_shape).
+        batch_size : int, default 1024
+            Samples per forward pass, >= 1.
+
         Returns
         -------
-        ndarray, shape (n_samples,), float64.
+        ndarray
+            Shape (n_samples,), float64.
         """
         self._check_built("reconstruction_error")
         target = self.targets(X)
@@ -475,16 +539,24 @@ class VariationalAutoencoder(_EncoderDecoder):
 
     Parameters
     ----------
-    encoder : unbuilt Sequential whose output has 2 * latent values per sample, read as [mu | log_var] (e.g.
+    encoder : Sequential
+        Unbuilt; its output has 2 * latent values per sample, read as [mu | log_var] (e.g.
         ``mlp(hidden, 2 * latent)``: its last Dense is the Gaussian head).
-    decoder : unbuilt Sequential from (latent,) to (n_inputs,): the Bernoulli logits.
-    beta : float > 0, default=1.0, the weight of the KL term (1: the ELBO).
-    spins : bool, default=False: the inputs are spins s = ±1, the Bernoulli targets (s + 1) / 2.
+    decoder : Sequential
+        Unbuilt, from (latent,) to (n_inputs,): the Bernoulli logits.
+    beta : float, default=1.0
+        The weight of the KL term, > 0 (1: the ELBO).
+    spins : bool, default=False
+        The inputs are spins s = ±1, the Bernoulli targets (s + 1) / 2.
 
-    Attributes (after build)
-    ------------------------
-    latent : int.  latent_shape : (latent,).  output_shape : (n_inputs + 2 * latent,), the width of ``forward``'s
-    output [logits | mu | log_var].
+    Attributes
+    ----------
+    latent : int
+        The size of the code z (set by ``build``).
+    latent_shape : tuple of int
+        (latent,).
+    output_shape : tuple of int
+        (n_inputs + 2 * latent,), the width of ``forward``'s output [logits | mu | log_var].
     """
 
     _config_keys = ("beta", "spins")
@@ -508,8 +580,28 @@ class VariationalAutoencoder(_EncoderDecoder):
         return self.layers[self.n_encoder_layers]
 
     def build(self, input_shape, seed_or_rng=None, dtype="float32"):
-        """As :meth:`Autoencoder.build`; the input must be flat, (n_inputs,). The same Generator later draws the
-        reparametrisation noise of training-mode forward passes. Returns self."""
+        """As :meth:`Autoencoder.build`; the input must be flat, (n_inputs,).
+
+        Parameters
+        ----------
+        input_shape : int or tuple of int
+            (n_inputs,).
+        seed_or_rng : None, int, SeedSequence, Generator or RandomState, default None
+            Anything :func:`core.as_generator` takes: the initial weights, and later the reparametrisation noise
+            of training-mode forward passes.
+        dtype : {"float32", "float64"}
+            The dtype of every parameter and activation.
+
+        Returns
+        -------
+        VariationalAutoencoder
+            self, built.
+
+        Raises
+        ------
+        ValueError
+            If the input is not flat, or the decoder's output does not have the input's shape.
+        """
         input_shape = check_shape(input_shape, "input_shape", "VariationalAutoencoder.build")
         if len(input_shape) != 1:
             raise ValueError(f"VariationalAutoencoder needs flat inputs, 'input_shape' (n_inputs,). Got "
@@ -531,11 +623,22 @@ class VariationalAutoencoder(_EncoderDecoder):
         return eps.astype(self.dtype, copy=False)
 
     def forward(self, X: np.ndarray, training: bool = False, eps=None) -> np.ndarray:
-        """[logits | mu | log_var] (batch, n_inputs + 2 * latent) for X (batch, n_inputs); caches what ``backward``
-        needs.
+        """[logits | mu | log_var] for a batch; caches what ``backward`` needs.
 
-        eps : array (batch, latent) or None. The reparametrisation noise: z = mu + exp(log_var / 2) * eps. None:
-            drawn from the build Generator when ``training``, 0 (z = mu) otherwise.
+        Parameters
+        ----------
+        X : array_like
+            Shape (batch, n_inputs).
+        training : bool, default False
+            Training mode: the noise is drawn (unless ``eps`` is given).
+        eps : array_like or None, default None
+            The reparametrisation noise, shape (batch, latent): z = mu + exp(log_var / 2) * eps. None: drawn from
+            the build Generator when ``training``, 0 (z = mu) otherwise.
+
+        Returns
+        -------
+        ndarray
+            Shape (batch, n_inputs + 2 * latent).
         """
         self._check_built("forward")
         X = self._as_input(X)
@@ -548,10 +651,23 @@ class VariationalAutoencoder(_EncoderDecoder):
         return np.concatenate([logits, layer.mu, layer.log_var], axis=1)
 
     def backward(self, d_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        """Backpropagate dL/d[logits | mu | log_var] (batch, n_inputs + 2 * latent) of the last ``forward``: the
-        logits part through the decoder and the reparametrisation, the mu and log_var parts (the KL term) added at
-        the encoder's head; fill every layer's grads. Returns dL/dX (batch, n_inputs), or None with
-        ``input_grad=False``."""
+        """Backpropagate through the last ``forward``; fill every layer's grads.
+
+        The logits part goes through the decoder and the reparametrisation, the mu and log_var parts (the KL term)
+        are added at the encoder's head.
+
+        Parameters
+        ----------
+        d_output : array_like
+            dL/d[logits | mu | log_var], shape (batch, n_inputs + 2 * latent).
+        input_grad : bool, default True
+            Whether to compute dL/dX.
+
+        Returns
+        -------
+        ndarray or None
+            dL/dX, shape (batch, n_inputs), or None with ``input_grad=False``.
+        """
         self._check_built("backward")
         grad = np.asarray(d_output)
         n_inputs = self.input_shape[0]
@@ -566,21 +682,61 @@ class VariationalAutoencoder(_EncoderDecoder):
             layer.extra_grad = None
 
     def encode(self, X, batch_size: int = 1024, return_log_var: bool = False):
-        """The mean mu of q(z|x) for X (n_samples, n_inputs): shape (n_samples, latent), network dtype; with
-        ``return_log_var=True`` the pair (mu, log_var)."""
+        """The mean mu of q(z|x).
+
+        Parameters
+        ----------
+        X : array_like
+            Shape (n_samples, n_inputs).
+        batch_size : int, default 1024
+            Samples per forward pass, >= 1.
+        return_log_var : bool, default False
+            Also return log_var.
+
+        Returns
+        -------
+        ndarray or tuple of ndarray
+            mu, shape (n_samples, latent), network dtype; with ``return_log_var=True`` the pair (mu, log_var).
+        """
         check_bool(return_log_var, "return_log_var", "VariationalAutoencoder.encode")
         head = self._encoder_output(X, batch_size, "VariationalAutoencoder.encode")
         mu, log_var = head[:, :self.latent].copy(), head[:, self.latent:].copy()
         return (mu, log_var) if return_log_var else mu
 
     def decode(self, Z, batch_size: int = 1024) -> np.ndarray:
-        """Mean of p(x|z) in input units for latent points Z (n_samples, latent): the probability of x = 1, or the
-        mean spin 2 p - 1 with spins=True. Shape (n_samples, n_inputs), network dtype."""
+        """Mean of p(x|z) in input units for latent points.
+
+        Parameters
+        ----------
+        Z : array_like
+            Latent points, shape (n_samples, latent).
+        batch_size : int, default 1024
+            Samples per forward pass, >= 1.
+
+        Returns
+        -------
+        ndarray
+            Shape (n_samples, n_inputs), network dtype: the probability of x = 1, or the mean spin 2 p - 1 with
+            spins=True.
+        """
         logits = self._decoder_output(Z, batch_size, "VariationalAutoencoder.decode")
         return self._from_logits(logits).astype(self.dtype, copy=False)
 
     def reconstruct(self, X, batch_size: int = 1024) -> np.ndarray:
-        """decode(encode(X)) (z = mu): shape (n_samples, n_inputs), network dtype, in input units."""
+        """decode(encode(X)) (z = mu), in input units.
+
+        Parameters
+        ----------
+        X : array_like
+            Shape (n_samples, n_inputs).
+        batch_size : int, default 1024
+            Samples per forward pass, >= 1.
+
+        Returns
+        -------
+        ndarray
+            Shape (n_samples, n_inputs), network dtype.
+        """
         return self.decode(self.encode(X, batch_size), batch_size)
 
     def _terms(self, X, eps, batch_size: int, owner: str) -> tuple[np.ndarray, np.ndarray]:
@@ -600,11 +756,37 @@ class VariationalAutoencoder(_EncoderDecoder):
 
     def reconstruction_error(self, X, batch_size: int = 1024) -> np.ndarray:
         """Per-sample Bernoulli negative log-likelihood -log p(x | z = mu), summed over the inputs (the first term
-        of the loss, at the posterior mean): shape (n_samples,), float64."""
+        of the loss, at the posterior mean).
+
+        Parameters
+        ----------
+        X : array_like
+            Shape (n_samples, n_inputs).
+        batch_size : int, default 1024
+            Samples per forward pass, >= 1.
+
+        Returns
+        -------
+        ndarray
+            Shape (n_samples,), float64.
+        """
         return self._terms(X, None, batch_size, "VariationalAutoencoder.reconstruction_error")[0]
 
     def kl_divergence(self, X, batch_size: int = 1024) -> np.ndarray:
-        """Per-sample KL(q(z|x) || N(0, 1)) (:func:`gaussian_kl` of the encoder's mu, log_var): (n_samples,)."""
+        """Per-sample KL(q(z|x) || N(0, 1)) (:func:`gaussian_kl` of the encoder's mu, log_var).
+
+        Parameters
+        ----------
+        X : array_like
+            Shape (n_samples, n_inputs).
+        batch_size : int, default 1024
+            Samples per forward pass, >= 1.
+
+        Returns
+        -------
+        ndarray
+            Shape (n_samples,), float64.
+        """
         self._check_built("kl_divergence")
         mu, log_var = self.encode(X, batch_size, return_log_var=True)
         return gaussian_kl(mu, log_var)
@@ -614,9 +796,24 @@ class VariationalAutoencoder(_EncoderDecoder):
 
             ELBO(x) = E_{q(z|x)}[log p(x|z)] - KL(q(z|x) || N(0, 1))   (beta = 1, whatever the model's beta),
 
-        the expectation averaged over ``n_samples`` reparametrised draws eps ~ N(0, 1) (n_samples int >= 1) from
-        ``random_state`` (anything :func:`core.as_generator` takes; the model's own Generator is not used). For
-        spins, log p is that of the mapped targets (s + 1) / 2. Returns (n_samples_X,), float64, <= 0.
+        the expectation averaged over ``n_samples`` reparametrised draws eps ~ N(0, 1) from ``random_state`` (the
+        model's own Generator is not used). For spins, log p is that of the mapped targets (s + 1) / 2.
+
+        Parameters
+        ----------
+        X : array_like
+            Shape (n_samples_X, n_inputs).
+        n_samples : int, default 1
+            Number of draws of eps per data point, >= 1.
+        random_state : None, int, SeedSequence, Generator or RandomState, default None
+            Anything :func:`core.as_generator` takes; draws eps.
+        batch_size : int, default 1024
+            Samples per forward pass, >= 1.
+
+        Returns
+        -------
+        ndarray
+            Shape (n_samples_X,), float64, <= 0.
         """
         owner = "VariationalAutoencoder.elbo"
         n_draws = check_positive_int(n_samples, "n_samples", owner)
@@ -634,14 +831,18 @@ class VariationalAutoencoder(_EncoderDecoder):
 
         Parameters
         ----------
-        n_samples : int >= 1.
-        random_state : anything :func:`core.as_generator` takes; draws z, then the Bernoulli variables.
-        draw : bool. True: Bernoulli draws in input units, {0, 1} (or ±1 with spins=True). False: the means of
-            p(x|z) instead (:meth:`decode` of z: probabilities, or mean spins).
+        n_samples : int
+            Number of samples, >= 1.
+        random_state : None, int, SeedSequence, Generator or RandomState, default None
+            Anything :func:`core.as_generator` takes; draws z, then the Bernoulli variables.
+        draw : bool, default True
+            True: Bernoulli draws in input units, {0, 1} (or ±1 with spins=True). False: the means of p(x|z)
+            instead (:meth:`decode` of z: probabilities, or mean spins).
 
         Returns
         -------
-        ndarray, shape (n_samples, n_inputs), network dtype.
+        ndarray
+            Shape (n_samples, n_inputs), network dtype.
         """
         owner = "VariationalAutoencoder.sample"
         n_samples = check_positive_int(n_samples, "n_samples", owner)
@@ -743,31 +944,48 @@ def fit_autoencoder(model, X, *, epochs: int = 100, batch_size: int = 32, optimi
 
     Parameters
     ----------
-    model : Autoencoder or VariationalAutoencoder; built on X.shape[1:] (float32) with ``random_state`` if unbuilt.
-    X : array-like, shape (n_samples, n_inputs): finite; in [0, 1] (binary) or [-1, 1] (spins=True) for a Bernoulli
+    model : Autoencoder or VariationalAutoencoder
+        Trained in place; built on X.shape[1:] (float32) with ``random_state`` if unbuilt.
+    X : array_like
+        Shape (n_samples, n_inputs): finite; in [0, 1] (binary) or [-1, 1] (spins=True) for a Bernoulli
         likelihood.
-    epochs, batch_size : int >= 1 (see :class:`core.training.TrainingSettings`).
-    optimizer : name in :data:`core.optim.OPTIMIZERS` (default "adam") or an Optimizer instance (its state is kept
-        between calls; ``learning_rate`` and ``weight_decay`` must then be left at their defaults).
-    learning_rate : float > 0 or None (= 1e-3), for a named optimizer.
-    weight_decay : float >= 0, L2 penalty on the weights (not the biases), for a named optimizer.
-    validation_fraction : float in (0, 1) or None, a random held-out part of X (drawn from ``random_state``).
-    validation_data : array-like (n_val, n_inputs) or None, a fixed validation set (not with validation_fraction).
-    random_state : anything :func:`core.as_generator` takes: the initial weights (unbuilt model), the validation
-        split, the shuffling, in that order (and the VAE's noise when this call builds the model).
-    callbacks : sequence of :class:`core.callbacks.Callback` (e.g. EarlyStopping).
-    verbose : bool or str, a progress bar over the epochs (:class:`core.callbacks.ProgressBar`, on terminals only);
-        a str is its label.
+    epochs : int, default 100
+        Number of epochs, >= 1 (see :class:`core.training.TrainingSettings`).
+    batch_size : int, default 32
+        Samples per gradient step, >= 1 (see :class:`core.training.TrainingSettings`).
+    optimizer : str or Optimizer, default "adam"
+        A name in :data:`core.optim.OPTIMIZERS` or an Optimizer instance (its state is kept between calls;
+        ``learning_rate`` and ``weight_decay`` must then be left at their defaults).
+    learning_rate : float or None, default None
+        For a named optimizer: the learning rate, > 0; None means 1e-3.
+    weight_decay : float, default 0.0
+        For a named optimizer: L2 penalty (>= 0) on the weights (not the biases).
+    validation_fraction : float or None, default None
+        In (0, 1): a random held-out part of X (drawn from ``random_state``).
+    validation_data : array_like or None, default None
+        A fixed validation set, shape (n_val, n_inputs) (not with validation_fraction).
+    random_state : None, int, SeedSequence, Generator or RandomState, default None
+        Anything :func:`core.as_generator` takes: draws the initial weights (unbuilt model), the validation split,
+        the shuffling, in that order (and the VAE's noise when this call builds the model).
+    callbacks : sequence of Callback, default ()
+        :class:`core.callbacks.Callback` instances (e.g. EarlyStopping).
+    verbose : bool or str, default False
+        A progress bar over the epochs (:class:`core.callbacks.ProgressBar`, on terminals only); a str is its
+        label.
 
     Returns
     -------
-    History: ``loss`` per epoch, ``val_loss`` when validating.
+    History
+        ``loss`` per epoch, ``val_loss`` when validating.
 
     Raises
     ------
-    InvalidParameterError (naming the parameter) or ValueError/TypeError for X before any work;
-    :class:`core.training.TrainingDivergedError` (a FloatingPointError) naming the epoch when the loss or a weight
-    becomes NaN/inf or runs away.
+    InvalidParameterError
+        For an invalid parameter (naming it), before any work.
+    ValueError, TypeError
+        For X that does not fit the model, before any work.
+    core.training.TrainingDivergedError
+        A FloatingPointError naming the epoch when the loss or a weight becomes NaN/inf or runs away.
     """
     owner = "fit_autoencoder"
     if not isinstance(model, _EncoderDecoder):

@@ -27,11 +27,14 @@ class Layer:
     Attributes
     ----------
     params : dict[str, ndarray]
-        Trainable arrays; weight-like ones are named "W" (recurrent weights "U"; weight decay applies to both), biases "b".
+        Trainable arrays; weight-like ones are named "W" (recurrent weights "U"; weight decay applies to both),
+        biases "b".
     grads : dict[str, ndarray]
         dL/dparams from the last ``backward``; same keys, shapes and dtype as ``params``.
-    input_shape, output_shape : tuple[int, ...]
-        Shapes without the batch axis, set by ``build``.
+    input_shape : tuple[int, ...]
+        Shape of one input sample (without the batch axis), set by ``build``.
+    output_shape : tuple[int, ...]
+        Shape of one output sample (without the batch axis), set by ``build``.
     """
 
     #: the array returned by ``forward`` is newly allocated and not kept by the layer
@@ -52,7 +55,22 @@ class Layer:
         self.inplace_backward = False
 
     def build(self, input_shape: tuple[int, ...], rng: np.random.Generator, dtype) -> tuple[int, ...]:
-        """Allocate parameters for inputs of shape ``(batch, *input_shape)``; return the output shape."""
+        """Allocate parameters for inputs of shape ``(batch, *input_shape)``; return the output shape.
+
+        Parameters
+        ----------
+        input_shape : tuple of int
+            Shape of one sample (without the batch axis).
+        rng : numpy.random.Generator
+            Source of the initial parameter values (and of any random masks the layer draws later).
+        dtype : numpy dtype or str
+            Floating dtype of the parameters and of the arrays the layer computes.
+
+        Returns
+        -------
+        tuple of int
+            The output shape without the batch axis.
+        """
         self.input_shape = tuple(int(n) for n in input_shape)
         self.dtype = check_dtype(dtype, "dtype", f"{type(self).__name__}.build")
         self.output_shape = self.compute_output_shape(self.input_shape)
@@ -60,13 +78,59 @@ class Layer:
         return self.output_shape
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        """Output shape (without batch axis) for ``input_shape``; raise ValueError if it does not fit."""
+        """Output shape (without batch axis) for ``input_shape``.
+
+        Parameters
+        ----------
+        input_shape : tuple of int
+            Shape of one input sample (without the batch axis).
+
+        Returns
+        -------
+        tuple of int
+            Shape of one output sample; the base class returns ``input_shape`` unchanged.
+
+        Raises
+        ------
+        ValueError
+            If the layer cannot take inputs of this shape.
+        """
         return input_shape
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """Map a batch forward, caching what ``backward`` needs.
+
+        Parameters
+        ----------
+        X : ndarray
+            Shape (batch, *input_shape).
+            The batch of inputs.
+        training : bool, default False
+            Training mode (dropout is active only then).
+
+        Returns
+        -------
+        ndarray
+            Shape (batch, *output_shape).
+            The outputs Y.
+        """
         raise NotImplementedError
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        """Backpropagate through the last ``forward``: overwrite ``grads`` and return dL/dX.
+
+        Parameters
+        ----------
+        dY : ndarray
+            Shape (batch, *output_shape).
+            dL/dY for the outputs of the last ``forward``.
+
+        Returns
+        -------
+        ndarray
+            Shape (batch, *input_shape).
+            dX = dL/dX.
+        """
         raise NotImplementedError
 
     def get_config(self) -> dict:

@@ -27,20 +27,27 @@ logger = logging.getLogger("core.training")
 
 @dataclass
 class History:
-    """Per-epoch record of one ``fit`` call.
+    """Per-epoch record of one ``fit`` call (a dataclass: each parameter is kept as the attribute of that name).
 
-    Attributes
+    Parameters
     ----------
-    epoch : list[int], epoch numbers (1-based).
-    loss : list[float], mean training loss per epoch.
-    val_loss : list[float], validation loss per epoch (empty without validation data).
-    metrics : dict[str, list[float]], e.g. "accuracy" (training batches) and "val_accuracy" (validation set).
-    learning_rate : list[float], learning rate used in each epoch.
-    best_epoch : int or None, epoch with the lowest monitored loss (val_loss if validating, else loss); with
-        :class:`EarlyStopping`, the last epoch that improved on the best so far by more than its ``min_delta``.
-    stopped_epoch : int or None, epoch after which a callback (e.g. EarlyStopping) stopped training (None = all
-        epochs ran).
-    restored_best : bool, whether the weights of ``best_epoch`` were restored at the end (EarlyStopping).
+    epoch : list of int, default []
+        Epoch numbers (1-based).
+    loss : list of float, default []
+        Mean training loss per epoch.
+    val_loss : list of float, default []
+        Validation loss per epoch (empty without validation data).
+    metrics : dict of str to list of float, default {}
+        Per-epoch metric values, e.g. "accuracy" (training batches) and "val_accuracy" (validation set).
+    learning_rate : list of float, default []
+        Learning rate used in each epoch.
+    best_epoch : int or None, default None
+        Epoch with the lowest monitored loss (val_loss if validating, else loss); with :class:`EarlyStopping`,
+        the last epoch that improved on the best so far by more than its ``min_delta``.
+    stopped_epoch : int or None, default None
+        Epoch after which a callback (e.g. EarlyStopping) stopped training (None = all epochs ran).
+    restored_best : bool, default False
+        Whether the weights of ``best_epoch`` were restored at the end (EarlyStopping).
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -53,7 +60,16 @@ class History:
     restored_best: bool = False
 
     def record(self, epoch: int, logs: dict) -> None:
-        """Append the values of one epoch (``logs`` as passed to ``Callback.on_epoch_end``)."""
+        """Append the values of one epoch.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch number (1-based).
+        logs : dict of str to float
+            As passed to ``Callback.on_epoch_end``: "loss", "learning_rate", and when available "val_loss" and
+            every metric in ``metrics``.
+        """
         self.epoch.append(epoch)
         self.loss.append(logs["loss"])
         self.learning_rate.append(logs["learning_rate"])
@@ -71,9 +87,26 @@ class History:
 class TrainingContext:
     """What a callback may look at (and, with care, change) when training begins.
 
-    network : core.network.Sequential (built).  loss : core.losses.Loss.  optimizer : core.optim.Optimizer.
-    history : History, filled as training goes.  epochs : int, the maximum number of epochs.
-    batch_size : int, the effective batch size (at most n_train).  n_train, n_val : int, sample counts.
+    A dataclass: each parameter is kept as the attribute of that name.
+
+    Parameters
+    ----------
+    network : core.network.Sequential
+        The network being trained (built).
+    loss : core.losses.Loss
+        The loss.
+    optimizer : core.optim.Optimizer
+        The optimizer.
+    history : History
+        Filled as training goes.
+    epochs : int
+        The maximum number of epochs.
+    batch_size : int
+        The effective batch size (at most ``n_train``).
+    n_train : int
+        Number of training samples.
+    n_val : int
+        Number of validation samples (0 without validation).
     """
 
     network: object
@@ -95,13 +128,39 @@ class Callback:
     """
 
     def on_train_begin(self, context: TrainingContext) -> None:
-        pass
+        """Called once before the first epoch.
+
+        Parameters
+        ----------
+        context : TrainingContext
+            The network, loss, optimizer, history and sizes of this training.
+        """
 
     def on_epoch_end(self, epoch: int, logs: dict) -> bool | None:
+        """Called after every epoch.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch just finished (1-based).
+        logs : dict of str to float
+            "loss", "learning_rate", and when available "val_loss" and each metric.
+
+        Returns
+        -------
+        bool or None
+            True stops training after this epoch.
+        """
         return None
 
     def on_train_end(self, history: History) -> None:
-        pass
+        """Called once when training ends normally (not when it raises).
+
+        Parameters
+        ----------
+        history : History
+            The record of the epochs run.
+        """
 
 
 class EarlyStopping(Callback):
@@ -114,10 +173,13 @@ class EarlyStopping(Callback):
 
     Parameters
     ----------
-    patience : int >= 1, epochs without improvement before stopping.
-    min_delta : float >= 0, the decrease of the monitored loss that counts as an improvement (loss units).
-    restore_best : bool, at the end of training (stopped early or not) put back the weights of the best epoch
-        when it is not the last one (``history.restored_best`` is then True).
+    patience : int, default 10
+        Epochs without improvement before stopping, >= 1.
+    min_delta : float, default 0.0
+        The decrease of the monitored loss that counts as an improvement (loss units), >= 0.
+    restore_best : bool, default True
+        At the end of training (stopped early or not) put back the weights of the best epoch when it is not the
+        last one (``history.restored_best`` is then True).
 
     Notes
     -----
@@ -173,9 +235,11 @@ class ProgressBar(Callback):
 
     Parameters
     ----------
-    description : str or None, the bar's label.
-    enabled : bool or None. None (default): show the bar only when ``sys.stderr`` is a terminal (``isatty``),
-        so that no carriage-return frames end up in a pipe or a log file. True/False: always/never.
+    description : str or None, default None
+        The bar's label.
+    enabled : bool or None, default None
+        None: show the bar only when ``sys.stderr`` is a terminal (``isatty``), so that no carriage-return frames
+        end up in a pipe or a log file. True/False: always/never.
     """
 
     def __init__(self, description: str | None = None, enabled: bool | None = None):

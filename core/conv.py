@@ -54,12 +54,17 @@ class Conv2D(Layer):
 
     Parameters
     ----------
-    filters : int >= 1, number of output channels F.
-    kernel_size : int >= 1, k (square k x k kernel).
-    padding : {"zero", "valid", "periodic"}; see the module docstring.
-    init : initialiser name or None (chosen from the following activation by a Sequential; see
-        :class:`core.layers.Dense`). fan_in = C k k, fan_out = F k k.
-    use_bias : bool.
+    filters : int
+        Number of output channels F, >= 1.
+    kernel_size : int
+        Side k of the square k x k kernel, >= 1.
+    padding : {"zero", "valid", "periodic"}
+        See the module docstring.
+    init : str or None, default None
+        Initialiser name (see :mod:`core.init`), or None: chosen from the following activation by a Sequential
+        (see :class:`core.layers.Dense`). fan_in = C k k, fan_out = F k k.
+    use_bias : bool, default True
+        Whether to add a bias b per output channel (initialised to zero).
 
     Notes
     -----
@@ -145,7 +150,20 @@ class Conv2D(Layer):
         return Y.reshape(N, Ho, Wo, self.filters).transpose(0, 3, 1, 2)  # (N, F, Ho, Wo) view, channel-last
 
     def backward(self, dY, input_grad: bool = True):
-        """Fill grads from dY (batch, F, H', W'); return dX (batch, C, H, W), or None if not ``input_grad``."""
+        """Fill ``grads`` from dY and return dX.
+
+        Parameters
+        ----------
+        dY : ndarray
+            dL/dY for the outputs of the last ``forward``, shape (batch, F, H', W').
+        input_grad : bool, default True
+            Whether to compute dX; False skips it (for the first layer of a network).
+
+        Returns
+        -------
+        ndarray or None
+            dX, shape (batch, C, H, W), or None if ``input_grad`` is False.
+        """
         N = dY.shape[0]
         C, k, F = self.input_shape[0], self.kernel_size, self.filters
         _, Ho, Wo = self.output_shape
@@ -209,7 +227,13 @@ class _Pool2D(Layer):
 
 class MaxPool2D(_Pool2D):
     """Max pooling: Y[n, c, y, x] = max of the p x p block; dX routes dY to the block's first maximum
-    (one element per block, also when several are tied, e.g. after a ReLU)."""
+    (one element per block, also when several are tied, e.g. after a ReLU).
+
+    Parameters
+    ----------
+    pool_size : int, default 2
+        Side p of the square blocks, >= 1.
+    """
 
     def forward(self, X, training=False):
         N, C, H, W = X.shape
@@ -227,7 +251,13 @@ class MaxPool2D(_Pool2D):
 
 
 class AvgPool2D(_Pool2D):
-    """Average pooling: Y = mean of each p x p block; dX = dY / p^2 spread over the block."""
+    """Average pooling: Y = mean of each p x p block; dX = dY / p^2 spread over the block.
+
+    Parameters
+    ----------
+    pool_size : int, default 2
+        Side p of the square blocks, >= 1.
+    """
 
     def forward(self, X, training=False):
         return self._blocks(X).mean(axis=(3, 5))

@@ -22,9 +22,23 @@ __all__ = ["TrainingDivergedError", "DivergenceGuard"]
 class TrainingDivergedError(FloatingPointError):
     """Training diverged: a NaN/inf loss or parameter, or a runaway that :class:`DivergenceGuard` catches.
 
-    ``epoch`` (1-based) and ``batch`` (1-based; None for the checks after an epoch) say where; ``history`` holds the
-    epochs completed before; ``parameter`` is the optimizer keyword the message tells to make smaller
-    ("learning_rate", "weight_decay" or "decoupled_weight_decay") and ``value`` its value (the base learning rate).
+    The parameters are kept as attributes of the same names.
+
+    Parameters
+    ----------
+    message : str
+        The error message.
+    epoch : int
+        Epoch in which the divergence was detected, 1-based.
+    batch : int or None
+        Batch in which it was detected, 1-based; None for the checks after an epoch.
+    history : History
+        The epochs completed before.
+    parameter : str, default "learning_rate"
+        The optimizer keyword the message tells to make smaller: "learning_rate", "weight_decay" or
+        "decoupled_weight_decay".
+    value : float or None, default None
+        The value of ``parameter`` (for the learning rate: the base learning rate).
     """
 
     def __init__(self, message: str, epoch: int, batch: int | None, history: History,
@@ -61,14 +75,20 @@ class DivergenceGuard:
 
     Parameters
     ----------
-    batch_loss_factor : float > 1 or None, default 1e6: a batch's training loss above ``batch_loss_factor * L0``.
-    epoch_loss_factor : float > 1 or None, default 1e3: from the second epoch on, an epoch's mean training loss
-        above ``epoch_loss_factor * max(L0, the first epoch's mean)``.
-    val_loss_factor : float > 1 or None, default 1e3: the validation loss above ``val_loss_factor * V0`` for
-        ``val_loss_epochs`` (int >= 1, default 3) epochs in a row, or for the weights ``fit`` returns (the last
-        epoch's, or the best epoch's when EarlyStopping restores them).
-    weight_norm_factor : float > 1 or None, default 1e4: the global L2 norm of the parameters after an epoch above
-        ``weight_norm_factor * max(N0, 1)``, N0 being its value at the start.
+    batch_loss_factor : float or None, default 1e6
+        A batch's training loss above ``batch_loss_factor * L0`` is a divergence; > 1, None turns the check off.
+    epoch_loss_factor : float or None, default 1e3
+        From the second epoch on, an epoch's mean training loss above
+        ``epoch_loss_factor * max(L0, the first epoch's mean)`` is a divergence; > 1, or None.
+    val_loss_factor : float or None, default 1e3
+        The validation loss above ``val_loss_factor * V0`` for ``val_loss_epochs`` epochs in a row, or for the
+        weights ``fit`` returns (the last epoch's, or the best epoch's when EarlyStopping restores them), is a
+        divergence; > 1, or None.
+    val_loss_epochs : int, default 3
+        Number of consecutive epochs the validation check needs; >= 1.
+    weight_norm_factor : float or None, default 1e4
+        The global L2 norm of the parameters after an epoch above ``weight_norm_factor * max(N0, 1)``, N0 being
+        its value at the start, is a divergence; > 1, or None.
     """
 
     batch_loss_factor: float | None = 1e6

@@ -56,13 +56,17 @@ def member_seed_sequences(random_state, n_members: int, owner: str | None = None
 
     Parameters
     ----------
-    random_state : None, int >= 0, numpy SeedSequence, Generator or RandomState
-    n_members : int >= 1
-    owner : str or None, named in the error message.
+    random_state : None, int, SeedSequence, Generator or RandomState
+        The root of the members' seeds, as described above; an int must be >= 0.
+    n_members : int
+        Number of members, >= 1.
+    owner : str or None, default None
+        Name of the class or function, quoted in the error message.
 
     Returns
     -------
-    list of n_members numpy.random.SeedSequence.
+    list of numpy.random.SeedSequence
+        ``n_members`` SeedSequences, child i of the root.
     """
     if isinstance(random_state, np.random.SeedSequence):
         root = np.random.SeedSequence(random_state.entropy, spawn_key=random_state.spawn_key,
@@ -129,17 +133,17 @@ class _SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
 
 
 _PARAMETERS_DOC = """
-    n_members : int >= 1, default=5
-        Number of members, each a clone of ``estimator`` fitted on the whole data with its own seeds.
-    random_state : None, int >= 0, numpy SeedSequence, Generator or RandomState, default=None
-        Fixes the members' seeds (see :func:`member_seed_sequences`): the same int or SeedSequence gives the same
-        members at every fit (bit-identical, given deterministic members), and member i keeps its seeds when
-        n_members grows; None (or a Generator, which each fit advances) gives new members at every fit.
-        Member i's seeds are the uint32 words of ``SeedSequence(...).spawn(n_members)[i].generate_state(k)``: the
-        first for the estimator's ``random_state``, the next for its ``init_random_state`` if it has one (its
-        initial weights then come from their own stream, so they differ between members even where the estimator
-        was given a fixed init_random_state, which is overridden). Nested names (``<step>__random_state`` in a
-        Pipeline) are set the same way, each name its own word.
+    n_members : int, default=5
+        Number of members (>= 1), each a clone of ``estimator`` fitted on the whole data with its own seeds.
+    random_state : None, int, SeedSequence, Generator or RandomState, default=None
+        An int must be >= 0. Fixes the members' seeds (see :func:`member_seed_sequences`): the same int or SeedSequence
+        gives the same members at every fit (bit-identical, given deterministic members), and member i keeps its seeds
+        when n_members grows; None (or a Generator, which each fit advances) gives new members at every fit. Member i's
+        seeds are the uint32 words of ``SeedSequence(...).spawn(n_members)[i].generate_state(k)``: the first for the
+        estimator's ``random_state``, the next for its ``init_random_state`` if it has one (its initial weights then
+        come from their own stream, so they differ between members even where the estimator was given a fixed
+        init_random_state, which is overridden). Nested names (``<step>__random_state`` in a Pipeline) are set the same
+        way, each name its own word.
 
     Attributes
     ----------
@@ -149,8 +153,9 @@ _PARAMETERS_DOC = """
         The seed parameters set on each member, e.g. ``{{"random_state": 1234, "init_random_state": 5678}}``.
     n_features_in_ : int
         Number of features seen in fit (from the members; only if they have it).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in fit (only if the members have them: X with string column names).
+    feature_names_in_ : ndarray
+        Shape (n_features_in_,). Names of the features seen in fit (only if the members have them: X with string column
+        names).
 """
 
 
@@ -190,19 +195,53 @@ class SeedEnsembleRegressor(RegressorMixin, _SeedEnsemble):
     }
 
     def fit(self, X, y):
-        """Fit the n_members members on X (n_samples, n_features) and y, one after the other; return self."""
+        """Fit the n_members members, one after the other.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+        y : array_like
+            Targets, shape (n_samples,) or (n_samples, n_outputs).
+
+        Returns
+        -------
+        SeedEnsembleRegressor
+            self, fitted.
+        """
         self._fit_members(X, y, self._check_parameters())
         return self
 
     def predict_members(self, X) -> np.ndarray:
-        """Every member's prediction, float64 array of shape (n_members, n_samples), or (n_members, n_samples,
-        n_outputs) for members fitted on 2-D y. Their spread is not a calibrated uncertainty (see the class
-        docstring)."""
+        """Every member's prediction. Their spread is not a calibrated uncertainty (see the class docstring).
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+
+        Returns
+        -------
+        ndarray
+            Float64, shape (n_members, n_samples), or (n_members, n_samples, n_outputs) for members fitted on
+            2-D y.
+        """
         check_is_fitted(self, "estimators_")
         return np.stack([np.asarray(member.predict(X), dtype=np.float64) for member in self.estimators_])
 
     def predict(self, X) -> np.ndarray:
-        """Mean of the members' predictions, float64, shape (n_samples,) or (n_samples, n_outputs)."""
+        """Mean of the members' predictions.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+
+        Returns
+        -------
+        ndarray
+            Float64, shape (n_samples,) or (n_samples, n_outputs).
+        """
         return self.predict_members(X).mean(axis=0)
 
 
@@ -222,9 +261,9 @@ class SeedEnsembleClassifier(ClassifierMixin, _SeedEnsemble):
         ``core.sklearn.NetClassifier``, or a Pipeline ending in one); it is cloned, never fitted itself. Its
         parameters are reachable as ``estimator__<name>``.
     {_PARAMETERS_DOC.strip()}
-    classes_ : ndarray of shape (n_classes,)
-        The class labels of y, sorted, as the members found them (all members see the same y and must agree);
-        the columns of ``predict_proba`` follow them.
+    classes_ : ndarray
+        Shape (n_classes,). The class labels of y, sorted, as the members found them (all members see the same y and
+        must agree); the columns of ``predict_proba`` follow them.
     """
 
     _parameter_constraints: dict = {
@@ -235,8 +274,25 @@ class SeedEnsembleClassifier(ClassifierMixin, _SeedEnsemble):
     }
 
     def fit(self, X, y):
-        """Fit the n_members members on X (n_samples, n_features) and class labels y (n_samples,), one after the
-        other; return self."""
+        """Fit the n_members members, one after the other.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+        y : array_like
+            Class labels, shape (n_samples,).
+
+        Returns
+        -------
+        SeedEnsembleClassifier
+            self, fitted.
+
+        Raises
+        ------
+        ValueError
+            If the members found different classes in y.
+        """
         self._fit_members(X, y, self._check_parameters())  # the members check X and y
         self.classes_ = self.estimators_[0].classes_
         for member in self.estimators_[1:]:
@@ -246,16 +302,48 @@ class SeedEnsembleClassifier(ClassifierMixin, _SeedEnsemble):
         return self
 
     def predict_proba_members(self, X) -> np.ndarray:
-        """Every member's class probabilities, float64 array of shape (n_members, n_samples, n_classes), columns
-        ordered as ``classes_``."""
+        """Every member's class probabilities.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+
+        Returns
+        -------
+        ndarray
+            Float64, shape (n_members, n_samples, n_classes), columns ordered as ``classes_``.
+        """
         check_is_fitted(self, "estimators_")
         return np.stack([np.asarray(member.predict_proba(X), dtype=np.float64) for member in self.estimators_])
 
     def predict_proba(self, X) -> np.ndarray:
-        """Mean of the members' class probabilities, float64, shape (n_samples, n_classes), rows summing to 1."""
+        """Mean of the members' class probabilities.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+
+        Returns
+        -------
+        ndarray
+            Float64, shape (n_samples, n_classes), rows summing to 1.
+        """
         return self.predict_proba_members(X).mean(axis=0)
 
     def predict(self, X) -> np.ndarray:
-        """The class of highest mean probability per sample, shape (n_samples,), labels from ``classes_``."""
+        """The class of highest mean probability per sample.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+
+        Returns
+        -------
+        ndarray
+            Labels from ``classes_``, shape (n_samples,).
+        """
         proba = self.predict_proba(X)  # first: raises NotFittedError before classes_ is looked up
         return self.classes_[np.argmax(proba, axis=1)]

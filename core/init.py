@@ -37,13 +37,48 @@ INITIALIZERS.update(
 
 
 def check_init_name(init, owner: str) -> None:
-    """Raise InvalidParameterError unless ``init`` is None or a key of :data:`INITIALIZERS`."""
+    """Raise InvalidParameterError unless ``init`` is None or a key of :data:`INITIALIZERS`.
+
+    Parameters
+    ----------
+    init : str or None
+        The initialiser name to check.
+    owner : str
+        Name of the class or function that received ``init``, quoted in the error message.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``init`` is neither None nor a key of :data:`INITIALIZERS`.
+    """
     check_choice(init, "init", owner, (None, *sorted(INITIALIZERS)))
 
 
 def initialize(name: str, shape: tuple[int, ...], fan_in: int, fan_out: int, rng: np.random.Generator,
                dtype) -> np.ndarray:
-    """Draw an array of ``shape`` from initialiser ``name`` (see module docstring); returns ``dtype``."""
+    """Draw an array from an initialiser (see the module docstring).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`INITIALIZERS`, e.g. "glorot", "he", "lecun", "he_uniform".
+    shape : tuple of int
+        Shape of the array to draw.
+    fan_in : int
+        Number of inputs feeding each output unit (Dense: n_inputs; Conv2D: in_channels * k * k).
+    fan_out : int
+        Number of outputs each input unit feeds (Dense: units; Conv2D: filters * k * k).
+    rng : numpy.random.Generator
+        Source of the draws (made in float64).
+    dtype : numpy dtype or str
+        Dtype of the returned array.
+
+    Returns
+    -------
+    ndarray
+        Shape ``shape``.
+        Zero-mean weights with the initialiser's variance, cast to ``dtype``.
+    """
     check_init_name(name, "initialize")
     distribution, variance_of = INITIALIZERS[name]
     std = math.sqrt(variance_of(fan_in, fan_out))

@@ -32,11 +32,13 @@ class Dense(Layer):
 
     Parameters
     ----------
-    units : int >= 1, number of outputs.
-    init : {"glorot", "he", "lecun", "<name>_uniform", None}
+    units : int
+        Number of outputs, >= 1.
+    init : {"glorot", "he", "lecun", "<name>_uniform", None}, default None
         Initialiser of W (see :mod:`core.init`). None lets a :class:`core.network.Sequential` choose it from
         the activation that follows (``default_init``); "glorot" when there is none.
-    use_bias : bool, whether to add b (initialised to zero).
+    use_bias : bool, default True
+        Whether to add b (initialised to zero).
 
     Notes
     -----
@@ -83,7 +85,22 @@ class Dense(Layer):
         return Y
 
     def backward(self, dY, input_grad: bool = True):
-        """Fill grads from dY (batch, units); return dX (batch, n_in), or None if ``input_grad`` is False."""
+        """Fill ``grads`` from dY and return dX.
+
+        Parameters
+        ----------
+        dY : ndarray
+            Shape (batch, units).
+            dL/dY for the outputs of the last ``forward``.
+        input_grad : bool, default True
+            Whether to compute dX; False skips it (for the first layer of a network).
+
+        Returns
+        -------
+        ndarray or None
+            Shape (batch, n_in).
+            dX = dY W^T, or None if ``input_grad`` is False.
+        """
         np.matmul(self._X.T, dY, out=self.grads["W"])
         if self.use_bias:
             np.sum(dY, axis=0, out=self.grads["b"])
@@ -98,6 +115,13 @@ class Activation(Layer):
 
     Delegates to the class in :data:`core.activations.ACTIVATIONS` (whose docstring states f and f');
     those classes can also be used directly.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`core.activations.ACTIVATIONS`, e.g. "relu", "tanh", "leaky_relu".
+    **kwargs
+        Keyword arguments of that activation (e.g. ``negative_slope`` for "leaky_relu", ``alpha`` for "elu").
     """
 
     def __init__(self, name: str, **kwargs) -> None:
@@ -130,7 +154,8 @@ class Dropout(Layer):
 
     Parameters
     ----------
-    rate : float in [0, 1), probability of zeroing an element.
+    rate : float
+        Probability of zeroing an element, in [0, 1).
     """
 
     def __init__(self, rate: float) -> None:

@@ -23,19 +23,54 @@ _ROW_SUM_TOL = 1e-4
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """log softmax along the last axis via log-sum-exp: z - max(z) - log sum exp(z - max(z)). Never overflows."""
+    """log softmax along the last axis via log-sum-exp: z - max(z) - log sum exp(z - max(z)). Never overflows.
+
+    Parameters
+    ----------
+    logits : ndarray
+        Shape (..., n_classes).
+        Unnormalised log-probabilities z.
+
+    Returns
+    -------
+    ndarray
+        log softmax(z), shape and dtype of ``logits``.
+    """
     shifted = logits - logits.max(axis=-1, keepdims=True)
     shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     return shifted
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Class probabilities exp(z_k) / sum_j exp(z_j) along the last axis, shape and dtype of ``logits``."""
+    """Class probabilities exp(z_k) / sum_j exp(z_j) along the last axis.
+
+    Parameters
+    ----------
+    logits : ndarray
+        Shape (..., n_classes).
+        Unnormalised log-probabilities z.
+
+    Returns
+    -------
+    ndarray
+        Probabilities summing to 1 along the last axis, shape and dtype of ``logits``.
+    """
     return np.exp(log_softmax(logits))
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:
-    """Probability 1 / (1 + exp(-z)) of the positive class for binary logits, stable for any z."""
+    """Probability 1 / (1 + exp(-z)) of the positive class for binary logits, stable for any z.
+
+    Parameters
+    ----------
+    logits : array_like
+        Binary logits z, any shape.
+
+    Returns
+    -------
+    ndarray
+        Probabilities in [0, 1], shape of ``logits``.
+    """
     return expit(logits)
 
 
@@ -73,9 +108,30 @@ class Loss:
     """Base class. ``forward`` returns the mean loss over the batch and caches what ``backward`` needs."""
 
     def forward(self, output: np.ndarray, target: np.ndarray) -> float:
+        """Mean loss over the batch; caches what ``backward`` needs.
+
+        Parameters
+        ----------
+        output : ndarray
+            Shape (batch, ...).
+            The network's output (logits for the cross-entropy losses).
+        target : array_like
+            The targets, in the form the loss accepts (see the class docstring).
+
+        Returns
+        -------
+        float
+            The mean loss L.
+
+        Raises
+        ------
+        ValueError
+            If ``target`` does not fit the loss (shape, dtype, NaN or inf), naming ``target``.
+        """
         raise NotImplementedError
 
     def backward(self) -> np.ndarray:
+        """dL/d output for the last ``forward``, already divided by the batch size, in the dtype of ``output``."""
         raise NotImplementedError
 
     def __call__(self, output, target) -> float:
@@ -142,9 +198,9 @@ class Huber(Loss):
 
     Parameters
     ----------
-    delta : float > 0, finite, default=1.0
-        Residual at which the loss turns from quadratic to linear, in the units of the target. Anything else
-        raises InvalidParameterError (a ValueError) naming ``delta``.
+    delta : float, default 1.0
+        Residual at which the loss turns from quadratic to linear, in the units of the target; finite, > 0.
+        Anything else raises InvalidParameterError (a ValueError) naming ``delta``.
     """
 
     def __init__(self, delta: float = 1.0):
@@ -273,7 +329,22 @@ LOSSES: dict[str, type[Loss]] = {
 
 
 def get_loss(name: str) -> Loss:
-    """Return a new loss for ``name`` (a key of :data:`LOSSES`), with its default parameters (``"huber"``:
-    delta=1.0; construct :class:`Huber` directly for another delta)."""
+    """Return a new loss with its default parameters.
+
+    Parameters
+    ----------
+    name : {"mse", "mae", "huber", "softmax_cross_entropy", "binary_cross_entropy"}
+        A key of :data:`LOSSES`. "huber" has delta=1.0; construct :class:`Huber` directly for another delta.
+
+    Returns
+    -------
+    Loss
+        A new loss object.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``name`` is not a key of :data:`LOSSES`.
+    """
     check_choice(name, "loss", None, sorted(LOSSES))
     return LOSSES[name]()

@@ -39,6 +39,16 @@ class Metric:
         raise NotImplementedError
 
     def update(self, output: np.ndarray, target: np.ndarray) -> None:
+        """Accumulate the statistics of one batch.
+
+        Parameters
+        ----------
+        output : ndarray
+            Shape (batch, k) or (batch,).
+            The network's output (logits for accuracy).
+        target : array_like
+            The batch's targets, in a shape the loss accepts (see the module docstring).
+        """
         raise NotImplementedError
 
     def result(self) -> float:
@@ -126,13 +136,45 @@ METRICS: dict[str, type[Metric]] = {cls.name: cls for cls in (Accuracy, MeanAbso
 
 
 def get_metric(name: str) -> Metric:
-    """A fresh metric from its name in ``METRICS`` ("accuracy", "mae", "r2")."""
+    """A fresh metric from its name.
+
+    Parameters
+    ----------
+    name : {"accuracy", "mae", "r2"}
+        A key of ``METRICS``.
+
+    Returns
+    -------
+    Metric
+        A new metric, reset.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``name`` is not a key of ``METRICS`` (the message names ``metrics``).
+    """
     check_choice(name, "metrics", None, sorted(METRICS))
     return METRICS[name]()
 
 
 def evaluate_metric(name: str, output: np.ndarray, target: np.ndarray) -> float:
-    """The metric ``name`` on whole arrays ``output`` (batch, k) and ``target``."""
+    """The metric ``name`` on whole arrays.
+
+    Parameters
+    ----------
+    name : {"accuracy", "mae", "r2"}
+        A key of ``METRICS``.
+    output : ndarray
+        Shape (batch, k) or (batch,).
+        The network's output (logits for accuracy).
+    target : array_like
+        The targets (see the module docstring for the accepted shapes).
+
+    Returns
+    -------
+    float
+        The metric's value over all samples.
+    """
     metric = get_metric(name)
     metric.update(output, target)
     return metric.result()

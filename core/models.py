@@ -107,7 +107,7 @@ def cnn(channels=(16,), kernel_size: int = 3, padding: str = "periodic", activat
         Padding of every Conv2D ("periodic": the lattice on a torus).
     activation : str
         Name in :data:`core.activations.ACTIVATIONS`, after every Conv2D and hidden Dense.
-    pool : {"max", "avg", None}
+    pool : {None, "max", "avg"}
         The 2 x 2 pooling between conv blocks, or None.
     global_pool : bool
         Global average pooling (True) or Flatten (False) before the dense blocks.
@@ -152,28 +152,36 @@ def rnn(cell: str = "lstm", units=(32,), n_outputs: int = 1, head: str = "last",
 
     Parameters
     ----------
-    cell : {"rnn", "lstm", "gru"}, the recurrent layer (:class:`core.recurrent.SimpleRNN` with tanh,
-        :class:`core.recurrent.LSTM`, :class:`core.recurrent.GRU`).
-    units : int >= 1 or non-empty tuple of them, hidden size of each stacked recurrent layer; every layer but the
-        last returns its whole sequence to the next one.
-    n_outputs : int >= 1, outputs per prediction.
-    head : {"last", "sequence"}.
+    cell : {"lstm", "rnn", "gru"}
+        The recurrent layer (:class:`core.recurrent.SimpleRNN` with tanh, :class:`core.recurrent.LSTM`,
+        :class:`core.recurrent.GRU`).
+    units : int or tuple of int
+        Hidden size of each stacked recurrent layer (each >= 1; a non-empty tuple, an int is one layer); every
+        layer but the last returns its whole sequence to the next one.
+    n_outputs : int
+        Outputs per prediction, >= 1.
+    head : {"last", "sequence"}
         "last" (sequence-to-one): the last recurrent layer returns its final state h_{T-1}, followed by
         (Dense -> activation) per ``hidden_layer_sizes`` and Dense(n_outputs); output shape (n_outputs,).
         "sequence" (sequence-to-sequence): the last recurrent layer returns every state, followed by
         (TimeDense -> activation) per ``hidden_layer_sizes``, TimeDense(n_outputs) and Flatten; output shape
         (T * n_outputs,), time-major within a sample: output index t * n_outputs + k is output k at step t.
-    truncate : None or int >= 1, chunk length of truncated backpropagation through time in every recurrent layer
-        (see :mod:`core.recurrent`); None is full backpropagation through time.
-    hidden_layer_sizes : tuple of int >= 1 (may be empty), widths of the dense blocks of the head.
-    activation : name in :data:`core.activations.ACTIVATIONS`, activation of those dense blocks.
-    init : initialiser (a name of :mod:`core.init`) of the input weights W of the recurrent layers and of every
+    truncate : int or None
+        Chunk length (>= 1) of truncated backpropagation through time in every recurrent layer (see
+        :mod:`core.recurrent`); None is full backpropagation through time.
+    hidden_layer_sizes : tuple of int
+        Widths of the dense blocks of the head (each >= 1; may be empty).
+    activation : str
+        Name in :data:`core.activations.ACTIVATIONS`: the activation of those dense blocks.
+    init : str or None
+        Initialiser (a name of :mod:`core.init`) of the input weights W of the recurrent layers and of every
         dense layer, or None (recurrent: "glorot"; dense: the activation's default). The recurrent weights U are
         orthogonal.
 
     Returns
     -------
-    Sequential, unbuilt; build it with ``.build((T, F), seed_or_rng, dtype)``. The last layer is linear.
+    Sequential
+        Unbuilt; build it with ``.build((T, F), seed_or_rng, dtype)``. The last layer is linear.
     """
     check_choice(cell, "cell", "rnn", tuple(RNN_CELLS))
     units = _check_sizes(units, "units", "rnn", allow_empty=False)

@@ -25,10 +25,16 @@ DECAYED = frozenset({"W", "U"})
 class Parameter(NamedTuple):
     """One trainable array of a network.
 
-    name : str, "<layer index>.<param name>", e.g. "0.W".
-    value : ndarray, the layer's own parameter array (update it in place: ``value -= step``).
-    grad : ndarray, the layer's gradient buffer, overwritten by every ``backward``.
-    decay : bool, whether weight decay applies (input weights "W" and recurrent weights "U": yes; biases "b": no).
+    Attributes
+    ----------
+    name : str
+        "<layer index>.<param name>", e.g. "0.W".
+    value : ndarray
+        The layer's own parameter array (update it in place: ``value -= step``).
+    grad : ndarray
+        The layer's gradient buffer, overwritten by every ``backward``.
+    decay : bool
+        Whether weight decay applies (input weights "W" and recurrent weights "U": yes; biases "b": no).
     """
 
     name: str
@@ -38,8 +44,27 @@ class Parameter(NamedTuple):
 
 
 def check_shape(shape, name: str = "input_shape", owner: str | None = None) -> tuple[int, ...]:
-    """Return the per-sample shape ``shape`` (an int >= 1 or a non-empty sequence of them) as a tuple of ints,
-    else raise InvalidParameterError naming ``name`` and ``owner``."""
+    """Return a per-sample shape as a tuple of ints.
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+        An int >= 1 or a non-empty sequence of them.
+    name : str, default "input_shape"
+        Name of the parameter that received ``shape``, quoted in the error message.
+    owner : str or None, default None
+        Name of the class or function that received it, quoted in the error message.
+
+    Returns
+    -------
+    tuple of int
+        The shape.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``shape`` is not an int >= 1 or a non-empty sequence of them; the message names ``name`` and ``owner``.
+    """
     original = shape
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
@@ -90,7 +115,7 @@ class Sequential:
         ----------
         input_shape : int or tuple of int
             The shape of one sample, without the batch axis, e.g. ``(n_features,)`` or ``(1, L, L)``.
-        seed_or_rng : None, int, SeedSequence, Generator or RandomState
+        seed_or_rng : None, int, SeedSequence, Generator or RandomState, default None
             Anything :func:`core._validation.as_generator` takes; all initial weights, and later the dropout
             masks, are drawn from it.
         dtype : {"float32", "float64"}
@@ -139,9 +164,19 @@ class Sequential:
         return X
 
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        """Output (batch, *output_shape) for X (batch, *input_shape); caches what ``backward`` needs.
+        """Network output for a batch; caches what ``backward`` needs.
 
-        X is cast to the network dtype only when its dtype differs. ``training`` switches dropout on.
+        Parameters
+        ----------
+        X : array_like
+            Shape (batch, *input_shape). Cast to the network dtype only when its dtype differs.
+        training : bool, default False
+            Switches dropout on.
+
+        Returns
+        -------
+        ndarray
+            Shape (batch, *output_shape).
         """
         self._check_built("forward")
         Y = self._as_input(X)
@@ -150,11 +185,20 @@ class Sequential:
         return Y
 
     def backward(self, d_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
-        """Backpropagate dL/d output (batch, *output_shape) of the last ``forward``; fill every layer's grads.
+        """Backpropagate through the last ``forward``; fill every layer's grads.
 
-        Returns dL/dX (batch, *input_shape). With ``input_grad=False`` the gradient with respect to the input
-        is not computed (the training loop does not need it; this saves the first layer's largest matrix
-        product) and None is returned.
+        Parameters
+        ----------
+        d_output : array_like
+            dL/d output of the last ``forward``, shape (batch, *output_shape).
+        input_grad : bool, default True
+            Whether to compute the gradient with respect to the input. False skips it (the training loop does not
+            need it; this saves the first layer's largest matrix product) and returns None.
+
+        Returns
+        -------
+        ndarray or None
+            dL/dX, shape (batch, *input_shape); None if ``input_grad`` is False.
         """
         self._check_built("backward")
         grad = np.asarray(d_output)
@@ -181,14 +225,15 @@ class Sequential:
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, *input_shape)
-            Finite inputs; cast to the network's dtype.
-        batch_size : int
+        X : array_like
+            Shape (n_samples, *input_shape). Finite inputs; cast to the network's dtype.
+        batch_size : int, default 1024
             Samples per forward pass (>= 1).
 
         Returns
         -------
-        ndarray, shape (n_samples, *output_shape)
+        ndarray
+            Shape (n_samples, *output_shape).
             In the network's dtype.
         """
         self._check_built("predict")
@@ -207,14 +252,17 @@ class Sequential:
 
         Parameters
         ----------
-        X : array-like, shape (n_samples, *input_shape).
-        batch_size : int >= 1, samples per forward pass.
+        X : array_like
+            Shape (n_samples, *input_shape). Finite inputs; cast to the network's dtype.
+        batch_size : int, default 1024
+            Samples per forward pass (>= 1).
 
         Returns
         -------
-        ndarray, shape (n_samples, width), float64: those activations in inference mode (dropout off), each
-        sample's flattened; ``width`` is the size of the last trainable layer's per-sample input (for a network
-        without trainable layer, or whose only one is the first, the flattened input itself).
+        ndarray
+            Shape (n_samples, width), float64: those activations in inference mode (dropout off), each sample's
+            flattened; ``width`` is the size of the last trainable layer's per-sample input (for a network without
+            trainable layer, or whose only one is the first, the flattened input itself).
         """
         self._check_built("hidden_features")
         batch_size = check_positive_int(batch_size, "batch_size", "Sequential.hidden_features")
@@ -246,7 +294,19 @@ class Sequential:
         return {p.name: p.value.copy() for p in self.parameters()}
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        """Copy ``weights`` (same keys and shapes as ``get_weights()``) into the parameters, in place."""
+        """Copy weights into the parameters, in place.
+
+        Parameters
+        ----------
+        weights : dict of str to ndarray
+            Exactly the keys of ``get_weights()`` ("<layer index>.<param name>"), with the same shapes; cast to
+            the network's dtype.
+
+        Raises
+        ------
+        InvalidParameterError
+            If the keys or a shape differ.
+        """
         parameters = {p.name: p for p in self.parameters()}
         if not isinstance(weights, dict) or set(weights) != set(parameters):
             got = sorted(weights) if isinstance(weights, dict) else type(weights).__name__
@@ -266,7 +326,24 @@ class Sequential:
 
     @classmethod
     def from_config(cls, config: dict) -> Sequential:
-        """Unbuilt network from ``get_config()`` output."""
+        """Unbuilt network from ``get_config()`` output.
+
+        Parameters
+        ----------
+        config : dict
+            {"layers": [{"class": name, "config": kwargs}, ...]}, with class names from
+            :data:`core.layers.LAYERS`.
+
+        Returns
+        -------
+        Sequential
+            A new, unbuilt network.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``config`` has another form or names an unknown layer class.
+        """
         try:
             entries = list(config["layers"])
             layers = []

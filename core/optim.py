@@ -50,13 +50,16 @@ def clip_grad_norm(parameters, max_norm: float) -> float:
 
     Parameters
     ----------
-    parameters : sequence of Parameter, whose ``grad`` arrays are scaled in place.
-    max_norm : float > 0.
+    parameters : sequence of Parameter
+        The parameters whose ``grad`` arrays are scaled in place.
+    max_norm : float
+        The largest global norm allowed, > 0.
 
     Returns
     -------
-    float, the global norm sqrt(sum_i ||grad_i||^2) before clipping. A non-finite norm is returned unchanged and
-    nothing is scaled (the training loop reports the divergence).
+    float
+        The global norm sqrt(sum_i ||grad_i||^2) before clipping. A non-finite norm is returned unchanged and
+        nothing is scaled (the training loop reports the divergence).
     """
     check_number(max_norm, "max_norm", "clip_grad_norm", low=0, low_closed=False)
     total = math.sqrt(math.fsum(float(np.linalg.norm(p.grad)) ** 2 for p in parameters))
@@ -83,19 +86,28 @@ class Optimizer:
 
     Parameters
     ----------
-    learning_rate : float > 0, base learning rate (multiplied by the schedule's factor).
-    weight_decay : float >= 0, L2 penalty coefficient lambda: the loss gains lambda/2 * ||w||^2, the gradient
-        lambda * w, for parameters with ``decay=True`` (weights, not biases).
-    decoupled_weight_decay : float >= 0, w <- w - lr * decoupled_weight_decay * w each step (decay=True only).
-    clip_norm : float > 0 or None, clip the global gradient norm to this value before the update.
-    schedule : Schedule, callable ``epoch -> factor``, name from ``core.schedules.SCHEDULES``, or None (constant).
+    learning_rate : float
+        Base learning rate, > 0 (multiplied by the schedule's factor).
+    weight_decay : float, default 0.0
+        L2 penalty coefficient lambda >= 0: the loss gains lambda/2 * ||w||^2, the gradient lambda * w, for
+        parameters with ``decay=True`` (weights, not biases).
+    decoupled_weight_decay : float, default 0.0
+        lambda >= 0: w <- w - lr * decoupled_weight_decay * w each step (``decay=True`` parameters only).
+    clip_norm : float or None, default None
+        Clip the global gradient norm to this value (> 0) before the update; None does not clip.
+    schedule : Schedule, callable, str or None, default None
+        A Schedule, a callable ``epoch -> factor``, a name from ``core.schedules.SCHEDULES``, or None (constant).
 
     Attributes
     ----------
-    learning_rate : float, the current (scheduled) learning rate.
-    base_learning_rate : float.
-    iterations : int, number of ``step`` calls so far.
-    epoch : int, the epoch index last passed to ``set_epoch``.
+    learning_rate : float
+        The current (scheduled) learning rate.
+    base_learning_rate : float
+        The ``learning_rate`` given to the constructor.
+    iterations : int
+        Number of ``step`` calls so far.
+    epoch : int
+        The epoch index last passed to ``set_epoch``.
     """
 
     def __init__(self, learning_rate, *, weight_decay=0.0, decoupled_weight_decay=0.0, clip_norm=None, schedule=None):
@@ -123,7 +135,23 @@ class Optimizer:
         self._shapes: list[tuple[int, ...]] = []
 
     def set_epoch(self, epoch: int) -> float:
-        """Set the learning rate for epoch ``epoch`` (0 = first) from the schedule; return it."""
+        """Set the learning rate for an epoch from the schedule; return it.
+
+        Parameters
+        ----------
+        epoch : int
+            Epoch index, 0 = first.
+
+        Returns
+        -------
+        float
+            The new learning rate: the base learning rate times the schedule's factor.
+
+        Raises
+        ------
+        ValueError
+            If the schedule returns a factor that is not a finite float > 0.
+        """
         self.epoch = int(epoch)
         factor = 1.0 if self.schedule is None else float(self.schedule(self.epoch))
         if not (math.isfinite(factor) and factor > 0):
@@ -143,7 +171,13 @@ class Optimizer:
 
         Parameters
         ----------
-        parameters : sequence of Parameter (name, value, grad, decay), the same objects in the same order every call.
+        parameters : sequence of Parameter
+            (name, value, grad, decay) tuples, the same objects in the same order every call.
+
+        Raises
+        ------
+        ValueError
+            If the parameters' count or shapes differ from those the state was built for (call ``reset`` first).
         """
         if self._states is None:
             self._states = [self._new_state(p.value) for p in parameters]
@@ -369,9 +403,15 @@ class AdamW(Adam):
 
     Parameters
     ----------
-    learning_rate, beta1, beta2, eps : float
-        As in :class:`Adam`.
-    decoupled_weight_decay : float
+    learning_rate : float, default 0.001
+        Base learning rate lr (> 0).
+    beta1 : float, default 0.9
+        Decay of the first moment m, in [0, 1).
+    beta2 : float, default 0.999
+        Decay of the second moment v, in [0, 1).
+    eps : float, default 1e-8
+        epsilon (> 0), added to sqrt(v_hat).
+    decoupled_weight_decay : float, default 0.01
         lambda >= 0: w <- w - lr * lambda * w each step, weights only (not biases).
     **kwargs
         ``weight_decay``, ``clip_norm``, ``schedule``: see :class:`Optimizer`.
@@ -393,8 +433,24 @@ OPTIMIZERS = {
 
 
 def optimizer_keywords(name: str) -> tuple[str, ...]:
-    """The constructor keywords of optimizer ``name`` (a key of ``OPTIMIZERS``), sorted, the base class's included
-    (learning_rate, weight_decay, decoupled_weight_decay, clip_norm, schedule) and the rule's own (e.g. "beta2")."""
+    """The constructor keywords of an optimizer.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``OPTIMIZERS``: "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw".
+
+    Returns
+    -------
+    tuple of str
+        The keywords, sorted, the base class's included (learning_rate, weight_decay, decoupled_weight_decay,
+        clip_norm, schedule) and the rule's own (e.g. "beta2").
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown name.
+    """
     check_choice(name, "optimizer", None, sorted(OPTIMIZERS))
     factory = OPTIMIZERS[name]
     cls = factory.func if isinstance(factory, functools.partial) else factory
@@ -409,8 +465,23 @@ def optimizer_keywords(name: str) -> tuple[str, ...]:
 def get_optimizer(name, **kwargs) -> Optimizer:
     """Build an optimizer from its name in ``OPTIMIZERS``; keyword arguments override the defaults.
 
-    An ``Optimizer`` instance is returned unchanged (keyword arguments are then not allowed). Raises
-    InvalidParameterError for an unknown name or a keyword the optimizer does not take (naming the allowed ones).
+    Parameters
+    ----------
+    name : str or Optimizer
+        A key of ``OPTIMIZERS`` ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"); an
+        ``Optimizer`` instance is returned unchanged (keyword arguments are then not allowed).
+    **kwargs
+        Constructor keywords of that optimizer (see :func:`optimizer_keywords`).
+
+    Returns
+    -------
+    Optimizer
+        A new optimizer, or ``name`` itself if it is one.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown name or a keyword the optimizer does not take (naming the allowed ones).
     """
     if isinstance(name, Optimizer):
         if kwargs:

@@ -64,9 +64,22 @@ _CHUNK_ELEMENTS = 1 << 22
 
 # ----------------------------------------------------------------------------------------------- spins <-> bits
 def spins_to_visible(spins) -> np.ndarray:
-    """Ising spins s in {-1, +1} (any shape) to visible units v = (s + 1) / 2 in {0, 1} (float64, same shape).
+    """Ising spins s in {-1, +1} to visible units v = (s + 1) / 2 in {0, 1}.
 
-    Raises InvalidParameterError when a value is not -1 or +1 (e.g. data that is already 0/1).
+    Parameters
+    ----------
+    spins : array_like
+        Values -1 or +1, any shape.
+
+    Returns
+    -------
+    ndarray
+        float64, same shape.
+
+    Raises
+    ------
+    InvalidParameterError
+        When a value is not -1 or +1 (e.g. data that is already 0/1).
     """
     s = np.asarray(spins)
     if s.dtype.kind not in "biuf" or not np.all((s == -1) | (s == 1)):
@@ -76,7 +89,23 @@ def spins_to_visible(spins) -> np.ndarray:
 
 
 def visible_to_spins(visible) -> np.ndarray:
-    """Visible units v in {0, 1} (any shape) to Ising spins s = 2v - 1 in {-1, +1} (float64, same shape)."""
+    """Visible units v in {0, 1} to Ising spins s = 2v - 1 in {-1, +1}.
+
+    Parameters
+    ----------
+    visible : array_like
+        Values 0 or 1, any shape.
+
+    Returns
+    -------
+    ndarray
+        float64, same shape.
+
+    Raises
+    ------
+    InvalidParameterError
+        When a value is not 0 or 1.
+    """
     v = np.asarray(visible)
     if v.dtype.kind not in "biuf" or not np.all((v == 0) | (v == 1)):
         raise InvalidParameterError(f"The 'visible' parameter of visible_to_spins must be an array of 0/1 values. "
@@ -111,15 +140,21 @@ def _binary_states(n_units: int, start: int, stop: int) -> np.ndarray:
 class RBMHistory:
     """Per-epoch record of :meth:`RBM.fit` / :meth:`RBM.partial_fit`.
 
-    Attributes
+    A dataclass: each parameter is kept as the attribute of that name; all default to empty lists.
+
+    Parameters
     ----------
-    epoch : list[int], epoch numbers (1-based, counting on across ``partial_fit`` calls).
-    reconstruction_error : list[float], mean over the epoch's samples of the mean squared difference
-        (1/n_visible) * ||v - sigmoid(a + W p(h|v))||^2 between a data vector and its one-step mean-field
-        reconstruction probabilities, with the parameters the minibatch was seen with (before its update).
-    log_likelihood : list[float], exact mean log-likelihood (1/N) sum_n log p(v^(n)) of the training data after the
-        epoch, in nats per sample, when min(n_visible, n_hidden) <= 16 (else NaN).
-    learning_rate : list[float], the learning rate used in each epoch.
+    epoch : list of int
+        Epoch numbers (1-based, counting on across ``partial_fit`` calls).
+    reconstruction_error : list of float
+        Mean over the epoch's samples of the mean squared difference (1/n_visible) * ||v - sigmoid(a + W p(h|v))||^2
+        between a data vector and its one-step mean-field reconstruction probabilities, with the parameters the
+        minibatch was seen with (before its update).
+    log_likelihood : list of float
+        Exact mean log-likelihood (1/N) sum_n log p(v^(n)) of the training data after the epoch, in nats per
+        sample, when min(n_visible, n_hidden) <= 16 (else NaN).
+    learning_rate : list of float
+        The learning rate used in each epoch.
     """
 
     epoch: list[int] = field(default_factory=list)
@@ -135,9 +170,13 @@ class RBMHistory:
 class AISEstimate(NamedTuple):
     """Result of :meth:`RBM.log_partition_ais`: unpacks as ``(log_partition, standard_error)``.
 
-    log_partition : float, log of the AIS estimate of Z (log of the mean importance weight times Z_A).
-    standard_error : float, delta-method standard error of ``log_partition``: std(w) / (sqrt(M) mean(w)) over the
-        M importance weights w (a relative error of Z; it is itself noisy when the weights are heavy-tailed).
+    Attributes
+    ----------
+    log_partition : float
+        Log of the AIS estimate of Z (log of the mean importance weight times Z_A).
+    standard_error : float
+        Delta-method standard error of ``log_partition``: std(w) / (sqrt(M) mean(w)) over the M importance weights
+        w (a relative error of Z; it is itself noisy when the weights are heavy-tailed).
     """
 
     log_partition: float
@@ -150,40 +189,60 @@ class RBM:
 
     Parameters
     ----------
-    n_visible : int >= 1, number of visible units (e.g. L*L for an L x L Ising lattice).
-    n_hidden : int >= 1, number of hidden units.
-    k : int >= 1, Gibbs steps of the negative phase per gradient estimate (CD-k, or PCD-k).
-    persistent : bool, False: contrastive divergence, the negative chains restart at the minibatch every step;
-        True: persistent CD (Tieleman 2008), ``n_chains`` chains carried across minibatches and epochs.
-    learning_rate : float > 0, base learning rate of the optimizer.
-    batch_size : int >= 1, minibatch size (the last minibatch of an epoch may be smaller).
-    epochs : int >= 1, passes over the data made by :meth:`fit`.
-    optimizer : str, a name in ``core.optim.OPTIMIZERS`` ("sgd", "momentum" = SGD with momentum 0.9, "nesterov",
-        "adagrad", "rmsprop", "adam", "adamw"). The optimizer minimises -log-likelihood, i.e. it is handed the
-        negated gradient estimate of :meth:`gradients`.
-    weight_decay : float >= 0, L2 penalty lambda on W only (not on the biases): the objective becomes
-        mean log p(v) - lambda/2 ||W||^2 (``core.optim``'s ``weight_decay``, applied to parameters with decay=True).
-    n_chains : int >= 1 or None, number of persistent chains (PCD only; None: ``batch_size``). Ignored for CD.
-    init_scale : float > 0, W starts as init_scale * N(0, 1) entries (Hinton 2010, "A practical guide to training
-        RBMs": 0.01). The hidden bias starts at 0, the visible bias at log(p_i / (1 - p_i)) with p_i the mean of
-        visible unit i over the data given to the first fit, clipped to [1/(N+1), N/(N+1)] (Hinton's guide, 8.1).
-    random_state : None, int >= 0, SeedSequence, Generator or RandomState (see ``core._validation.as_generator``):
-        seeds the initial weights, the minibatch shuffling, the Gibbs sampling and the persistent chains. Each
-        :meth:`fit` starts a fresh generator from it (an int gives bit-identical parameters and samples every
-        time; a Generator is used as is and advances).
-    dtype : "float32" or "float64", the dtype of the parameters and of the training arithmetic. The exact and AIS
-        methods always work in float64.
+    n_visible : int
+        Number of visible units, >= 1 (e.g. L*L for an L x L Ising lattice).
+    n_hidden : int
+        Number of hidden units, >= 1.
+    k : int, default 1
+        Gibbs steps of the negative phase per gradient estimate (CD-k, or PCD-k), >= 1.
+    persistent : bool, default False
+        False: contrastive divergence, the negative chains restart at the minibatch every step; True: persistent
+        CD (Tieleman 2008), ``n_chains`` chains carried across minibatches and epochs.
+    learning_rate : float, default 0.01
+        Base learning rate of the optimizer, > 0.
+    batch_size : int, default 64
+        Minibatch size, >= 1 (the last minibatch of an epoch may be smaller).
+    epochs : int, default 10
+        Passes over the data made by :meth:`fit`, >= 1.
+    optimizer : str, default "sgd"
+        A name in ``core.optim.OPTIMIZERS`` ("sgd", "momentum" = SGD with momentum 0.9, "nesterov", "adagrad",
+        "rmsprop", "adam", "adamw"). The optimizer minimises -log-likelihood, i.e. it is handed the negated
+        gradient estimate of :meth:`gradients`.
+    weight_decay : float, default 0.0
+        L2 penalty lambda >= 0 on W only (not on the biases): the objective becomes mean log p(v) - lambda/2 ||W||^2
+        (``core.optim``'s ``weight_decay``, applied to parameters with decay=True).
+    n_chains : int or None, default None
+        Number of persistent chains, >= 1 (PCD only; None: ``batch_size``). Ignored for CD.
+    init_scale : float, default 0.01
+        W starts as init_scale * N(0, 1) entries, > 0 (Hinton 2010, "A practical guide to training RBMs": 0.01).
+        The hidden bias starts at 0, the visible bias at log(p_i / (1 - p_i)) with p_i the mean of visible unit i
+        over the data given to the first fit, clipped to [1/(N+1), N/(N+1)] (Hinton's guide, 8.1).
+    random_state : None, int, SeedSequence, Generator or RandomState, default None
+        An int must be >= 0 (see ``core._validation.as_generator``). Seeds the initial weights, the minibatch
+        shuffling, the Gibbs sampling and the persistent chains. Each :meth:`fit` starts a fresh generator from it
+        (an int gives bit-identical parameters and samples every time; a Generator is used as is and advances).
+    dtype : {"float64", "float32"}
+        The dtype of the parameters and of the training arithmetic. The exact and AIS methods always work in
+        float64.
 
     Attributes
     ----------
-    W_ : ndarray (n_visible, n_hidden), weights.  a_ : ndarray (n_visible,), visible bias.
-    b_ : ndarray (n_hidden,), hidden bias.  None until :meth:`fit`, :meth:`partial_fit`, :meth:`initialize` or
-        :meth:`set_weights`.
-    history_ : RBMHistory, per-epoch reconstruction error and exact log-likelihood.
-    chains_ : ndarray (n_chains, n_visible) or None, the persistent chains' visible states (PCD), initialised from
-        rows of the first minibatch drawn with replacement.
-    optimizer_ : core.optim.Optimizer, the optimizer with its state (velocities, moments).
-    n_iter_ : int, number of parameter updates so far.
+    W_ : ndarray or None
+        Weights, shape (n_visible, n_hidden). None until :meth:`fit`, :meth:`partial_fit`, :meth:`initialize` or
+        :meth:`set_weights` (as ``a_`` and ``b_``).
+    a_ : ndarray or None
+        Visible bias, shape (n_visible,).
+    b_ : ndarray or None
+        Hidden bias, shape (n_hidden,).
+    history_ : RBMHistory
+        Per-epoch reconstruction error and exact log-likelihood.
+    chains_ : ndarray or None
+        The persistent chains' visible states (PCD), shape (n_chains, n_visible), initialised from rows of the
+        first minibatch drawn with replacement.
+    optimizer_ : core.optim.Optimizer
+        The optimizer with its state (velocities, moments).
+    n_iter_ : int
+        Number of parameter updates so far.
 
     Notes
     -----
@@ -235,13 +294,35 @@ class RBM:
 
     # ------------------------------------------------------------------------------------------ parameters
     def get_params(self, deep: bool = True) -> dict:
-        """The constructor arguments as a dict (scikit-learn convention)."""
+        """The constructor arguments as a dict (scikit-learn convention).
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Accepted for scikit-learn compatibility; the RBM has no nested estimators.
+
+        Returns
+        -------
+        dict
+            Parameter name -> value.
+        """
         return {name: getattr(self, name) for name in self._param_names}
 
     def set_params(self, **params) -> RBM:
-        """Set constructor arguments (checked; nothing is changed when one is bad). Returns self.
+        """Set constructor arguments (checked; nothing is changed when one is bad).
 
-        Changing n_visible or n_hidden of a model with parameters drops them (fit again)."""
+        Changing n_visible or n_hidden of a model with parameters drops them (fit again).
+
+        Parameters
+        ----------
+        **params
+            Constructor arguments by name.
+
+        Returns
+        -------
+        RBM
+            self.
+        """
         unknown = sorted(set(params) - set(self._param_names))
         if unknown:
             raise InvalidParameterError(f"RBM has no parameter {unknown[0]!r}; its parameters are "
@@ -271,12 +352,12 @@ class RBM:
 
         Parameters
         ----------
-        W : array, shape (n_visible, n_hidden)
-            The couplings; finite.
-        a : array, shape (n_visible,)
-            The visible biases; finite.
-        b : array, shape (n_hidden,)
-            The hidden biases; finite.
+        W : array_like
+            The couplings, shape (n_visible, n_hidden); finite.
+        a : array_like
+            The visible biases, shape (n_visible,); finite.
+        b : array_like
+            The hidden biases, shape (n_hidden,); finite.
 
         Returns
         -------
@@ -364,11 +445,13 @@ class RBM:
 
         Parameters
         ----------
-        V : array (n_samples, n_visible) with values in [0, 1] (0/1 states, or mean-field probabilities).
+        V : array_like
+            Shape (n_samples, n_visible), values in [0, 1] (0/1 states, or mean-field probabilities).
 
         Returns
         -------
-        ndarray (n_samples, n_hidden), in the model's dtype.
+        ndarray
+            Shape (n_samples, n_hidden), in the model's dtype.
         """
         self._check_has_weights("hidden_probabilities")
         V = self._as_units(V, "V", "hidden_probabilities", self.n_visible, "n_visible", binary=False)
@@ -379,11 +462,13 @@ class RBM:
 
         Parameters
         ----------
-        H : array (n_samples, n_hidden) with values in [0, 1].
+        H : array_like
+            Shape (n_samples, n_hidden), values in [0, 1].
 
         Returns
         -------
-        ndarray (n_samples, n_visible), in the model's dtype.
+        ndarray
+            Shape (n_samples, n_visible), in the model's dtype.
         """
         self._check_has_weights("visible_probabilities")
         H = self._as_units(H, "H", "visible_probabilities", self.n_hidden, "n_hidden", binary=False)
@@ -394,11 +479,13 @@ class RBM:
 
         Parameters
         ----------
-        V : array (n_samples, n_visible) of 0/1 values.
+        V : array_like
+            Shape (n_samples, n_visible), 0/1 values.
 
         Returns
         -------
-        ndarray (n_samples,), in the model's dtype.
+        ndarray
+            Shape (n_samples,), in the model's dtype.
         """
         self._check_has_weights("free_energy")
         V = self._as_units(V, "V", "free_energy", self.n_visible, "n_visible", binary=True)
@@ -427,13 +514,17 @@ class RBM:
 
         Parameters
         ----------
-        V : array (n_samples, n_visible) of 0/1 values, the starting states (one chain per row).
-        steps : int >= 1.
-        random_state : None (the model's own stream, advanced) or a seed / Generator for this call.
+        V : array_like
+            The starting states (one chain per row), shape (n_samples, n_visible), 0/1 values.
+        steps : int, default 1
+            Number of Gibbs steps, >= 1.
+        random_state : None, int, SeedSequence, Generator or RandomState, default None
+            None: the model's own stream (advanced); else a seed / Generator for this call.
 
         Returns
         -------
-        ndarray (n_samples, n_visible) of 0/1 visible samples after ``steps`` steps, in the model's dtype.
+        ndarray
+            Shape (n_samples, n_visible): 0/1 visible samples after ``steps`` steps, in the model's dtype.
         """
         self._check_has_weights("gibbs")
         V = self._as_units(V, "V", "gibbs", self.n_visible, "n_visible", binary=True)
@@ -452,20 +543,27 @@ class RBM:
 
         Parameters
         ----------
-        n_samples : int >= 1.
-        n_steps : int >= 1, burn-in: Gibbs steps before a chain's first sample.
-        n_chains : int >= 1 or None (= n_samples), parallel chains (at most n_samples are used).
-        thin : int >= 1, Gibbs steps between successive samples of one chain (used when n_chains < n_samples).
-        init : "random" (every unit 0 or 1 with probability 1/2), "bias" (v_i ~ Bernoulli(sigmoid(a_i)), the
-            model without couplings) or an array (m, n_visible) of 0/1 data: chain c starts at row c when
-            m == n_chains, else at rows drawn uniformly with replacement (data-initialised chains mix faster in a
-            multimodal model but start biased towards the data; give burn-in enough to forget it).
-        random_state : None (the model's own stream, advanced) or a seed / Generator for this call.
+        n_samples : int
+            Number of samples, >= 1.
+        n_steps : int, default 1000
+            Burn-in, >= 1: Gibbs steps before a chain's first sample.
+        n_chains : int or None, default None
+            Parallel chains, >= 1 (at most n_samples are used); None means n_samples.
+        thin : int, default 10
+            Gibbs steps between successive samples of one chain, >= 1 (used when n_chains < n_samples).
+        init : str or array_like, default "random"
+            "random" (every unit 0 or 1 with probability 1/2), "bias" (v_i ~ Bernoulli(sigmoid(a_i)), the model
+            without couplings) or an array (m, n_visible) of 0/1 data: chain c starts at row c when m == n_chains,
+            else at rows drawn uniformly with replacement (data-initialised chains mix faster in a multimodal model
+            but start biased towards the data; give burn-in enough to forget it).
+        random_state : None, int, SeedSequence, Generator or RandomState, default None
+            None: the model's own stream (advanced); else a seed / Generator for this call.
 
         Returns
         -------
-        ndarray (n_samples, n_visible) of 0/1 values in the model's dtype; rows ordered by recording time, then
-        chain.
+        ndarray
+            Shape (n_samples, n_visible), 0/1 values in the model's dtype; rows ordered by recording time, then
+            chain.
         """
         self._check_has_weights("sample")
         owner = "RBM.sample"
@@ -514,13 +612,16 @@ class RBM:
 
         Parameters
         ----------
-        V : array (B, n_visible) of 0/1 values.
-        random_state : None (the model's own stream, advanced) or a seed / Generator for this call.
+        V : array_like
+            Shape (B, n_visible), 0/1 values.
+        random_state : None, int, SeedSequence, Generator or RandomState, default None
+            None: the model's own stream (advanced); else a seed / Generator for this call.
 
         Returns
         -------
-        dict with "W" (n_visible, n_hidden), "a" (n_visible,), "b" (n_hidden,): the ascent direction of the
-        log-likelihood (no weight-decay term), in the model's dtype.
+        dict of str to ndarray
+            "W" (n_visible, n_hidden), "a" (n_visible,), "b" (n_hidden,): the ascent direction of the
+            log-likelihood (no weight-decay term), in the model's dtype.
         """
         self._check_has_weights("gradients")
         V = self._as_units(V, "V", "gradients", self.n_visible, "n_visible", binary=True)
@@ -554,7 +655,13 @@ class RBM:
 
         Parameters
         ----------
-        V : array (n_samples, n_visible) of 0/1 values. Returns self.
+        V : array_like
+            Shape (n_samples, n_visible), 0/1 values.
+
+        Returns
+        -------
+        RBM
+            self.
         """
         V = self._as_units(V, "V", "initialize", self.n_visible, "n_visible", binary=True)
         self._initialize(V)
@@ -577,19 +684,23 @@ class RBM:
 
         Parameters
         ----------
-        V : array (n_samples, n_visible) of 0/1 values (convert Ising spins with :func:`spins_to_visible`).
-        progress : bool or None, a ``core.callbacks.ProgressBar`` over the epochs (showing the reconstruction error
-            as "loss"): False (default) never, True always, None on terminals only.
+        V : array_like
+            Shape (n_samples, n_visible), 0/1 values (convert Ising spins with :func:`spins_to_visible`).
+        progress : bool or None, default False
+            A ``core.callbacks.ProgressBar`` over the epochs (showing the reconstruction error as "loss"): False
+            never, True always, None on terminals only.
 
         Returns
         -------
-        self, with ``W_``, ``a_``, ``b_``, ``history_`` set.
+        RBM
+            self, with ``W_``, ``a_``, ``b_``, ``history_`` set.
 
         Raises
         ------
-        core.divergence.TrainingDivergedError (a FloatingPointError) naming the epoch, when a parameter becomes
-        non-finite (checked after every minibatch) or, where ``history_`` records it, the exact log-likelihood does
-        (parameters so large that exp overflows).
+        core.divergence.TrainingDivergedError
+            A FloatingPointError naming the epoch, when a parameter becomes non-finite (checked after every
+            minibatch) or, where ``history_`` records it, the exact log-likelihood does (parameters so large that
+            exp overflows).
         """
         self._validate_params()
         V = self._as_units(V, "V", "fit", self.n_visible, "n_visible", binary=True)
@@ -605,7 +716,13 @@ class RBM:
 
         Parameters
         ----------
-        V : array (n_samples, n_visible) of 0/1 values. Returns self.
+        V : array_like
+            Shape (n_samples, n_visible), 0/1 values.
+
+        Returns
+        -------
+        RBM
+            self.
         """
         self._validate_params()
         V = self._as_units(V, "V", "partial_fit", self.n_visible, "n_visible", binary=True)
@@ -705,12 +822,18 @@ class RBM:
 
         Parameters
         ----------
-        over : "auto" (the smaller layer), "visible" or "hidden"; the enumerated layer must have at most
-            MAX_ENUMERATION_UNITS (20) units.
+        over : {"auto", "visible", "hidden"}
+            The enumerated layer ("auto": the smaller one); it must have at most MAX_ENUMERATION_UNITS (20) units.
+
+        Returns
+        -------
+        float
+            log Z.
 
         Raises
         ------
-        ValueError when both layers have more than 20 units (use :meth:`log_partition_ais`).
+        ValueError
+            When both layers have more than 20 units (use :meth:`log_partition_ais`).
         """
         side = self._enumeration_side(over, "log_partition_exact")
         self._check_has_weights("log_partition_exact")
@@ -720,8 +843,18 @@ class RBM:
         return float(logsumexp([logsumexp(logw) for _, logw in self._log_weights(side)]))
 
     def log_probability_exact(self, V) -> np.ndarray:
-        """Exact log p(v) = -F(v) - log Z for each row of ``V`` (array (n_samples, n_visible) of 0/1 values);
-        returns a float64 array (n_samples,). Needs min(n_visible, n_hidden) <= 20."""
+        """Exact log p(v) = -F(v) - log Z for each row of ``V``. Needs min(n_visible, n_hidden) <= 20.
+
+        Parameters
+        ----------
+        V : array_like
+            Shape (n_samples, n_visible), 0/1 values.
+
+        Returns
+        -------
+        ndarray
+            Shape (n_samples,), float64.
+        """
         self._check_enumerable("log_probability_exact")
         self._check_has_weights("log_probability_exact")
         V = self._as_units(V, "V", "log_probability_exact", self.n_visible, "n_visible", binary=True,
@@ -734,11 +867,18 @@ class RBM:
 
         Parameters
         ----------
-        V : array (n_samples, n_visible) of 0/1 values.
+        V : array_like
+            Shape (n_samples, n_visible), 0/1 values.
+
+        Returns
+        -------
+        float
+            Nats per sample.
 
         Raises
         ------
-        ValueError when n_visible and n_hidden both exceed 20 (estimate log Z with :meth:`log_partition_ais`).
+        ValueError
+            When n_visible and n_hidden both exceed 20 (estimate log Z with :meth:`log_partition_ais`).
         """
         self._check_enumerable("log_likelihood_exact")
         self._check_has_weights("log_likelihood_exact")
@@ -763,12 +903,15 @@ class RBM:
 
         Parameters
         ----------
-        V : array (n_samples, n_visible) of 0/1 values.
-        over : "auto", "visible" or "hidden", the enumerated layer (see :meth:`log_partition_exact`).
+        V : array_like
+            Shape (n_samples, n_visible), 0/1 values.
+        over : {"auto", "visible", "hidden"}
+            The enumerated layer (see :meth:`log_partition_exact`).
 
         Returns
         -------
-        dict with "W" (n_visible, n_hidden), "a" (n_visible,), "b" (n_hidden,), float64.
+        dict of str to ndarray
+            "W" (n_visible, n_hidden), "a" (n_visible,), "b" (n_hidden,), float64.
         """
         side = self._enumeration_side(over, "log_likelihood_gradient_exact")
         self._check_has_weights("log_likelihood_gradient_exact")
@@ -798,7 +941,13 @@ class RBM:
 
         Parameters
         ----------
-        V : array (n_samples, n_visible) of 0/1 values. Memory: chunks of ~4M (sample, unit, hidden) entries.
+        V : array_like
+            Shape (n_samples, n_visible), 0/1 values. Memory: chunks of ~4M (sample, unit, hidden) entries.
+
+        Returns
+        -------
+        float
+            Nats per sample.
         """
         self._check_has_weights("pseudo_log_likelihood")
         V = self._as_units(V, "V", "pseudo_log_likelihood", self.n_visible, "n_visible", binary=True,
@@ -836,14 +985,19 @@ class RBM:
 
         Parameters
         ----------
-        n_chains : int >= 2, number of independent AIS runs M.
-        n_betas : int >= 2, number of inverse temperatures, the end points included.
-        base_visible_bias : array (n_visible,) of finite floats or None.
-        random_state : None (the model's own stream, advanced) or a seed / Generator for this call.
+        n_chains : int, default 100
+            Number of independent AIS runs M, >= 2.
+        n_betas : int, default 1000
+            Number of inverse temperatures, the end points included, >= 2.
+        base_visible_bias : array_like or None, default None
+            a_A, shape (n_visible,), finite floats; None: the model's visible bias a_.
+        random_state : None, int, SeedSequence, Generator or RandomState, default None
+            None: the model's own stream (advanced); else a seed / Generator for this call.
 
         Returns
         -------
-        AISEstimate(log_partition, standard_error), a NamedTuple; see :class:`AISEstimate`.
+        AISEstimate
+            (log_partition, standard_error), a NamedTuple.
         """
         owner = "RBM.log_partition_ais"
         n_chains = int(check_number(n_chains, "n_chains", owner, low=2, integer=True))

@@ -52,6 +52,20 @@ def orthogonal(n: int, rng: np.random.Generator, dtype) -> np.ndarray:
     random matrices from the classical compact groups", Notices AMS 54, 592 (2007)). Orthogonal recurrent weights
     keep the norm of the state and of its gradient over many steps at initialisation (Saxe, McClelland & Ganguli,
     ICLR 2014).
+
+    Parameters
+    ----------
+    n : int
+        Size of the matrix.
+    rng : numpy.random.Generator
+        Source of the Gaussian matrix (drawn in float64).
+    dtype : numpy dtype or str
+        Dtype of the returned matrix.
+
+    Returns
+    -------
+    ndarray
+        Shape (n, n), orthogonal up to rounding in ``dtype``.
     """
     q, r = np.linalg.qr(rng.standard_normal((n, n)))
     q *= np.where(np.diag(r) < 0, -1.0, 1.0)
@@ -270,12 +284,19 @@ class SimpleRNN(_Recurrent):
 
     Parameters
     ----------
-    units : int >= 1, size H of the hidden state.
-    activation : {"tanh", "sigmoid", "relu", "identity"}, the nonlinearity f.
-    return_sequences : bool, output every state (batch, T, H) instead of the last one (batch, H).
-    truncate : None or int >= 1, chunk length of truncated backpropagation through time (module docstring).
-    init : initialiser of W (a name of :mod:`core.init`), None for "glorot".
-    recurrent_init : "orthogonal" (default) or a name of :mod:`core.init`, initialiser of U.
+    units : int
+        Size H of the hidden state, >= 1.
+    activation : {"tanh", "sigmoid", "relu", "identity"}
+        The nonlinearity f.
+    return_sequences : bool, default False
+        Output every state h_t, shape (batch, T, H), instead of the last one, shape (batch, H).
+    truncate : int or None, default None
+        Chunk length (>= 1) of truncated backpropagation through time (see the module docstring); None is full
+        backpropagation through time.
+    init : str or None, default None
+        Initialiser of W (a name of :mod:`core.init`); None for "glorot".
+    recurrent_init : str, default "orthogonal"
+        Initialiser of U: "orthogonal" or a name of :mod:`core.init`.
 
     Notes
     -----
@@ -332,14 +353,20 @@ class LSTM(_Recurrent):
 
     Parameters
     ----------
-    units : int >= 1, size H of the hidden and cell states.
-    return_sequences : bool, output every h_t (batch, T, H) instead of the last one (batch, H).
-    truncate : None or int >= 1, chunk length of truncated backpropagation through time (module docstring); the
-        gradient through both h and c is cut at chunk boundaries.
-    init : initialiser of W (a name of :mod:`core.init`, drawn per gate block), None for "glorot".
-    recurrent_init : "orthogonal" (default, one orthogonal (H, H) block per gate) or a name of :mod:`core.init`.
-    forget_bias : float, initial bias of the forget gate (1.0: remember by default, Jozefowicz et al. 2015); the
-        other biases start at zero.
+    units : int
+        Size H of the hidden and cell states, >= 1.
+    return_sequences : bool, default False
+        Output every state h_t, shape (batch, T, H), instead of the last one, shape (batch, H).
+    truncate : int or None, default None
+        Chunk length (>= 1) of truncated backpropagation through time (see the module docstring); the gradient
+        through both h and c is cut at chunk boundaries. None is full backpropagation through time.
+    init : str or None, default None
+        Initialiser of W (a name of :mod:`core.init`, drawn per gate block); None for "glorot".
+    recurrent_init : str, default "orthogonal"
+        Initialiser of U: "orthogonal" (one orthogonal (H, H) block per gate) or a name of :mod:`core.init`.
+    forget_bias : float, default 1.0
+        Initial bias of the forget gate (1.0: remember by default, Jozefowicz et al. 2015); the other biases start
+        at zero.
 
     Notes
     -----
@@ -441,11 +468,17 @@ class GRU(_Recurrent):
 
     Parameters
     ----------
-    units : int >= 1, size H of the hidden state.
-    return_sequences : bool, output every h_t (batch, T, H) instead of the last one (batch, H).
-    truncate : None or int >= 1, chunk length of truncated backpropagation through time (module docstring).
-    init : initialiser of W (a name of :mod:`core.init`, drawn per gate block), None for "glorot".
-    recurrent_init : "orthogonal" (default, one orthogonal (H, H) block per gate) or a name of :mod:`core.init`.
+    units : int
+        Size H of the hidden state, >= 1.
+    return_sequences : bool, default False
+        Output every state h_t, shape (batch, T, H), instead of the last one, shape (batch, H).
+    truncate : int or None, default None
+        Chunk length (>= 1) of truncated backpropagation through time (see the module docstring); None is full
+        backpropagation through time.
+    init : str or None, default None
+        Initialiser of W (a name of :mod:`core.init`, drawn per gate block); None for "glorot".
+    recurrent_init : str, default "orthogonal"
+        Initialiser of U: "orthogonal" (one orthogonal (H, H) block per gate) or a name of :mod:`core.init`.
 
     Notes
     -----
@@ -514,10 +547,13 @@ class TimeDense(Layer):
 
     Parameters
     ----------
-    units : int >= 1, outputs per step.
-    init : initialiser of W (see :mod:`core.init`), or None to let a :class:`core.network.Sequential` choose it
-        from the activation that follows (``default_init``; "glorot" when there is none).
-    use_bias : bool, whether to add b (initialised to zero).
+    units : int
+        Outputs per step, >= 1.
+    init : str or None, default None
+        Initialiser of W (see :mod:`core.init`), or None to let a :class:`core.network.Sequential` choose it from
+        the activation that follows (``default_init``; "glorot" when there is none).
+    use_bias : bool, default True
+        Whether to add b (initialised to zero).
 
     Notes
     -----
@@ -562,7 +598,20 @@ class TimeDense(Layer):
         return Y.reshape(X.shape[0], X.shape[1], self.units)
 
     def backward(self, dY, input_grad: bool = True):
-        """Fill grads from dY (batch, T, units); return dX (batch, T, F), or None if ``input_grad`` is False."""
+        """Fill ``grads`` from dY and return dX.
+
+        Parameters
+        ----------
+        dY : ndarray
+            dL/dY for the outputs of the last ``forward``, shape (batch, T, units).
+        input_grad : bool, default True
+            Whether to compute dX; False skips it (for the first layer of a network).
+
+        Returns
+        -------
+        ndarray or None
+            dX, shape (batch, T, F), or None if ``input_grad`` is False.
+        """
         d_rows = dY.reshape(-1, self.units)
         np.matmul(self._rows.T, d_rows, out=self.grads["W"])
         if self.use_bias:

@@ -28,6 +28,18 @@ class Schedule:
     """Base class: ``schedule(epoch) -> float`` multiplies the base learning rate during that epoch."""
 
     def __call__(self, epoch: int) -> float:
+        """The learning-rate factor during an epoch.
+
+        Parameters
+        ----------
+        epoch : int
+            Number of epochs completed before this one (0 for the first epoch).
+
+        Returns
+        -------
+        float
+            The factor multiplying the base learning rate; 1 at epoch 0.
+        """
         raise NotImplementedError
 
     def get_config(self) -> dict:
@@ -51,8 +63,10 @@ class StepSchedule(Schedule):
 
     Parameters
     ----------
-    step_size : int >= 1, epochs between two reductions.
-    gamma : float in (0, 1], reduction factor.
+    step_size : int, default 10
+        Epochs between two reductions, >= 1.
+    gamma : float, default 0.1
+        Reduction factor, in (0, 1].
     """
 
     def __init__(self, step_size: int = 10, gamma: float = 0.1):
@@ -71,7 +85,8 @@ class ExponentialSchedule(Schedule):
 
     Parameters
     ----------
-    gamma : float in (0, 1], decay factor per epoch.
+    gamma : float, default 0.95
+        Decay factor per epoch, in (0, 1].
     """
 
     def __init__(self, gamma: float = 0.95):
@@ -93,8 +108,10 @@ class CosineSchedule(Schedule):
 
     Parameters
     ----------
-    total_epochs : int >= 1, length of the annealing.
-    min_factor : float in [0, 1], final factor.
+    total_epochs : int
+        Length of the annealing in epochs, >= 1.
+    min_factor : float, default 0.0
+        Final factor, in [0, 1].
     """
 
     def __init__(self, total_epochs: int, min_factor: float = 0.0):
@@ -118,15 +135,47 @@ SCHEDULES: dict[str, type[Schedule]] = {
 
 
 def schedule_keywords(name: str) -> tuple[str, ...]:
-    """The constructor keywords of schedule ``name`` (a key of ``SCHEDULES``), sorted; e.g. ("gamma", "step_size")."""
+    """The constructor keywords of a schedule.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``SCHEDULES``: "constant", "step", "exponential", "cosine".
+
+    Returns
+    -------
+    tuple of str
+        The keywords, sorted; e.g. ("gamma", "step_size").
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown name.
+    """
     check_choice(name, "schedule", None, sorted(SCHEDULES))
     return tuple(sorted(p for p in inspect.signature(SCHEDULES[name]).parameters))
 
 
 def get_schedule(name: str, **kwargs) -> Schedule:
-    """Build a schedule from its name in ``SCHEDULES`` ("constant", "step", "exponential", "cosine").
+    """Build a schedule from its name.
 
-    Raises InvalidParameterError for an unknown name or a keyword the schedule does not take.
+    Parameters
+    ----------
+    name : str
+        A key of ``SCHEDULES``: "constant", "step", "exponential", "cosine".
+    **kwargs
+        Constructor keywords of that schedule (see :func:`schedule_keywords`); those without a default are
+        required (``total_epochs`` of "cosine").
+
+    Returns
+    -------
+    Schedule
+        A new schedule.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown name, a keyword the schedule does not take, or a required keyword that is missing.
     """
     check_choice(name, "name", "get_schedule", sorted(SCHEDULES))
     allowed = schedule_keywords(name)

@@ -43,7 +43,18 @@ EXPECTED_FAILED_CHECKS: dict[str, str] = {
 
 
 def expected_failed_checks(estimator) -> dict[str, str]:
-    """The checks ``estimator`` is expected to fail (for ``parametrize_with_checks``/``check_estimator``)."""
+    """The checks an estimator is expected to fail (for ``parametrize_with_checks``/``check_estimator``).
+
+    Parameters
+    ----------
+    estimator : NetClassifier or NetRegressor
+        The estimator to be checked.
+
+    Returns
+    -------
+    dict of str to str
+        Check name -> reason: ``EXPECTED_FAILED_CHECKS`` for dtype "float32", empty for "float64".
+    """
     return dict(EXPECTED_FAILED_CHECKS) if getattr(estimator, "dtype", "float32") == "float32" else {}
 
 
@@ -59,7 +70,8 @@ class NetClassifier(ClassifierMixin, BaseNet):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
+    classes_ : ndarray
+        Shape (n_classes,).
         The class labels, sorted.
     {ATTRIBUTES_DOC.strip()}
     """
@@ -84,7 +96,20 @@ class NetClassifier(ClassifierMixin, BaseNet):
                          random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose)
 
     def fit(self, X, y):
-        """Fit on X (n_samples, n_features) and class labels y (n_samples,); return self."""
+        """Train a fresh network on labelled samples.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+        y : array_like
+            Class labels, shape (n_samples,); at least 2 classes (exactly 2 with binary_cross_entropy).
+
+        Returns
+        -------
+        NetClassifier
+            self, fitted.
+        """
         self._check_parameters()
         X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype))
         check_classification_targets(y)
@@ -113,15 +138,37 @@ class NetClassifier(ClassifierMixin, BaseNet):
         return output[:, 0] if output.shape[1] == 1 else output
 
     def decision_function(self, X) -> np.ndarray:
-        """Logits, shape (n_samples, n_classes); for two classes the logit of ``classes_[1]`` against
-        ``classes_[0]`` (z_1 - z_0, or the single logit with binary_cross_entropy), shape (n_samples,)."""
+        """Logits of the classes.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+
+        Returns
+        -------
+        ndarray
+            Float64 logits, shape (n_samples, n_classes); for two classes the logit of ``classes_[1]`` against
+            ``classes_[0]`` (z_1 - z_0, or the single logit with binary_cross_entropy), shape (n_samples,).
+        """
         logits = self._logits(X)
         if logits.ndim == 1:
             return logits
         return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities (n_samples, n_classes), float64, rows summing to 1, columns ordered as ``classes_``."""
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+
+        Returns
+        -------
+        ndarray
+            Shape (n_samples, n_classes), float64, rows summing to 1, columns ordered as ``classes_``.
+        """
         logits = self._logits(X)
         if logits.ndim == 1:
             p = sigmoid(logits)
@@ -129,14 +176,36 @@ class NetClassifier(ClassifierMixin, BaseNet):
         return softmax(logits)
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """Log of ``predict_proba``, computed stably (log-sum-exp; log-sigmoid), float64."""
+        """Log of ``predict_proba``, computed stably (log-sum-exp; log-sigmoid).
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+
+        Returns
+        -------
+        ndarray
+            Shape (n_samples, n_classes), float64.
+        """
         logits = self._logits(X)
         if logits.ndim == 1:
             return np.column_stack([-np.logaddexp(0.0, logits), -np.logaddexp(0.0, -logits)])
         return log_softmax(logits)
 
     def predict(self, X) -> np.ndarray:
-        """Most probable class label per sample, shape (n_samples,)."""
+        """Most probable class label per sample.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+
+        Returns
+        -------
+        ndarray
+            Labels from ``classes_``, shape (n_samples,).
+        """
         logits = self._logits(X)
         index = (logits > 0).astype(np.intp) if logits.ndim == 1 else np.argmax(logits, axis=1)
         return self.classes_[index]
@@ -159,8 +228,8 @@ class NetRegressor(RegressorMixin, BaseNet):
         settle). "huber": ``core.losses.Huber(huber_delta)``, quadratic for residuals up to huber_delta and
         linear beyond (divided by huber_delta, so that it tends to absolute_error for a small huber_delta).
         ``loss_curve_`` and ``validation_loss_curve_`` record the chosen loss.
-    huber_delta : float > 0, default=1.0
-        The residual at which the Huber loss turns from quadratic to linear; used only with loss="huber"
+    huber_delta : float, default=1.0
+        The residual (> 0) at which the Huber loss turns from quadratic to linear; used only with loss="huber"
         (ignored otherwise). It is in the units of the target the network sees: in standard deviations if y is
         standardised (e.g. by a ``TransformedTargetRegressor`` with a ``StandardScaler``), else in the units of y.
     {PARAMETERS_DOC.format(outputs="n_outputs").strip()}
@@ -202,7 +271,20 @@ class NetRegressor(RegressorMixin, BaseNet):
         return MeanSquaredError()
 
     def fit(self, X, y):
-        """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_outputs); return self."""
+        """Train a fresh network on samples and numeric targets.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+        y : array_like
+            Targets, shape (n_samples,) or (n_samples, n_outputs).
+
+        Returns
+        -------
+        NetRegressor
+            self, fitted.
+        """
         self._check_parameters()
         X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), multi_output=True, y_numeric=True)
         y = y.astype(self.dtype, copy=False)
@@ -211,7 +293,18 @@ class NetRegressor(RegressorMixin, BaseNet):
         return self._train(X, y.reshape(len(y), self.n_outputs_), self.n_outputs_, self._make_loss())
 
     def predict(self, X) -> np.ndarray:
-        """Predictions (float64), shape (n_samples,) if fitted on 1-D y, else (n_samples, n_outputs)."""
+        """Predictions for new samples.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+
+        Returns
+        -------
+        ndarray
+            Float64, shape (n_samples,) if fitted on 1-D y, else (n_samples, n_outputs).
+        """
         output = self._forward(X).astype(np.float64)
         return output[:, 0] if self._y_ndim == 1 else output
 

@@ -54,16 +54,20 @@ class TrainingSettings:
 
     Parameters
     ----------
-    epochs : int >= 1, maximum number of passes over the training set.
-    batch_size : int >= 1, samples per gradient step (more than the training samples means full batch).
-    validation_fraction : float in (0, 1) or None. When set, ``fit`` holds out round(fraction * n) random
-        samples of (X, y) (at least 1, leaving at least 1) for validation, drawn from its rng before training.
-        Not together with ``fit``'s ``validation_data``.
-    metrics : str or sequence of names from ``core.metrics.METRICS`` ("accuracy", "mae", "r2"), computed on the
-        training batches and, when validating, on the validation set ("val_<name>"). Stored as a tuple.
-    divergence : DivergenceGuard or None, the limits beyond which a finite but runaway loss, validation loss or
-        weight norm is a divergence (TrainingDivergedError); default ``DivergenceGuard()``. None turns these checks
-        off (a NaN/inf loss or parameter still raises).
+    epochs : int, default 100
+        Maximum number of passes over the training set, >= 1.
+    batch_size : int, default 32
+        Samples per gradient step, >= 1 (more than the training samples means full batch).
+    validation_fraction : float or None, default None
+        In (0, 1). When set, ``fit`` holds out round(fraction * n) random samples of (X, y) (at least 1, leaving
+        at least 1) for validation, drawn from its rng before training. Not together with ``fit``'s
+        ``validation_data``.
+    metrics : str or sequence of str, default ()
+        Names from ``core.metrics.METRICS`` ("accuracy", "mae", "r2"), computed on the training batches and, when
+        validating, on the validation set ("val_<name>"). Stored as a tuple.
+    divergence : DivergenceGuard or None, default DivergenceGuard()
+        The limits beyond which a finite but runaway loss, validation loss or weight norm is a divergence
+        (TrainingDivergedError). None turns these checks off (a NaN/inf loss or parameter still raises).
     """
 
     epochs: int = 100
@@ -93,7 +97,29 @@ class TrainingSettings:
 
 
 def check_features(X, network, name: str) -> np.ndarray:
-    """Return X as a C-contiguous array of the network dtype, shape (n, *network.input_shape), all finite."""
+    """Check features for a built network and return them ready for it.
+
+    Parameters
+    ----------
+    X : array_like
+        Real numbers, shape (n_samples >= 1, *network.input_shape), all finite.
+    network : core.network.Sequential
+        A built network.
+    name : str
+        Name of the argument, quoted in the error messages.
+
+    Returns
+    -------
+    ndarray
+        X as a C-contiguous array of the network dtype.
+
+    Raises
+    ------
+    TypeError
+        If X does not hold real numbers.
+    ValueError
+        If its shape does not match the network input, or it contains NaN or inf.
+    """
     X = np.asarray(X)
     if X.dtype.kind not in "biuf":
         raise TypeError(f"The '{name}' argument of fit must hold real numbers. Got dtype {X.dtype} instead.")
@@ -113,6 +139,32 @@ def check_targets(y, n_samples: int, network, loss, name: str) -> np.ndarray:
 
     Shapes and label ranges are checked by the loss itself, on a zero output of the right shape, so that the
     rules live in one place (core.losses); its ValueError is re-raised naming ``name``.
+
+    Parameters
+    ----------
+    y : array_like
+        Numeric targets, one row per sample, in a form the loss accepts.
+    n_samples : int
+        Number of samples (rows) y must have.
+    network : core.network.Sequential
+        A built network (its output shape and dtype are used).
+    loss : core.losses.Loss
+        The loss the targets are for.
+    name : str
+        Name of the argument, quoted in the error messages.
+
+    Returns
+    -------
+    ndarray
+        Class labels as intp (1-D targets of :class:`core.losses.SoftmaxCrossEntropy`), else a C-contiguous
+        array of the network dtype.
+
+    Raises
+    ------
+    TypeError
+        If y does not hold numbers.
+    ValueError
+        If y has the wrong number of rows, contains NaN or inf, or does not fit the loss.
     """
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
@@ -133,7 +185,35 @@ def check_targets(y, n_samples: int, network, loss, name: str) -> np.ndarray:
 
 
 def split_validation(X, y, fraction: float, rng: np.random.Generator):
-    """Hold out round(fraction * n) random samples (at least 1, leaving at least 1): X, y, X_val, y_val."""
+    """Hold out round(fraction * n) random samples (at least 1, leaving at least 1) for validation.
+
+    Parameters
+    ----------
+    X : ndarray
+        Features, n >= 2 rows.
+    y : ndarray
+        Targets, one row per sample.
+    fraction : float
+        Fraction of the samples to hold out, in (0, 1).
+    rng : numpy.random.Generator
+        Draws the random permutation.
+
+    Returns
+    -------
+    X : ndarray
+        The training features.
+    y : ndarray
+        The training targets.
+    X_val : ndarray
+        The held-out features.
+    y_val : ndarray
+        The held-out targets.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than 2 samples.
+    """
     n = len(X)
     if n < 2:
         raise ValueError(f"validation_fraction needs at least 2 samples to split. Got {n}.")
@@ -164,7 +244,25 @@ def _prepare_data(network, loss, X, y, validation_data, validation_fraction, rng
 
 
 def check_callbacks(callbacks, owner: str) -> list:
-    """``callbacks`` as a list of :class:`core.callbacks.Callback`; InvalidParameterError naming ``owner``."""
+    """Return ``callbacks`` as a list of :class:`core.callbacks.Callback`.
+
+    Parameters
+    ----------
+    callbacks : sequence of Callback
+        The callbacks to check.
+    owner : str
+        Name of the function or class that received them, quoted in the error message.
+
+    Returns
+    -------
+    list of Callback
+        The callbacks, in order.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``callbacks`` is not a sequence of Callback instances.
+    """
     try:
         callbacks = list(callbacks)
     except TypeError:
@@ -183,35 +281,47 @@ def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None
 
     Parameters
     ----------
-    network : core.network.Sequential. Built on ``X.shape[1:]`` with ``rng`` (float32) if not built yet.
-    loss : Loss or name from ``core.losses.LOSSES`` ("mse", "mae", "huber", "softmax_cross_entropy",
+    network : core.network.Sequential
+        Trained in place; built on ``X.shape[1:]`` with ``rng`` (float32) if not built yet.
+    loss : Loss or str
+        A loss, or a name from ``core.losses.LOSSES`` ("mse", "mae", "huber", "softmax_cross_entropy",
         "binary_cross_entropy").
-    optimizer : Optimizer or name from ``core.optim.OPTIMIZERS`` (default hyper-parameters). Its state is kept
+    optimizer : Optimizer or str
+        An optimizer, or a name from ``core.optim.OPTIMIZERS`` (default hyper-parameters). Its state is kept
         between calls, so a second ``fit`` continues training.
-    X : array-like, shape (n_samples, *network.input_shape), finite; cast once to the network dtype.
-    y : array-like, shape (n_samples, ...) as the loss expects: integer labels (n_samples,) or rows
-        (n_samples, n_classes) for softmax cross-entropy, (n_samples,) or (n_samples, 1) in [0, 1] for binary
-        cross-entropy, the output shape (or (n_samples,) for one output) for mse.
-    settings : TrainingSettings or None (= ``TrainingSettings()``: 100 epochs, batches of 32, no validation
-        split, no metrics).
-    rng : anything :func:`core.as_generator` takes (None, int >= 0, SeedSequence, Generator, RandomState); drives
-        the initialisation of an unbuilt network, the validation split and the shuffling, in that order.
-    validation_data : (X_val, y_val) or None, a fixed validation set (not with ``settings.validation_fraction``).
-    callbacks : sequence of :class:`core.callbacks.Callback`, e.g. ``[EarlyStopping(patience=10),
-        ProgressBar("fit")]``; called in this order (EarlyStopping restores the best weights in its
-        ``on_train_end``, so the callbacks after it see the restored weights there).
+    X : array_like
+        Shape (n_samples, *network.input_shape), finite; cast once to the network dtype.
+    y : array_like
+        Shape (n_samples, ...) as the loss expects: integer labels (n_samples,) or rows (n_samples, n_classes)
+        for softmax cross-entropy, (n_samples,) or (n_samples, 1) in [0, 1] for binary cross-entropy, the output
+        shape (or (n_samples,) for one output) for mse.
+    settings : TrainingSettings or None, default None
+        None means ``TrainingSettings()``: 100 epochs, batches of 32, no validation split, no metrics.
+    rng : None, int, SeedSequence, Generator or RandomState, default None
+        Anything :func:`core.as_generator` takes (an int must be >= 0); drives the initialisation of an unbuilt
+        network, the validation split and the shuffling, in that order.
+    validation_data : tuple (X_val, y_val) or None, default None
+        A fixed validation set (not with ``settings.validation_fraction``).
+    callbacks : sequence of Callback, default ()
+        :class:`core.callbacks.Callback` instances, e.g. ``[EarlyStopping(patience=10), ProgressBar("fit")]``;
+        called in this order (EarlyStopping restores the best weights in its ``on_train_end``, so the callbacks
+        after it see the restored weights there).
 
     Returns
     -------
-    History (``best_epoch``: lowest monitored loss, or EarlyStopping's best; ``stopped_epoch``;
-    ``restored_best``).
+    History
+        The record of the epochs (``best_epoch``: lowest monitored loss, or EarlyStopping's best;
+        ``stopped_epoch``; ``restored_best``).
 
     Raises
     ------
-    InvalidParameterError before training for invalid arguments (the message names the argument); ValueError /
-    TypeError for data that do not fit the network or the loss; TrainingDivergedError if the loss or a parameter
-    becomes NaN/inf, or grows past a limit of ``settings.divergence`` (the message names what grew, by how much,
-    the epoch and batch, and the optimizer setting to change).
+    InvalidParameterError
+        Before training, for invalid arguments (the message names the argument).
+    ValueError, TypeError
+        For data that do not fit the network or the loss.
+    TrainingDivergedError
+        If the loss or a parameter becomes NaN/inf, or grows past a limit of ``settings.divergence`` (the
+        message names what grew, by how much, the epoch and batch, and the optimizer setting to change).
     """
     settings = TrainingSettings() if settings is None else settings
     if not isinstance(settings, TrainingSettings):

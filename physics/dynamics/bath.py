@@ -37,8 +37,8 @@ class OscillatorBath(System):
 
     Parameters
     ----------
-    n_oscillators : int >= 1
-        M, the number of bath oscillators.
+    n_oscillators : int
+        M, the number of bath oscillators. Must be >= 1.
     frequencies : tuple of M floats > 0
         The oscillators' angular frequencies omega_j.
     couplings : tuple of M floats
@@ -46,9 +46,9 @@ class OscillatorBath(System):
         sum_j c_j^2 / omega_j^2 must be < 1 (otherwise H is unbounded below and the motion runs away).
     potential : {"double_well", "harmonic"}
         V(x) = x^4 / 4 - x^2 / 2 (minima at x = +-1, barrier 1/4) or x^2 / 2.
-    energy_scale : float > 0
+    energy_scale : float
         Typical energy of :meth:`initial_state`, relative to the well's depth (the double-well barrier is
-        1/4 above the minima; the harmonic well has its minimum at 0).
+        1/4 above the minima; the harmonic well has its minimum at 0). Must be > 0.
 
     Notes
     -----

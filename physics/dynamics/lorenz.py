@@ -24,12 +24,12 @@ class Lorenz63(System):
 
     Parameters
     ----------
-    sigma : float > 0
-        Prandtl number.
-    rho : float > 0
-        Rayleigh number relative to its critical value.
-    beta : float > 0
-        Geometric factor of the convection cell.
+    sigma : float
+        Prandtl number. Must be > 0.
+    rho : float
+        Rayleigh number relative to its critical value. Must be > 0.
+    beta : float
+        Geometric factor of the convection cell. Must be > 0.
     """
 
     sigma: float = 10.0

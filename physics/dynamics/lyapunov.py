@@ -39,22 +39,26 @@ def largest_lyapunov_exponent(system: System, *, dt: float | None = None, n_step
     Parameters
     ----------
     system : System
-    dt : float > 0 or None
+    dt : float or None
         Time step of the bookkeeping (the integrator takes its own adaptive steps); None: ``system.default_dt``.
-    n_steps : int >= renormalise_every
+        Must be > 0.
+    n_steps : int
         Measured time per segment, in steps of ``dt`` (rounded down to whole renormalisation intervals).
-    renormalise_every : int >= 1
+        Must be >= renormalise_every.
+    renormalise_every : int
         The tangent vectors are renormalised every ``renormalise_every * dt`` time units (the result does
-        not depend on it as long as the growth over one interval does not overflow).
-    transient : float >= 0 or None
+        not depend on it as long as the growth over one interval does not overflow). Must be >= 1.
+    transient : float or None
         Time integrated first (state and tangent, which aligns the tangent vector with the most unstable
-        direction) and not measured; None: ``system.default_transient`` plus 10 time units.
+        direction) and not measured; None: ``system.default_transient`` plus 10 time units. Must be >= 0.
     rng : numpy.random.Generator
         Draws the initial states and tangent vectors.
-    n_segments : int >= 2
-        Number of independent trajectories.
-    rtol, atol : float > 0
-        solve_ivp's tolerances for the augmented system.
+    n_segments : int
+        Number of independent trajectories. Must be >= 2.
+    rtol : float
+        solve_ivp's tolerances for the augmented system. Must be > 0.
+    atol : float
+        solve_ivp's tolerances for the augmented system. Must be > 0.
     method : str
         An explicit solve_ivp method (the augmented system's Jacobian is not provided).
 

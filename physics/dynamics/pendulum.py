@@ -37,8 +37,8 @@ class DrivenPendulum(System):
         :func:`~physics.dynamics.simulate` reports as a :class:`~physics.dynamics.SimulationError`.
     drive_amplitude : float
         Amplitude of the driving torque, in units of the maximal gravitational torque.
-    drive_frequency : float > 0
-        Angular frequency of the drive, in units of the small-oscillation frequency.
+    drive_frequency : float
+        Angular frequency of the drive, in units of the small-oscillation frequency. Must be > 0.
     """
 
     damping: float = 0.5

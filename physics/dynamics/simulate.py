@@ -24,9 +24,11 @@ class Trajectory:
 
     Attributes
     ----------
-    times : ndarray, shape (n,)
+    times : ndarray
+        Shape (n,).
         Sample times, ``dt * arange(n)``, counted from the end of the discarded transient.
-    states : ndarray, shape (n, d)
+    states : ndarray
+        Shape (n, d).
         The states at ``times`` (read-only).
     system : System
         The system that produced them.
@@ -72,24 +74,27 @@ def simulate(system: System, n_samples: int, dt: float, *, rng: np.random.Genera
     Parameters
     ----------
     system : System
-    n_samples : int >= 2
-        Number of recorded states.
-    dt : float > 0
+    n_samples : int
+        Number of recorded states. Must be >= 2.
+    dt : float
         Sampling step, in system time units (the integrator chooses its own, smaller, steps; samples come
-        from its dense output).
+        from its dense output). Must be > 0.
     rng : numpy.random.Generator
         Draws the initial state (unused when ``initial_state`` is given).
-    transient : float >= 0 or None
-        Time integrated and discarded before the first sample; None: ``system.default_transient``.
-    initial_state : array of shape (d,) or None
+    transient : float or None
+        Time integrated and discarded before the first sample; None: ``system.default_transient``. Must be >= 0.
+    initial_state : array or None
+        Shape (d,).
         The state at the start of the transient; None: ``system.initial_state(rng)``.
-    rtol, atol : float > 0
-        solve_ivp's relative and absolute tolerances.
+    rtol : float
+        solve_ivp's relative and absolute tolerances. Must be > 0.
+    atol : float
+        solve_ivp's relative and absolute tolerances. Must be > 0.
     method : str
         A solve_ivp method, one of :data:`METHODS`; implicit ones use ``system.jacobian``.
-    max_evaluations : int >= 1 or None
+    max_evaluations : int or None
         Budget of right-hand-side evaluations (a stiff system forces an explicit method into tiny steps);
-        None: ``2000 n_samples + 2e6``.
+        None: ``2000 n_samples + 2e6``. Must be >= 1.
 
     Returns
     -------

@@ -58,7 +58,8 @@ class System:
         ----------
         t : float
             Time (unused by the autonomous systems here; kept for scipy's ``fun(t, y)`` signature).
-        state : ndarray, shape (d,) or (d, m)
+        state : ndarray
+            Shape (d,) or (d, m).
             One state, or m states as columns.
 
         Returns

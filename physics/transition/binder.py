@@ -373,12 +373,13 @@ def binder_baseline(sizes, *, start_temperature=2.30, n_chains=16, n_sweeps=6000
         At least 2 strictly increasing linear sizes >= 2 (doublings, e.g. [16, 32, 64], make the bound above hold).
     start_temperature : float
         Where the first pilot runs (J/k_B); it need not be close to T_c.
-    n_chains : int >= 2
-        Independent chains per size (the jackknife blocks), in the pilot and in production.
-    n_sweeps : int >= 10
+    n_chains : int
+        Independent chains per size (the jackknife blocks), in the pilot and in production. Must be >= 2.
+    n_sweeps : int
         Measured sweeps per production chain of the largest size (``n_sweeps * L_max // L`` for size ``L``).
-    pilot_sweeps : int >= 10
-        Measured sweeps per pilot chain of the largest size (likewise scaled for the second largest).
+        Must be >= 10.
+    pilot_sweeps : int
+        Measured sweeps per pilot chain of the largest size (likewise scaled for the second largest). Must be >= 10.
     seed : int >= 0 or numpy SeedSequence
         ``SeedSequence(seed).spawn(1 + 4)``: the production runs, then one child per pilot.
     n_jobs : int or None

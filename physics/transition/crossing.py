@@ -41,16 +41,19 @@ def group_means(values, groups, n_groups: int) -> np.ndarray:
 
     Parameters
     ----------
-    values : ndarray, shape (n,) or (n_series, n)
+    values : ndarray
+        Shape (n,) or (n_series, n).
         The samples (one series per row).
-    groups : int ndarray, shape (n,)
+    groups : int ndarray
+        Shape (n,).
         The group of each sample, in [0, n_groups); every group must have a sample.
     n_groups : int
         The number of groups.
 
     Returns
     -------
-    ndarray, shape (n_groups,) or (n_series, n_groups)
+    ndarray
+        Shape (n_groups,) or (n_series, n_groups).
         The mean of each group.
     """
     values = np.asarray(values, dtype=np.float64)
@@ -168,13 +171,16 @@ def local_crossing(T, y, level: float = 0.5, *, sigma=None, n_points: int = 8, d
 
     Parameters
     ----------
-    T : array_like, shape (n_T,)
+    T : array_like
+        Shape (n_T,).
         Temperatures (J/k_B), strictly increasing.
-    y : array_like, shape (n_T,)
+    y : array_like
+        Shape (n_T,).
         The curve, finite at every temperature.
     level : float, default 0.5
         The level crossed (1/2 for a classifier's mean output).
-    sigma : array_like, shape (n_T,), or float, or None, default None
+    sigma : array_like or float or None, default None
+        Shape (n_T,) if an array.
         Standard errors of ``y`` (> 0); the fit weighs each point by ``1 / sigma``. None: equal weights.
     n_points : int, default 8
         Grid points in the window (at least ``degree + 1``; all of them when the grid has fewer).
@@ -228,13 +234,16 @@ def local_crossings(T, curves, level: float = 0.5, *, sigma=None, n_points: int 
 
     Parameters
     ----------
-    T : array_like, shape (n_T,)
+    T : array_like
+        Shape (n_T,).
         Temperatures (J/k_B), strictly increasing.
-    curves : array_like, shape (n_curves, n_T) or (n_T,)
+    curves : array_like
+        Shape (n_curves, n_T) or (n_T,).
         One curve per row (e.g. per bootstrap replicate or per replica).
     level : float, default 0.5
         The level crossed.
-    sigma : array_like, shape (n_T,) or (n_curves, n_T), or None, default None
+    sigma : array_like or None, default None
+        Shape (n_T,) or (n_curves, n_T).
         Standard errors of the points (> 0), shared by every curve or one row per curve; None: equal weights.
     n_points : int, default 8
         Grid points in each local window.
@@ -243,9 +252,11 @@ def local_crossings(T, curves, level: float = 0.5, *, sigma=None, n_points: int 
 
     Returns
     -------
-    temperatures : ndarray, shape (n_curves,)
+    temperatures : ndarray
+        Shape (n_curves,).
         Crossing of each curve (J/k_B), NaN where a curve has none.
-    slopes : ndarray, shape (n_curves,)
+    slopes : ndarray
+        Shape (n_curves,).
         ``dy/dT`` at each crossing, NaN where a curve has none.
     """
     rows = np.atleast_2d(np.asarray(curves, dtype=np.float64))
@@ -291,11 +302,14 @@ def local_peak(T, y, *, sigma=None, n_points: int = 5, degree: int = 2) -> Peak:
 
     Parameters
     ----------
-    T : array_like, shape (n_T,)
+    T : array_like
+        Shape (n_T,).
         Temperatures (J/k_B), strictly increasing.
-    y : array_like, shape (n_T,)
+    y : array_like
+        Shape (n_T,).
         The curve, finite at every temperature.
-    sigma : array_like, shape (n_T,), or float, or None, default None
+    sigma : array_like or float or None, default None
+        Shape (n_T,) if an array.
         Standard errors of ``y`` (> 0); the fit weighs each point by ``1 / sigma``. None: equal weights.
     n_points : int, default 5
         Grid points in the window (at least ``degree + 1``).

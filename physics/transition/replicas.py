@@ -25,7 +25,8 @@ def combine(values, *, method: str, kind: str, sizes=(), what: str = "independen
 
     Parameters
     ----------
-    values : array_like, shape (n_replicas,)
+    values : array_like
+        Shape (n_replicas,).
         One estimate per replica (J/k_B); NaN where a replica gave none (its curve never crossed).
     method : str
         How each value was obtained, in words; copied into the estimate.

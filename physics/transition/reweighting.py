@@ -72,18 +72,22 @@ def reweight(energy_total, observables, T0, temperatures) -> np.ndarray:
 
     Parameters
     ----------
-    energy_total : array_like, shape (n,)
+    energy_total : array_like
+        Shape (n,).
         Total energy ``E = -sum_<ij> s_i s_j`` (J, not per spin) of each measurement of a chain at ``T0``.
-    observables : array_like, shape (k, n) or (n,)
+    observables : array_like
+        Shape (k, n) or (n,).
         Per-measurement values of ``k`` observables (e.g. ``m^2``, ``m^4``), in the order of ``energy_total``.
     T0 : float
         Temperature the chain was simulated at (J/k_B).
-    temperatures : float or array_like, shape (n_T,)
+    temperatures : float or array_like
+        Shape (n_T,).
         Where to evaluate (J/k_B); keep them inside :func:`reweighting_range`.
 
     Returns
     -------
-    ndarray of float64, shape (k, n_T)
+    ndarray of float64
+        Shape (k, n_T).
         ``<O>_T = sum_i O_i w_i / sum_i w_i`` with ``w_i = exp(-(1/T - 1/T0) E_i)``; at ``T = T0`` the plain means.
     """
     energy, values = _check_series(energy_total, observables, 1)
@@ -136,12 +140,13 @@ def reweighting_range(energy_total, T0, *, width: float = RANGE_WIDTH) -> tuple[
 
     Parameters
     ----------
-    energy_total : array_like, shape (n,) or (n_chains, n)
+    energy_total : array_like
+        Shape (n,) or (n_chains, n).
         Total energies (J) of the measurements at ``T0`` (all chains pooled).
     T0 : float
         Simulated temperature (J/k_B).
-    width : float > 0
-        Half-width in inverse temperature, in units of ``1 / sigma_E``.
+    width : float
+        Half-width in inverse temperature, in units of ``1 / sigma_E``. Must be > 0.
 
     Returns
     -------

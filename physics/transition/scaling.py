@@ -86,11 +86,14 @@ def fit_shift(L, T_star, stderr=None, *, nu: float, correction: bool = False) ->
 
     Parameters
     ----------
-    L : array_like, shape (n,)
+    L : array_like
+        Shape (n,).
         Linear lattice sizes (> 0); a size may repeat (several estimates of it).
-    T_star : array_like, shape (n,)
+    T_star : array_like
+        Shape (n,).
         Pseudo-critical temperatures (J/k_B), finite.
-    stderr : array_like, shape (n,), or None, default None
+    stderr : array_like or None, default None
+        Shape (n,).
         Their standard errors (J/k_B, > 0); the fit weighs each point by ``1 / stderr`` and takes them as
         absolute. None: equal weights, parameter errors from the residual scatter (NaN when dof = 0).
     nu : float
@@ -140,11 +143,14 @@ def nu_from_slopes(L, slopes, slope_err=None) -> dict:
 
     Parameters
     ----------
-    L : array_like, shape (n,)
+    L : array_like
+        Shape (n,).
         Linear lattice sizes (> 0), at least two distinct.
-    slopes : array_like, shape (n,)
+    slopes : array_like
+        Shape (n,).
         ``d<f>/dT`` at each ``T*(L)`` (any sign: the modulus is used), finite and non-zero.
-    slope_err : array_like, shape (n,), or None, default None
+    slope_err : array_like or None, default None
+        Shape (n,).
         Standard errors of the slopes (> 0); None: equal weights in ``log|slope|``, errors from the residual
         scatter (NaN when dof = 0).
 
@@ -189,11 +195,14 @@ def lmin_table(L, T_star, stderr, *, nu: float) -> list[dict]:
 
     Parameters
     ----------
-    L : array_like, shape (n,)
+    L : array_like
+        Shape (n,).
         Distinct linear lattice sizes (> 0).
-    T_star : array_like, shape (n,)
+    T_star : array_like
+        Shape (n,).
         Pseudo-critical temperatures (J/k_B).
-    stderr : array_like, shape (n,), or None
+    stderr : array_like or None
+        Shape (n,).
         Their standard errors (J/k_B, > 0), or None for equal weights.
     nu : float
         The exponent (> 0).
@@ -227,7 +236,8 @@ def pseudo_critical(L: int, T_star_replicas, method: str) -> TcEstimate:
     ----------
     L : int
         The linear lattice size.
-    T_star_replicas : array_like, shape (n_replicas,)
+    T_star_replicas : array_like
+        Shape (n_replicas,).
         ``T*(L)`` of each replica (J/k_B), NaN where a replica's curve did not cross.
     method : str
         How each ``T*(L)`` was obtained, in words.
@@ -264,13 +274,26 @@ class FSSResult:
         ``T*(L)`` of every size, from :func:`pseudo_critical`.
     sizes : tuple of int
         Every size given.
-    T_star_mean, T_star_err : ndarray, shape (n_sizes,)
+    T_star_mean : ndarray
+        Shape (n_sizes,).
         Mean and SD / sqrt(n) of ``T*(L)`` over the replicas that crossed at that size (J/k_B).
-    slope_mean, slope_err : ndarray, shape (n_sizes,)
+    T_star_err : ndarray
+        Shape (n_sizes,).
+        Mean and SD / sqrt(n) of ``T*(L)`` over the replicas that crossed at that size (J/k_B).
+    slope_mean : ndarray
+        Shape (n_sizes,).
+        Mean and SD / sqrt(n) of ``|d<f>/dT|`` at ``T*(L)`` over the same replicas (per J/k_B).
+    slope_err : ndarray
+        Shape (n_sizes,).
         Mean and SD / sqrt(n) of ``|d<f>/dT|`` at ``T*(L)`` over the same replicas (per J/k_B).
     L_min : int
         The smallest size in the extrapolation.
-    tc_replicas, nu_replicas : ndarray, shape (n_replicas,)
+    tc_replicas : ndarray
+        Shape (n_replicas,).
+        Each replica's ``T_c`` and ``nu``; NaN for a replica left out (a missing crossing, or slopes that do not
+        grow with L).
+    nu_replicas : ndarray
+        Shape (n_replicas,).
         Each replica's ``T_c`` and ``nu``; NaN for a replica left out (a missing crossing, or slopes that do not
         grow with L).
     """
@@ -351,9 +374,11 @@ def extrapolate(L, T_star, slopes, *, L_min: int, method: str, nu: float | None 
 
     Parameters
     ----------
-    L : array_like, shape (n_sizes,)
+    L : array_like
+        Shape (n_sizes,).
         Distinct linear lattice sizes (> 0).
-    T_star : array_like, shape (n_replicas, n_sizes) or (n_sizes,)
+    T_star : array_like
+        Shape (n_replicas, n_sizes) or (n_sizes,).
         ``T*(L)`` of each replica (J/k_B), NaN where a replica did not cross; 1-D: one replica.
     slopes : array_like, same shape as ``T_star``
         ``d<f>/dT`` at each crossing (per J/k_B; the modulus is used), NaN where there is none.

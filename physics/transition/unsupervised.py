@@ -74,25 +74,43 @@ class SizePCA:
     ----------
     L : int
         Linear lattice size (N = L*L spins).
-    T : ndarray, shape (n_T,)
+    T : ndarray
+        Shape (n_T,).
         Temperatures (J/k_B), increasing.
-    counts : ndarray of int, shape (n_T,)
+    counts : ndarray of int
+        Shape (n_T,).
         Configurations per temperature.
-    explained_variance_ratio : ndarray, shape (k,)
+    explained_variance_ratio : ndarray
+        Shape (k,).
         Fraction of the variance along each of the first k principal components.
-    components : ndarray, shape (k, N)
+    components : ndarray
+        Shape (k, N).
         The principal directions, unit rows (the sign of each is arbitrary).
     uniformity : float
         ``|cos|`` of the angle between w1 and the uniform vector (1: exactly uniform).
-    projections : ndarray of float32, shape (n, min(k, 2))
+    projections : ndarray of float32
+        Shape (n, min(k, 2)).
         p1 (and p2) of every configuration, for scatter plots.
-    groups : ndarray of int, shape (n,)
+    groups : ndarray of int
+        Shape (n,).
         Index into ``T`` of every configuration.
-    abs_p1, abs_p1_err : ndarray, shape (n_T,)
+    abs_p1 : ndarray
+        Shape (n_T,).
         ``<|p1|> / sqrt(N)`` (the magnetisation curve when w1 is uniform) and its standard error.
-    chi, chi_err : ndarray, shape (n_T,)
+    abs_p1_err : ndarray
+        Shape (n_T,).
+        ``<|p1|> / sqrt(N)`` (the magnetisation curve when w1 is uniform) and its standard error.
+    chi : ndarray
+        Shape (n_T,).
         ``chi_p = (<p1^2> - <|p1|>^2) / T`` (per spin, units of 1/(J/k_B)) and its jackknife standard error.
-    binder, binder_err : ndarray, shape (n_T,)
+    chi_err : ndarray
+        Shape (n_T,).
+        ``chi_p = (<p1^2> - <|p1|>^2) / T`` (per spin, units of 1/(J/k_B)) and its jackknife standard error.
+    binder : ndarray
+        Shape (n_T,).
+        ``U_p = 1 - <p1^4> / (3 <p1^2>^2)`` (dimensionless) and its jackknife standard error.
+    binder_err : ndarray
+        Shape (n_T,).
         ``U_p = 1 - <p1^4> / (3 <p1^2>^2)`` (dimensionless) and its jackknife standard error.
     """
 
@@ -475,20 +493,30 @@ class ConfusionResult:
 
     Parameters
     ----------
-    guesses : ndarray, shape (k,)
+    guesses : ndarray
+        Shape (k,).
         The distinct labellings scanned, each at the midpoint of the interval of guesses T' that produce it
         (J/k_B), increasing; the first and last put every training sample in one class.
-    accuracy : ndarray, shape (n_seeds, k)
+    accuracy : ndarray
+        Shape (n_seeds, k).
         Test accuracy of the classifier trained on the labels of each guess (1 = ordered = T < T'), per seed.
-    trivial : ndarray, shape (k,)
+    trivial : ndarray
+        Shape (k,).
         Accuracy from the class proportions alone, ``max(p, 1 - p)`` with p the ordered fraction of the test set.
-    one_class : ndarray of bool, shape (k,)
+    one_class : ndarray of bool
+        Shape (k,).
         Guesses whose training labels are all one class (not trained; the prediction is that class).
-    coarse : ndarray of bool, shape (k,)
+    coarse : ndarray of bool
+        Shape (k,).
         Guesses reached by the coarse grid (the others come from the fine pass around the coarse peak).
-    excess_mean, excess_sd : ndarray, shape (k,)
+    excess_mean : ndarray
+        Shape (k,).
         Mean and standard deviation over seeds of ``accuracy - trivial``.
-    seed_peaks : ndarray, shape (n_seeds,)
+    excess_sd : ndarray
+        Shape (k,).
+        Mean and standard deviation over seeds of ``accuracy - trivial``.
+    seed_peaks : ndarray
+        Shape (n_seeds,).
         Peak of each seed's excess accuracy (J/k_B), NaN when it has none.
     tc : TcEstimate
         Mean of the finite ``seed_peaks`` ± SD/sqrt(n), kind ``"T*(L)"`` (a pseudo-critical temperature of the
@@ -526,9 +554,11 @@ def confusion_scan(T_train, T_test, train_and_score: Callable[[int, np.ndarray, 
 
     Parameters
     ----------
-    T_train : array_like, shape (n_train,)
+    T_train : array_like
+        Shape (n_train,).
         Temperature of every training configuration (J/k_B).
-    T_test : array_like, shape (n_test,)
+    T_test : array_like
+        Shape (n_test,).
         Temperature of every test configuration (J/k_B).
     train_and_score : callable
         ``train_and_score(seed, y_train, y_test) -> accuracy``: trains a fresh classifier on the labels
