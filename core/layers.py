@@ -34,7 +34,7 @@ class Dense(Layer):
     ----------
     units : int
         Number of outputs, >= 1.
-    init : {"glorot", "he", "lecun", "<name>_uniform", None}, default None
+    init : {None, "glorot", "he", "lecun", "<name>_uniform"}
         Initialiser of W (see :mod:`core.init`). None lets a :class:`core.network.Sequential` choose it from
         the activation that follows (``default_init``); "glorot" when there is none.
     use_bias : bool, default True

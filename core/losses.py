@@ -333,8 +333,8 @@ def get_loss(name: str) -> Loss:
 
     Parameters
     ----------
-    name : {"mse", "mae", "huber", "softmax_cross_entropy", "binary_cross_entropy"}
-        A key of :data:`LOSSES`. "huber" has delta=1.0; construct :class:`Huber` directly for another delta.
+    name : str
+        A key of :data:`LOSSES`: "mse", "mae", "huber", "softmax_cross_entropy", "binary_cross_entropy". "huber" has delta=1.0; construct :class:`Huber` directly for another delta.
 
     Returns
     -------

@@ -140,8 +140,8 @@ def get_metric(name: str) -> Metric:
 
     Parameters
     ----------
-    name : {"accuracy", "mae", "r2"}
-        A key of ``METRICS``.
+    name : str
+        A key of ``METRICS``: "accuracy", "mae" or "r2".
 
     Returns
     -------
@@ -162,8 +162,8 @@ def evaluate_metric(name: str, output: np.ndarray, target: np.ndarray) -> float:
 
     Parameters
     ----------
-    name : {"accuracy", "mae", "r2"}
-        A key of ``METRICS``.
+    name : str
+        A key of ``METRICS``: "accuracy", "mae" or "r2".
     output : ndarray
         Shape (batch, k) or (batch,).
         The network's output (logits for accuracy).

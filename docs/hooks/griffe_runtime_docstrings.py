@@ -37,5 +37,6 @@ class RuntimeDocstrings(griffe.Extension):
             runtime = getattr(runtime, name)
         doc = getattr(runtime, "__doc__", None)
         if doc:
-            cls.docstring = griffe.Docstring(_plain(inspect.cleandoc(doc)), lineno=cls.lineno, parent=cls)
+            cls.docstring = griffe.Docstring(_plain(inspect.cleandoc(doc)), lineno=cls.lineno, parent=cls,
+                                             parser="numpy")
         del cls.members["__doc__"]

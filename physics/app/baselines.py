@@ -19,7 +19,20 @@ log = logging.getLogger(__name__)
 
 
 def polynomial_ridge(degree: int = 5, alpha: float = 1e-3) -> Pipeline:
-    """Ridge regression on all monomials of the inputs up to ``degree`` (standardised)."""
+    """Ridge regression on all monomials of the inputs up to ``degree`` (standardised).
+
+    Parameters
+    ----------
+    degree : int, default 5
+        Highest total degree of the monomials.
+    alpha : float, default 1e-3
+        Ridge penalty.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        PolynomialFeatures, StandardScaler, Ridge.
+    """
     return make_pipeline(PolynomialFeatures(degree), StandardScaler(), Ridge(alpha=alpha))
 
 
@@ -36,7 +49,18 @@ def check_specs(specs: Mapping[str, Any], prefix: str = "baseline") -> None:
     write files): every ``_target_`` (nested ones included) must be a scikit-learn estimator class from
     scikit-learn or this project (``sklearn.*``, ``physics.*``, ``core.*``), or a factory of
     :data:`ALLOWED_FACTORIES`; Hydra's other special keys (``_args_``, ``_partial_``, ...) are refused.
-    Raises ConfigError naming the key.
+
+    Parameters
+    ----------
+    specs : mapping
+        Baseline name -> ``{_target_: ..., **params}``.
+    prefix : str, default "baseline"
+        The dotted path of the specs in the config, put in front of the error's key.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key.
     """
     from physics.app.schema import ConfigError
 
@@ -77,8 +101,20 @@ def _accepts_random_state(target: Callable) -> bool:
 
 
 def build_baselines(specs: Mapping[str, Mapping[str, Any]], seed: int) -> Dict[str, Any]:
-    """Instantiate every ``name -> {_target_: ..., **params}`` (checked by :func:`check_specs` first);
-    ``random_state`` derives from ``seed`` and the baseline's name unless the config sets it."""
+    """Instantiate every baseline (checked by :func:`check_specs` first).
+
+    Parameters
+    ----------
+    specs : mapping
+        Baseline name -> ``{_target_: ..., **params}``.
+    seed : int
+        The global seed: ``random_state`` derives from it and the baseline's name unless the config sets it.
+
+    Returns
+    -------
+    dict
+        Name -> unfitted estimator.
+    """
     check_specs(specs)
     estimators = {}
     for name, spec in specs.items():
@@ -108,6 +144,16 @@ def serial_prediction(estimator: Any) -> Any:
     Fitting in parallel is reproducible (each tree has its own seeded stream), but parallel prediction of
     scikit-learn's forests adds the trees' outputs in the order the threads finish, which changes the last
     bits from run to run. Predicting serially keeps "same config, same numbers" exact.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted scikit-learn estimator.
+
+    Returns
+    -------
+    estimator
+        ``estimator``, changed in place.
     """
     for part in _fitted_parts(estimator):
         if hasattr(part, "get_params"):
@@ -122,10 +168,31 @@ def fit_and_predict(estimators: Mapping[str, Any], X_train: np.ndarray, y_train:
                     ) -> Dict[str, Dict[str, Any]]:
     """Fit each estimator on the training set and predict each evaluation set.
 
-    Returns name -> {"estimator": fitted estimator, "fit_seconds": float, "predictions": {set name -> array}}.
-    ``predict(estimator, X)`` picks what to predict (values, probabilities). Logs one line per baseline with its
-    duration. An error of a baseline's own (e.g. scikit-learn refusing a parameter for this data) is raised as a
-    ValueError (TypeError) with ``baseline.<name>`` in front, so the message says which baseline to change.
+    Logs one line per baseline with its duration.
+
+    Parameters
+    ----------
+    estimators : mapping
+        Name -> unfitted estimator.
+    X_train : ndarray
+        Training features.
+    y_train : ndarray
+        Training targets.
+    predict : callable
+        ``predict(estimator, X)`` picks what to predict (values, probabilities).
+    X_eval : mapping of str to ndarray
+        Evaluation set name -> features.
+
+    Returns
+    -------
+    dict
+        Name -> {"estimator": fitted estimator, "fit_seconds": float, "predictions": {set name -> array}}.
+
+    Raises
+    ------
+    ValueError, TypeError
+        An error of a baseline's own (e.g. scikit-learn refusing a parameter for this data), with
+        ``baseline.<name>`` in front, so the message says which baseline to change.
     """
     results = {}
     for name, estimator in estimators.items():

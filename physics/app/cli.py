@@ -3,7 +3,8 @@
 Before Hydra starts (and so before any run folder exists), the overrides are composed and validated once;
 an invalid one exits with status 1 and one line naming the key, what was given and what is allowed. In a
 sweep the first value of every swept key is checked. ``--help`` prints the help generated from the schemas;
-``--version`` prints the package's version (``ml4phys 0.1.0``), not Hydra's.
+``--version`` prints the package's version (``ml4phys 0.1.0``), not Hydra's. ``ml4phys predict run=<run folder>
+input=<file>`` applies a finished run's saved model to new inputs (:mod:`physics.app.predict`).
 """
 from __future__ import annotations
 
@@ -77,6 +78,11 @@ def _job(cfg) -> float:
 
 def main() -> None:
     """Entry point of ``ml4phys`` and ``run.py``: check, then hand the command line to Hydra."""
+    if sys.argv[1:2] == ["predict"]:  # a saved run on new inputs: no config is composed, Hydra never starts
+        from physics.app.predict import main as predict_main
+
+        predict_main(sys.argv[2:])
+        return
     if "--version" in sys.argv[1:]:  # Hydra would print its own version; nothing is composed or imported
         from core._version import package_version
 

@@ -30,14 +30,42 @@ def _json_ready(value: Any) -> Any:
 
 
 def write_json(path: str | os.PathLike, data: Mapping[str, Any]) -> Path:
-    """Write ``data`` as indented JSON, atomically. NaN/inf become null."""
+    """Write ``data`` as indented JSON, atomically. NaN/inf become null.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write.
+    data : mapping
+        JSON-able data (numpy scalars and arrays included).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(_json_ready(data), indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return Path(path)
 
 
 def write_csv(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> Path:
-    """Write a list of dicts as CSV with a header, atomically. Columns default to the union of keys in order."""
+    """Write a list of dicts as CSV with a header, atomically.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write.
+    rows : sequence of mapping
+        One dict per row.
+    columns : sequence of str or None, default None
+        The columns, in order; keys not in it are left out. None: the union of the rows' keys in order.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     if columns is None:
         columns = list(dict.fromkeys(key for row in rows for key in row))
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
@@ -48,7 +76,20 @@ def write_csv(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], column
 
 
 def flatten(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (for CSV tables and sweep summaries)."""
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}`` (for CSV tables and sweep summaries).
+
+    Parameters
+    ----------
+    metrics : mapping
+        Nested mappings.
+    prefix : str, default ""
+        Prepended to every key.
+
+    Returns
+    -------
+    dict
+        Flat, dotted keys.
+    """
     flat: dict[str, Any] = {}
     for key, value in metrics.items():
         name = f"{prefix}{key}"

@@ -50,6 +50,18 @@ def words(name: str) -> str:
     """What a figure shows for ``name``: ``sklearn_mlp`` -> ``scikit-learn MLP`` (:data:`MODEL_WORDS`), any other
     identifier with spaces for its underscores (``val_loss`` -> ``val loss``), and any other text as it is.
 
+    Parameters
+    ----------
+    name : str
+        A model name, an identifier or any label.
+
+    Returns
+    -------
+    str
+        The words.
+
+    Examples
+    --------
     >>> words("sklearn_mlp"), words("n_hidden"), words("$T_c$ (exact)")
     ('scikit-learn MLP', 'n hidden', '$T_c$ (exact)')
     """
@@ -158,8 +170,20 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 4.8, height: float = 3
 def save(fig, path: str | os.PathLike, *, format: str | None = None) -> Path:
     """Write ``fig`` atomically in ``format`` (default: the current :func:`figure_settings`, PNG) and close it.
 
-    Returns the path written: ``path`` with the format's suffix (:func:`output_path`), so ``fit.png`` is
-    written as ``fit.pdf`` under ``figures.format=pdf``.
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure; closed afterwards.
+    path : str or path-like
+        Where to write it; the suffix is replaced by the format's (:func:`output_path`).
+    format : str or None, default None
+        One of :data:`FORMATS`; None: the current :func:`figure_settings`.
+
+    Returns
+    -------
+    Path
+        The path written: ``path`` with the format's suffix, so ``fit.png`` is written as ``fit.pdf`` under
+        ``figures.format=pdf``.
     """
     target = output_path(path, format)
     format = target.suffix[1:]
@@ -172,8 +196,21 @@ def save(fig, path: str | os.PathLike, *, format: str | None = None) -> Path:
 def loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path, *, ylabel: str = "loss") -> Path:
     """Training (solid) and validation (dashed) loss against epoch on a log scale, one colour per run.
 
-    ``histories``: label -> {"loss": [...], "val_loss": [...], "best_epoch": int | None} (val_loss may be
-    empty); a dotted vertical line marks the best epoch, whose weights early stopping restored.
+    A dotted vertical line marks the best epoch, whose weights early stopping restored.
+
+    Parameters
+    ----------
+    histories : mapping
+        label -> {"loss": [...], "val_loss": [...], "best_epoch": int | None} (val_loss may be empty).
+    path : str or path-like
+        Where the figure goes (see :func:`save`).
+    ylabel : str, default "loss"
+        Label of the y axis.
+
+    Returns
+    -------
+    Path
+        The path written.
     """
     fig, ax = figure()
     for colour, (label, history) in zip(MODEL_COLOURS, histories.items()):
@@ -193,7 +230,28 @@ def loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path, *,
 
 def model_bars(values: Mapping[str, float], path, *, ylabel: str, errors: Mapping[str, float] | None = None,
                log: bool = False, title: str | None = None) -> Path:
-    """A bar per model (the network first, named in :func:`words`), optional error bars, the value on each bar."""
+    """A bar per model (the network first, named in :func:`words`), optional error bars, the value on each bar.
+
+    Parameters
+    ----------
+    values : mapping of str to float
+        Model name -> value, in the order of the bars.
+    path : str or path-like
+        Where the figure goes (see :func:`save`).
+    ylabel : str
+        Label of the y axis.
+    errors : mapping of str to float or None, default None
+        Model name -> error bar (0 for a model left out).
+    log : bool, default False
+        Log scale on the y axis.
+    title : str or None, default None
+        The figure's title.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
     names = list(values)
     heights = np.array([values[name] for name in names], dtype=float)
     yerr = None if errors is None else np.array([errors.get(name, 0.0) for name in names], dtype=float)

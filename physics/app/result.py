@@ -14,14 +14,21 @@ DIRECTIONS = ("minimize", "maximize")
 class TaskResult:
     """The outcome of one run of a task.
 
-    Attributes
+    A dataclass: each parameter is kept as the attribute of that name.
+
+    Parameters
     ----------
-    objective : float, the number a sweep optimises; something a user can optimise honestly (a validation
-        loss, never a distance to a known exact answer nor a test-set score).
-    objective_name : str, what it is, as a metric key (e.g. ``network.val_loss``).
-    direction : "minimize" or "maximize".
-    metrics : dict, nested metrics (written with dotted keys: ``{"a": {"b": 1}}`` -> ``a.b``).
-    timings : dict[str, float], seconds per stage (written as ``seconds.<stage>``).
+    objective : float
+        The number a sweep optimises; something a user can optimise honestly (a validation loss, never a distance
+        to a known exact answer nor a test-set score).
+    objective_name : str
+        What it is, as a metric key (e.g. ``network.val_loss``).
+    direction : {"minimize", "maximize"}
+        Whether a sweep minimises or maximises the objective.
+    metrics : dict, default {}
+        Nested metrics (written with dotted keys: ``{"a": {"b": 1}}`` -> ``a.b``).
+    timings : dict of str to float, default {}
+        Seconds per stage (written as ``seconds.<stage>``).
     """
 
     objective: float
@@ -41,7 +48,18 @@ class TaskResult:
         return math.isfinite(self.objective)
 
     def flat(self, header: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The flat ``metrics.json`` mapping: ``header``, the objective, the metrics, ``seconds.*``."""
+        """The flat ``metrics.json`` mapping: ``header``, the objective, the metrics, ``seconds.*``.
+
+        Parameters
+        ----------
+        header : mapping or None, default None
+            Entries put first (e.g. the task and the seed).
+
+        Returns
+        -------
+        dict
+            Flat, dotted keys.
+        """
         return {**(header or {}), "objective": self.objective, "objective_name": self.objective_name,
                 "objective_direction": self.direction, **flatten(self.metrics),
                 **flatten({"seconds": self.timings})}

@@ -17,7 +17,15 @@ from core._validation import Interval, InvalidParameterError, Options
 
 
 class ConfigError(InvalidParameterError):
-    """An invalid configuration value; ``key`` is its dotted path (``task.L``). A ValueError and a TypeError."""
+    """An invalid configuration value. A ValueError and a TypeError.
+
+    Parameters
+    ----------
+    key : str
+        The value's dotted path (``task.L``); kept as ``key``.
+    message : str
+        What is wrong, and what is allowed; kept as ``message``.
+    """
 
     def __init__(self, key: str, message: str) -> None:
         self.key = key
@@ -25,7 +33,18 @@ class ConfigError(InvalidParameterError):
         super().__init__(f"Invalid config value for '{key}': {message}")
 
     def under(self, prefix: str) -> "ConfigError":
-        """The same error with ``prefix.`` put in front of its key."""
+        """The same error with ``prefix.`` put in front of its key.
+
+        Parameters
+        ----------
+        prefix : str
+            The dotted path of the enclosing group; "" leaves the key unchanged.
+
+        Returns
+        -------
+        ConfigError
+            A new error.
+        """
         return ConfigError(f"{prefix}.{self.key}" if prefix else self.key, self.message)
 
 
@@ -36,15 +55,31 @@ def param(default: Any = MISSING, *, help: str, choices: Iterable | Callable[[],
 
     Parameters
     ----------
-    default : object, the default value (immutable); use ``factory`` for lists and dicts.
-    help : str, one line for ``--help``.
-    choices : tuple, or a function returning the allowed values (e.g. ``lambda: core.optim.OPTIMIZERS``, read
-        when checked, so the registry stays the one source of truth); for a list-valued field every element
-        must be one of them.
-    low, high : float or None, bounds of a number (of every element of a list of numbers); None is unbounded.
-    low_open, high_open : bool, whether the bound itself is excluded.
-    integer : bool or None, whether the bounded numbers must be integers (None: when the type says ``int``).
-    factory : callable or None, builds a mutable default.
+    default : object
+        The default value (immutable); use ``factory`` for lists and dicts. Omitted: the field is required.
+    help : str
+        One line for ``--help``.
+    choices : iterable, callable or None, default None
+        The allowed values, or a function returning them (e.g. ``lambda: core.optim.OPTIMIZERS``, read when
+        checked, so the registry stays the one source of truth); for a list-valued field every element must be one
+        of them.
+    low : float or None, default None
+        Lower bound of a number (of every element of a list of numbers); None is unbounded.
+    high : float or None, default None
+        Upper bound, as ``low``.
+    low_open : bool, default False
+        Whether the lower bound itself is excluded.
+    high_open : bool, default False
+        Whether the upper bound itself is excluded.
+    integer : bool or None, default None
+        Whether the bounded numbers must be integers (None: when the type says ``int``).
+    factory : callable or None, default None
+        Builds a mutable default.
+
+    Returns
+    -------
+    dataclasses.Field
+        The field, its constraints in ``metadata``.
 
     Notes
     -----
@@ -58,7 +93,18 @@ def param(default: Any = MISSING, *, help: str, choices: Iterable | Callable[[],
 
 
 def allowed_values(spec: dataclasses.Field) -> tuple | None:
-    """The ``choices`` of a field as a tuple (registry functions evaluated), or None."""
+    """The ``choices`` of a field as a tuple (registry functions evaluated), or None.
+
+    Parameters
+    ----------
+    spec : dataclasses.Field
+        A field made by :func:`param`.
+
+    Returns
+    -------
+    tuple or None
+        The allowed values, or None when the field has no choices.
+    """
     choices = spec.metadata.get("choices")
     if choices is None:
         return None
@@ -66,7 +112,18 @@ def allowed_values(spec: dataclasses.Field) -> tuple | None:
 
 
 def interval(spec: dataclasses.Field) -> Interval | None:
-    """The bounds of a field as :class:`core._validation.Interval` (``str()``: ``a float in [0, inf)``), or None."""
+    """The bounds of a field as :class:`core._validation.Interval` (``str()``: ``a float in [0, inf)``), or None.
+
+    Parameters
+    ----------
+    spec : dataclasses.Field
+        A field made by :func:`param`.
+
+    Returns
+    -------
+    Interval or None
+        None when the field has neither bound.
+    """
     low, high = spec.metadata.get("low"), spec.metadata.get("high")
     if low is None and high is None:
         return None
@@ -115,7 +172,20 @@ class Schema:
     def validate(self, prefix: str = "") -> "Schema":
         """Check every field (nested schemas included), then :meth:`check`; return ``self``.
 
-        Raises ConfigError whose key starts with ``prefix``.
+        Parameters
+        ----------
+        prefix : str, default ""
+            The dotted path of this node (e.g. "task"), put in front of the keys of the errors.
+
+        Returns
+        -------
+        Schema
+            self.
+
+        Raises
+        ------
+        ConfigError
+            Whose key starts with ``prefix``.
         """
         for spec in dataclasses.fields(self):
             value = getattr(self, spec.name)

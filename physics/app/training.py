@@ -30,24 +30,40 @@ def network_estimator(config: AppConfig, kind: str, sample_shape: Sequence[int] 
 
     Parameters
     ----------
-    config : AppConfig, the validated config (``model``, ``optimizer``, ``schedule``, ``trainer``, ``seed``).
-    kind : "regressor" (mean squared error) or "classifier" (``loss``, class labels).
-    sample_shape : tuple of int or None, the shape of ONE sample as the task holds it (e.g. ``(L, L)`` for a
-        lattice); the model decides its input shape from it. None: a vector of however many features ``X`` has
-        when fitted (e.g. descriptors after a per-fold variance filter).
-    n_outputs : int, outputs of the network (regression targets; classes, or 1 with binary cross-entropy).
-    network_seed : int or None, seed of the "network" stream of the initial weights (None: ``config.seed``).
-    training_stream : str, name of the stream (under ``config.seed``) of the validation split and minibatches.
-    model : ModelConfig or None, a network other than ``config.model`` (e.g. the small confusion networks).
-    trainer : TrainerConfig or None, training settings other than ``config.trainer``.
-    loss : str, the classifier's loss: "softmax_cross_entropy" or "binary_cross_entropy".
-    description : str, label of the progress bar (shown on a terminal only).
+    config : AppConfig
+        The validated config (``model``, ``optimizer``, ``schedule``, ``trainer``, ``seed``).
+    kind : str
+        "regressor" (mean squared error) or "classifier" (``loss``, class labels).
+    sample_shape : tuple of int or None
+        The shape of ONE sample as the task holds it (e.g. ``(L, L)`` for a lattice); the model decides its input
+        shape from it. None: a vector of however many features ``X`` has when fitted (e.g. descriptors after a
+        per-fold variance filter).
+    n_outputs : int, default 1
+        Outputs of the network (regression targets; classes, or 1 with binary cross-entropy).
+    network_seed : int or None, default None
+        Seed of the "network" stream of the initial weights (None: ``config.seed``).
+    training_stream : str, default "training"
+        Name of the stream (under ``config.seed``) of the validation split and minibatches.
+    model : ModelConfig or None, default None
+        A network other than ``config.model`` (e.g. the small confusion networks).
+    trainer : TrainerConfig or None, default None
+        Training settings other than ``config.trainer``.
+    loss : str, default "softmax_cross_entropy"
+        The classifier's loss: "softmax_cross_entropy" or "binary_cross_entropy".
+    description : str, default "network"
+        Label of the progress bar (shown on a terminal only).
 
     Returns
     -------
-    NetRegressor or NetClassifier. Training settings: ``trainer.epochs`` at most, early stopping on a random
-    ``trainer.validation_fraction`` of the training set when ``trainer.early_stopping`` (none held out
-    otherwise), the best epoch's weights kept.
+    NetRegressor or NetClassifier
+        Unfitted. Training settings: ``trainer.epochs`` at most, early stopping on a random
+        ``trainer.validation_fraction`` of the training set when ``trainer.early_stopping`` (none held out
+        otherwise), the best epoch's weights kept.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is neither "regressor" nor "classifier".
     """
     model = config.model if model is None else model
     trainer = config.trainer if trainer is None else trainer
@@ -72,7 +88,17 @@ def network_estimator(config: AppConfig, kind: str, sample_shape: Sequence[int] 
 
 @contextmanager
 def stage(name: str, timings: dict | None = None) -> Iterator[None]:
-    """Log the start and duration of one stage of a task; store its seconds in ``timings[name]``."""
+    """Log the start and duration of one stage of a task; store its seconds in ``timings[name]``.
+
+    A context manager.
+
+    Parameters
+    ----------
+    name : str
+        The stage's name, logged and used as the key.
+    timings : dict or None, default None
+        Where the seconds are stored; None stores nothing.
+    """
     log.info("%s ...", name)
     start = time.perf_counter()
     yield

@@ -127,15 +127,48 @@ class OscillatorBath(System):
         return cached
 
     def potential_energy(self, x: np.ndarray) -> np.ndarray:
-        """V(x), elementwise."""
+        """V(x), elementwise.
+
+        Parameters
+        ----------
+        x : ndarray
+            Particle positions, any shape.
+
+        Returns
+        -------
+        ndarray
+            V(x), of the shape of ``x``.
+        """
         return x**4 / 4.0 - x**2 / 2.0 if self.potential == "double_well" else x**2 / 2.0
 
     def force(self, x: np.ndarray) -> np.ndarray:
-        """-V'(x), elementwise."""
+        """-V'(x), elementwise.
+
+        Parameters
+        ----------
+        x : ndarray
+            Particle positions, any shape.
+
+        Returns
+        -------
+        ndarray
+            -V'(x), of the shape of ``x``.
+        """
         return x - x**3 if self.potential == "double_well" else -x
 
     def curvature(self, x: np.ndarray) -> np.ndarray:
-        """V''(x), elementwise."""
+        """V''(x), elementwise.
+
+        Parameters
+        ----------
+        x : ndarray
+            Particle positions, any shape.
+
+        Returns
+        -------
+        ndarray
+            V''(x), of the shape of ``x``.
+        """
         return 3.0 * x**2 - 1.0 if self.potential == "double_well" else np.ones_like(x)
 
     def rhs(self, t, state):
@@ -163,11 +196,13 @@ class OscillatorBath(System):
 
         Parameters
         ----------
-        states : ndarray, shape (n, d) (or (d,))
+        states : ndarray
+            Shape (n, d), or (d,) for one state.
 
         Returns
         -------
-        ndarray, shape (n,) (or a 0-d array).
+        ndarray
+            Shape (n,), or a 0-d array for one state.
         """
         states = np.asarray(states, dtype=float)
         m = self.n_oscillators
@@ -179,7 +214,18 @@ class OscillatorBath(System):
 
     def initial_state(self, rng):
         """Random positions and momenta with each degree of freedom holding about ``energy_scale``: the
-        particle starts in the double well's range and the oscillators with random phases."""
+        particle starts in the double well's range and the oscillators with random phases.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The only source of randomness.
+
+        Returns
+        -------
+        ndarray
+            Shape (d,) = (2 + 2 n_oscillators,): x, p, the oscillators' q, then their momenta.
+        """
         m = self.n_oscillators
         frequencies = np.asarray(self.frequencies, dtype=float)
         scale = np.sqrt(2.0 * self.energy_scale)

@@ -33,18 +33,31 @@ def integrate(fun: Callable, t_span: tuple[float, float], y0: np.ndarray, *, mag
 
     Parameters
     ----------
-    fun : callable ``fun(t, y)``, the right-hand side.
-    t_span : (t0, t1), the interval.
-    y0 : ndarray, shape (n,), the initial state.
-    magnitude : callable ``magnitude(y) -> float``, the size that a divergence makes large.
-    max_evaluations : int, the budget of evaluations of ``fun``.
-    context : str, what is integrated with which parameters ("Lorenz63(sigma=10, ...) with dt=0.01"), used in
-        the messages.
-    **options : passed to solve_ivp (method, t_eval, rtol, atol, jac, ...).
+    fun : callable
+        The right-hand side ``fun(t, y)``.
+    t_span : tuple of float
+        The interval (t0, t1).
+    y0 : ndarray
+        The initial state, shape (n,).
+    magnitude : callable
+        ``magnitude(y) -> float``, the size that a divergence makes large.
+    max_evaluations : int
+        The budget of evaluations of ``fun``.
+    context : str
+        What is integrated with which parameters ("Lorenz63(sigma=10, ...) with dt=0.01"), used in the messages.
+    **options
+        Passed to solve_ivp (method, t_eval, rtol, atol, jac, ...).
 
     Returns
     -------
-    scipy's OdeResult, with status 0 and finite ``y``.
+    scipy.integrate.OdeResult
+        scipy's result, with status 0 and finite ``y``.
+
+    Raises
+    ------
+    SimulationError
+        When the budget runs out, the state passes :data:`DIVERGENCE_BOUND`, the solver fails or the result is
+        not finite.
     """
     evaluations = 0
 

@@ -39,6 +39,7 @@ def largest_lyapunov_exponent(system: System, *, dt: float | None = None, n_step
     Parameters
     ----------
     system : System
+        The system.
     dt : float or None
         Time step of the bookkeeping (the integrator takes its own adaptive steps); None: ``system.default_dt``.
         Must be > 0.
@@ -64,13 +65,17 @@ def largest_lyapunov_exponent(system: System, *, dt: float | None = None, n_step
 
     Returns
     -------
-    (estimate, standard_error) : tuple of float
-        The mean of the segments' exponents and ``std(ddof=1) / sqrt(n_segments)``, per system time unit.
+    estimate : float
+        The mean of the segments' exponents, per system time unit.
+    standard_error : float
+        ``std(ddof=1) / sqrt(n_segments)`` of the segments' exponents, per system time unit.
 
     Raises
     ------
-    InvalidParameterError (a ValueError) for a bad argument; SimulationError when the integration fails or
-    diverges.
+    InvalidParameterError
+        A ValueError, for a bad argument.
+    SimulationError
+        When the integration fails or diverges.
     """
     owner = "largest_lyapunov_exponent"
     if not isinstance(system, System):

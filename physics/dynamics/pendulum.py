@@ -49,7 +49,18 @@ class DrivenPendulum(System):
 
     @classmethod
     def regime(cls, name: str) -> "DrivenPendulum":
-        """The pendulum with Baker and Gollub's parameters for ``name``: "chaotic" or "periodic"."""
+        """The pendulum with Baker and Gollub's parameters for a regime.
+
+        Parameters
+        ----------
+        name : str
+            "chaotic" or "periodic" (a key of ``PENDULUM_REGIMES``).
+
+        Returns
+        -------
+        DrivenPendulum
+            The pendulum with those parameters.
+        """
         check_choice(name, "regime", "DrivenPendulum", PENDULUM_REGIMES)
         return cls(**PENDULUM_REGIMES[name])
 
@@ -101,11 +112,13 @@ class DrivenPendulum(System):
 
         Parameters
         ----------
-        states : ndarray, shape (n, 3) (or (3,))
+        states : ndarray
+            Shape (n, 3), or (3,) for one state.
 
         Returns
         -------
-        ndarray, shape (n,) (or a 0-d array).
+        ndarray
+            Shape (n,), or a 0-d array for one state.
         """
         states = np.asarray(states, dtype=float)
         return 0.5 * states[..., 1] ** 2 + 1.0 - np.cos(states[..., 0])

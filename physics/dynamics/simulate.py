@@ -22,14 +22,14 @@ _EVALUATIONS_FIXED = 2_000_000
 class Trajectory:
     """A sampled trajectory.
 
-    Attributes
+    A dataclass: each parameter is kept as the attribute of that name.
+
+    Parameters
     ----------
     times : ndarray
-        Shape (n,).
-        Sample times, ``dt * arange(n)``, counted from the end of the discarded transient.
+        Shape (n,). Sample times, ``dt * arange(n)``, counted from the end of the discarded transient.
     states : ndarray
-        Shape (n, d).
-        The states at ``times`` (read-only).
+        Shape (n, d). The states at ``times`` (read-only).
     system : System
         The system that produced them.
     dt : float
@@ -51,13 +51,44 @@ class Trajectory:
 
 
 def describe(system: System) -> str:
-    """``Name(field=value, ...)``: the system's parameters, for error messages."""
+    """``Name(field=value, ...)``: the system's parameters, for error messages.
+
+    Parameters
+    ----------
+    system : System
+        The system.
+
+    Returns
+    -------
+    str
+        The description.
+    """
     fields = ", ".join(f"{key}={value!r}" for key, value in system.parameters.items())
     return f"{type(system).__name__}({fields})"
 
 
 def check_state(state, system: System, name: str = "initial_state") -> np.ndarray:
-    """``state`` as a finite float array of shape (d,), else InvalidParameterError naming ``name``."""
+    """``state`` as a finite float array of shape (d,).
+
+    Parameters
+    ----------
+    state : array_like
+        The state to check.
+    system : System
+        The system whose dimension d the state must have.
+    name : str, default "initial_state"
+        The parameter's name, quoted in the error message.
+
+    Returns
+    -------
+    ndarray
+        Shape (d,), float.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``state`` is not a finite 1-d array of d numbers; the message names ``name``.
+    """
     array = np.asarray(state, dtype=float) if np.ndim(state) == 1 else None
     if array is None or array.shape != (system.dimension,) or not np.all(np.isfinite(array)):
         raise InvalidParameterError(
@@ -74,6 +105,7 @@ def simulate(system: System, n_samples: int, dt: float, *, rng: np.random.Genera
     Parameters
     ----------
     system : System
+        The system to integrate.
     n_samples : int
         Number of recorded states. Must be >= 2.
     dt : float
@@ -99,13 +131,16 @@ def simulate(system: System, n_samples: int, dt: float, *, rng: np.random.Genera
     Returns
     -------
     Trajectory
+        The sampled trajectory.
 
     Raises
     ------
-    InvalidParameterError (a ValueError) for a bad argument, naming it.
-    :class:`~physics.dynamics.integrate.SimulationError` when solve_ivp fails, the state becomes non-finite
-    or leaves ``|.| <= 1e6`` (:meth:`System.magnitude`), or the evaluation budget runs out; the message names
-    the system's parameters, ``dt``, ``n_samples`` and what to change.
+    InvalidParameterError
+        A ValueError, for a bad argument, naming it.
+    physics.dynamics.integrate.SimulationError
+        When solve_ivp fails, the state becomes non-finite or leaves ``|.| <= 1e6`` (:meth:`System.magnitude`), or
+        the evaluation budget runs out; the message names the system's parameters, ``dt``, ``n_samples`` and what
+        to change.
     """
     if not isinstance(system, System):
         raise InvalidParameterError(f"The 'system' parameter of simulate must be a System. Got {system!r} instead.")

@@ -59,12 +59,12 @@ class System:
         t : float
             Time (unused by the autonomous systems here; kept for scipy's ``fun(t, y)`` signature).
         state : ndarray
-            Shape (d,) or (d, m).
-            One state, or m states as columns.
+            Shape (d,) or (d, m): one state, or m states as columns.
 
         Returns
         -------
-        ndarray of the shape of ``state``.
+        ndarray
+            The derivative, of the shape of ``state``.
         """
         raise NotImplementedError
 
@@ -75,11 +75,13 @@ class System:
         ----------
         t : float
             Time (unused by the autonomous systems here).
-        state : ndarray, shape (d,) or (d, m)
+        state : ndarray
+            Shape (d,) or (d, m): one state, or m states as columns.
 
         Returns
         -------
-        ndarray, shape (d, d) or (d, d, m).
+        ndarray
+            Shape (d, d) or (d, d, m).
         """
         raise NotImplementedError
 
@@ -89,11 +91,16 @@ class System:
         Parameters
         ----------
         t : float
-        state, tangent : ndarray, shape (d,) or (d, m), the same shape.
+            Time (unused by the autonomous systems here).
+        state : ndarray
+            Shape (d,) or (d, m): one state, or m states as columns.
+        tangent : ndarray
+            Tangent vectors, of the shape of ``state``.
 
         Returns
         -------
-        ndarray of the shape of ``tangent``.
+        ndarray
+            J(state) @ tangent, of the shape of ``tangent``.
         """
         jac = self.jacobian(t, state)
         return np.einsum("ij...,j...->i...", jac, tangent)
@@ -105,6 +112,11 @@ class System:
         ----------
         rng : numpy.random.Generator
             The only source of randomness.
+
+        Returns
+        -------
+        ndarray
+            Shape (d,).
         """
         raise NotImplementedError
 
@@ -122,7 +134,18 @@ class System:
     def magnitude(self, state: np.ndarray) -> float:
         """The size of a state that a diverging integration makes large: ``max |state_i|`` by default;
         systems with a coordinate that grows without bound in normal motion (an angle, a drive phase) leave
-        it out. ``state`` has shape (d,) or (d, m) (then the largest over the m states)."""
+        it out.
+
+        Parameters
+        ----------
+        state : ndarray
+            Shape (d,) or (d, m) (then the largest over the m states).
+
+        Returns
+        -------
+        float
+            The size.
+        """
         return float(np.max(np.abs(state)))
 
     @property
@@ -163,11 +186,13 @@ class System:
 
         Parameters
         ----------
-        states : ndarray, shape (n, d) (or (d,) for one state)
+        states : ndarray
+            Shape (n, d), or (d,) for one state.
 
         Returns
         -------
-        ndarray, shape (n, k) (or (k,)), float64.
+        ndarray
+            Shape (n, k) (or (k,)), float64.
         """
         return np.array(states, dtype=float)
 

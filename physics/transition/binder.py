@@ -95,20 +95,28 @@ def critical_runs(sizes, temperature, *, n_chains, n_sweeps, seed, n_jobs=None, 
 
     Parameters
     ----------
-    sizes : sequence of int, strictly increasing linear sizes (>= 2)
-    temperature : float, simulation temperature (J/k_B)
-    n_chains : int >= 1, independent chains per size
-    n_sweeps : int >= 1 or dict L -> int >= 1, measured sweeps per chain (one measurement after each), the same
-        for every size or per size
-    seed : int >= 0 or numpy SeedSequence
-    n_jobs : int or None, joblib workers; None: all cores (at most one per task)
-    progress : bool, show a tqdm bar over tasks
+    sizes : sequence of int
+        Strictly increasing linear sizes (>= 2).
+    temperature : float
+        Simulation temperature (J/k_B).
+    n_chains : int
+        Independent chains per size, >= 1.
+    n_sweeps : int or dict of int to int
+        Measured sweeps per chain (one measurement after each), >= 1: the same for every size, or per size
+        (L -> sweeps).
+    seed : int or numpy.random.SeedSequence
+        The root of the random streams; an int must be >= 0.
+    n_jobs : int or None, default None
+        joblib workers; None: all cores (at most one per task).
+    progress : bool, default False
+        Show a tqdm bar over tasks.
 
     Returns
     -------
-    dict L -> dict with ``energy`` and ``magnetization`` (float64, shape (n_chains, n_sweeps of that size): energy
-    and signed magnetisation per spin after each sweep), ``temperature`` (float), ``burn_in`` (list of int, sweeps
-    before the first measurement in each task) and ``L`` (int).
+    dict
+        L -> dict with ``energy`` and ``magnetization`` (float64, shape (n_chains, n_sweeps of that size): energy
+        and signed magnetisation per spin after each sweep), ``temperature`` (float), ``burn_in`` (list of int,
+        sweeps before the first measurement in each task) and ``L`` (int).
     """
     sizes = _check_sizes(sizes, 1)
     T = _check_temperature(temperature, "temperature")
@@ -289,7 +297,18 @@ class BinderResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> "BinderResult":
-        """Inverse of :meth:`as_dict`, also after a JSON round trip that turned NaN into None."""
+        """Inverse of :meth:`as_dict`, also after a JSON round trip that turned NaN into None.
+
+        Parameters
+        ----------
+        data : dict
+            The output of :meth:`as_dict`, possibly read back from JSON.
+
+        Returns
+        -------
+        BinderResult
+            The result.
+        """
         nan = lambda x: math.nan if x is None else x  # noqa: E731
         tc = dict(data["tc"])
         for key in ("value", "stat", "sys"):

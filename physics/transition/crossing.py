@@ -70,7 +70,28 @@ def bootstrap_group_means(values, groups, n_groups: int, n_boot: int, rng: np.ra
     Every series is resampled with the same draws, so functions of several series (a Binder cumulant from
     m² and m⁴, the mean over models of their outputs on the same samples) stay consistent.
 
-    values : ndarray, shape (n_series, n). Returns ndarray (n_boot, n_series, n_groups).
+    Parameters
+    ----------
+    values : array_like
+        Per-sample values, shape (n_series, n) (or (n,): one series).
+    groups : array_like of int
+        Group index of every sample, shape (n,), in [0, n_groups).
+    n_groups : int
+        Number of groups.
+    n_boot : int
+        Number of bootstrap replicates, >= 1.
+    rng : numpy.random.Generator
+        Draws the resamples.
+
+    Returns
+    -------
+    ndarray
+        Shape (n_boot, n_series, n_groups).
+
+    Raises
+    ------
+    ValueError
+        If ``n_boot`` < 1 or ``groups`` does not fit.
     """
     values = np.atleast_2d(np.asarray(values, dtype=np.float64))
     groups = _check_groups(groups, n_groups, values.shape[1])

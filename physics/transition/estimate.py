@@ -28,8 +28,9 @@ class TcEstimate:
     ----------
     method : str
         How it was obtained, in words (e.g. ``"network output, crossings of 1/2 on block-spin lattices, FSS"``).
-    kind : {"T_c(inf)", "T*(L)"}
-        Extrapolated critical temperature, or pseudo-critical temperature of the finite ``sizes``.
+    kind : str
+        "T_c(inf)": extrapolated critical temperature, or "T*(L)": pseudo-critical temperature of the finite
+        ``sizes``.
     value : float
         The estimate (J/k_B); NaN when there is none (``failure`` says why).
     stat : float
@@ -74,7 +75,24 @@ class TcEstimate:
 
     @classmethod
     def none(cls, method: str, kind: str, failure: str, **fields) -> "TcEstimate":
-        """An estimate that does not exist: NaN value and errors, ``failure`` saying why."""
+        """An estimate that does not exist: NaN value and errors, ``failure`` saying why.
+
+        Parameters
+        ----------
+        method : str
+            How it was to be obtained, in words.
+        kind : str
+            "T_c(inf)" or "T*(L)".
+        failure : str
+            Why there is no value.
+        **fields
+            Further fields of :class:`TcEstimate` (e.g. ``sizes``, ``n_replicas``).
+
+        Returns
+        -------
+        TcEstimate
+            With NaN value, stat and sys.
+        """
         return cls(method=method, kind=kind, value=math.nan, stat=math.nan, stat_source="", sys=math.nan,
                    failure=failure, **fields)
 
@@ -90,14 +108,38 @@ class TcEstimate:
 
     def interval(self, level: float = 0.95) -> tuple[float, float]:
         """Central interval of probability ``level``: ``value ± sqrt((q_t stat)^2 + (q_z sys)^2)``, with q_t the
-        quantile of Student's t (``dof`` degrees of freedom; normal when None) and q_z the normal one."""
+        quantile of Student's t (``dof`` degrees of freedom; normal when None) and q_z the normal one.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Probability of the interval, in (0, 1).
+
+        Returns
+        -------
+        tuple of float
+            (low, high), J/k_B.
+        """
         q = 0.5 + level / 2
         q_stat = student_t.ppf(q, self.dof) if self.dof else norm.ppf(q)
         half = math.hypot(q_stat * self.stat, norm.ppf(q) * self.sys)
         return self.value - half, self.value + half
 
     def covers(self, exact: float, level: float | None = None) -> bool:
-        """Whether ``exact`` lies within the combined 1σ error (``level=None``) or the ``level`` interval."""
+        """Whether a value lies within the combined 1σ error or an interval.
+
+        Parameters
+        ----------
+        exact : float
+            The reference value (J/k_B).
+        level : float or None, default None
+            None: the combined 1σ error; else the probability of the interval (see :meth:`interval`).
+
+        Returns
+        -------
+        bool
+            False when there is no estimate.
+        """
         if not self.ok:
             return False
         if level is None:
@@ -108,7 +150,18 @@ class TcEstimate:
     def describe(self, exact: float | None = None) -> str:
         """One line for logs: ``T_c(inf) = 2.2690 ± 0.0020 (stat) ± 0.0010 (sys), 95 % interval [a, b] [method]``;
         with ``exact``, the deviation in units of the combined error (only for ``T_c(inf)``: a pseudo-critical point
-        is not T_c)."""
+        is not T_c).
+
+        Parameters
+        ----------
+        exact : float or None, default None
+            The exact value (J/k_B) to compare with.
+
+        Returns
+        -------
+        str
+            The line.
+        """
         if not self.ok:
             return f"{self.kind}: no estimate ({self.failure}) [{self.method}]"
         text = f"{self.kind} = {self.value:.4f} ± {self.stat:.4f} (stat)"

@@ -22,7 +22,18 @@ MAX_POINTS = 4000
 
 
 def thin(*arrays):
-    """The arrays evenly strided down to at most :data:`MAX_POINTS` entries (the same subset of each)."""
+    """The arrays evenly strided down to at most :data:`MAX_POINTS` entries (the same subset of each).
+
+    Parameters
+    ----------
+    *arrays : array_like
+        Arrays of the same length.
+
+    Returns
+    -------
+    list of ndarray
+        The thinned arrays, in order.
+    """
     n = len(arrays[0])
     keep = np.linspace(0, n - 1, min(n, MAX_POINTS)).astype(int)
     return [np.asarray(a)[keep] for a in arrays]
@@ -30,7 +41,19 @@ def thin(*arrays):
 
 def mark_transition(ax, tc_exact: float, window: Sequence[float] | None = None,
                     label: str = "exact $T_c$ (L = ∞)"):
-    """The exact T_c as a dashed black line and the critical ``window`` (if given) as a grey band."""
+    """The exact T_c as a dashed black line and the critical ``window`` (if given) as a grey band.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes to draw on (temperature on x).
+    tc_exact : float
+        The exact critical temperature (J/k_B).
+    window : sequence of float or None, default None
+        (low, high) of the critical window (J/k_B).
+    label : str, default "exact $T_c$ (L = ∞)"
+        Legend label of the line (its value is appended).
+    """
     ax.axvline(tc_exact, color="k", ls="--", lw=1, label=f"{label} = {tc_exact:.4f}")
     if window is not None:
         ax.axvspan(window[0], window[1], color="0.85", alpha=0.6, lw=0, label="critical window")

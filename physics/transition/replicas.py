@@ -30,8 +30,8 @@ def combine(values, *, method: str, kind: str, sizes=(), what: str = "independen
         One estimate per replica (J/k_B); NaN where a replica gave none (its curve never crossed).
     method : str
         How each value was obtained, in words; copied into the estimate.
-    kind : {"T_c(inf)", "T*(L)"}
-        What the values estimate (see :class:`~physics.transition.estimate.TcEstimate`).
+    kind : str
+        "T_c(inf)" or "T*(L)": what the values estimate (see :class:`~physics.transition.estimate.TcEstimate`).
     sizes : tuple of int, default ()
         Lattice sizes that entered every value.
     what : str, default "independent replicas of the whole pipeline"

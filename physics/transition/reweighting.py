@@ -109,14 +109,21 @@ def reweighted_chain_sums(energy_total, observables, T0, temperatures) -> tuple[
 
     Parameters
     ----------
-    energy_total : array_like, shape (n_chains, n), total energy (J) of each measurement of each chain at ``T0``
-    observables : array_like, shape (k, n_chains, n) or (n_chains, n)
-    T0 : float, simulated temperature (J/k_B)
-    temperatures : float or array_like, shape (n_T,) (J/k_B)
+    energy_total : array_like
+        Total energy (J) of each measurement of each chain at ``T0``, shape (n_chains, n).
+    observables : array_like
+        The observables O, shape (k, n_chains, n) or (n_chains, n).
+    T0 : float
+        Simulated temperature (J/k_B).
+    temperatures : float or array_like
+        Target temperatures (J/k_B), shape (n_T,).
 
     Returns
     -------
-    (W, S) : ndarrays of shapes (n_chains, n_T) and (k, n_chains, n_T)
+    W : ndarray
+        Shape (n_chains, n_T).
+    S : ndarray
+        Shape (k, n_chains, n_T).
     """
     energy, values = _check_series(energy_total, observables, 2)
     T0 = _check_temperature(T0, "T0")
@@ -150,8 +157,11 @@ def reweighting_range(energy_total, T0, *, width: float = RANGE_WIDTH) -> tuple[
 
     Returns
     -------
-    (T_low, T_high) : floats (J/k_B), ``T_low < T0 < T_high``; ``T_high = inf`` if ``1/T0 <= width / sigma_E``.
-    ``(T0, T0)`` when the energy does not fluctuate.
+    T_low : float
+        Lower end (J/k_B), ``T_low < T0``; T0 when the energy does not fluctuate.
+    T_high : float
+        Upper end (J/k_B), ``T0 < T_high``; ``inf`` if ``1/T0 <= width / sigma_E``; T0 when the energy does not
+        fluctuate.
     """
     energy = np.asarray(energy_total, dtype=np.float64).ravel()
     if energy.size < 2 or not np.all(np.isfinite(energy)):

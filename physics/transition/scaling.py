@@ -275,27 +275,20 @@ class FSSResult:
     sizes : tuple of int
         Every size given.
     T_star_mean : ndarray
-        Shape (n_sizes,).
-        Mean and SD / sqrt(n) of ``T*(L)`` over the replicas that crossed at that size (J/k_B).
+        Shape (n_sizes,). Mean of ``T*(L)`` over the replicas that crossed at that size (J/k_B).
     T_star_err : ndarray
-        Shape (n_sizes,).
-        Mean and SD / sqrt(n) of ``T*(L)`` over the replicas that crossed at that size (J/k_B).
+        Shape (n_sizes,). Its SD / sqrt(n) over the same replicas (J/k_B).
     slope_mean : ndarray
-        Shape (n_sizes,).
-        Mean and SD / sqrt(n) of ``|d<f>/dT|`` at ``T*(L)`` over the same replicas (per J/k_B).
+        Shape (n_sizes,). Mean of ``|d<f>/dT|`` at ``T*(L)`` over the same replicas (per J/k_B).
     slope_err : ndarray
-        Shape (n_sizes,).
-        Mean and SD / sqrt(n) of ``|d<f>/dT|`` at ``T*(L)`` over the same replicas (per J/k_B).
+        Shape (n_sizes,). Its SD / sqrt(n) over the same replicas (per J/k_B).
     L_min : int
         The smallest size in the extrapolation.
     tc_replicas : ndarray
-        Shape (n_replicas,).
-        Each replica's ``T_c`` and ``nu``; NaN for a replica left out (a missing crossing, or slopes that do not
-        grow with L).
+        Shape (n_replicas,). Each replica's ``T_c``; NaN for a replica left out (a missing crossing, or slopes
+        that do not grow with L).
     nu_replicas : ndarray
-        Shape (n_replicas,).
-        Each replica's ``T_c`` and ``nu``; NaN for a replica left out (a missing crossing, or slopes that do not
-        grow with L).
+        Shape (n_replicas,). Each replica's ``nu``; NaN for a replica left out (as for ``tc_replicas``).
     """
 
     tc: TcEstimate
@@ -380,7 +373,8 @@ def extrapolate(L, T_star, slopes, *, L_min: int, method: str, nu: float | None 
     T_star : array_like
         Shape (n_replicas, n_sizes) or (n_sizes,).
         ``T*(L)`` of each replica (J/k_B), NaN where a replica did not cross; 1-D: one replica.
-    slopes : array_like, same shape as ``T_star``
+    slopes : array_like
+        Same shape as ``T_star``.
         ``d<f>/dT`` at each crossing (per J/k_B; the modulus is used), NaN where there is none.
     L_min : int
         Smallest size used in the extrapolation.

@@ -95,23 +95,17 @@ class SizePCA:
         Shape (n,).
         Index into ``T`` of every configuration.
     abs_p1 : ndarray
-        Shape (n_T,).
-        ``<|p1|> / sqrt(N)`` (the magnetisation curve when w1 is uniform) and its standard error.
+        Shape (n_T,). ``<|p1|> / sqrt(N)`` (the magnetisation curve when w1 is uniform).
     abs_p1_err : ndarray
-        Shape (n_T,).
-        ``<|p1|> / sqrt(N)`` (the magnetisation curve when w1 is uniform) and its standard error.
+        Shape (n_T,). Its standard error.
     chi : ndarray
-        Shape (n_T,).
-        ``chi_p = (<p1^2> - <|p1|>^2) / T`` (per spin, units of 1/(J/k_B)) and its jackknife standard error.
+        Shape (n_T,). ``chi_p = (<p1^2> - <|p1|>^2) / T`` (per spin, units of 1/(J/k_B)).
     chi_err : ndarray
-        Shape (n_T,).
-        ``chi_p = (<p1^2> - <|p1|>^2) / T`` (per spin, units of 1/(J/k_B)) and its jackknife standard error.
+        Shape (n_T,). Its jackknife standard error.
     binder : ndarray
-        Shape (n_T,).
-        ``U_p = 1 - <p1^4> / (3 <p1^2>^2)`` (dimensionless) and its jackknife standard error.
+        Shape (n_T,). ``U_p = 1 - <p1^4> / (3 <p1^2>^2)`` (dimensionless).
     binder_err : ndarray
-        Shape (n_T,).
-        ``U_p = 1 - <p1^4> / (3 <p1^2>^2)`` (dimensionless) and its jackknife standard error.
+        Shape (n_T,). Its jackknife standard error.
     """
 
     L: int
@@ -180,10 +174,26 @@ class PCAScan:
 def jackknife_curves(values: np.ndarray, groups: np.ndarray, n_groups: int, function) -> tuple[np.ndarray, ...]:
     """Per-group value and jackknife standard error of ``function(means)``, a function of group means.
 
-    values : (n_series, n) per-sample quantities. ``function(means, group)`` maps means of shape (n_series, m),
-    whose columns belong to the groups ``group`` (m,), to curves of shape (n_curves, m). The leave-one-out means
-    of a sample i of group g are ``(S_g - x_i) / (n_g - 1)``, computed in closed form.
-    Returns (curves (n_curves, n_groups), stderr (n_curves, n_groups)).
+    The leave-one-out means of a sample i of group g are ``(S_g - x_i) / (n_g - 1)``, computed in closed form.
+
+    Parameters
+    ----------
+    values : ndarray
+        Per-sample quantities, shape (n_series, n).
+    groups : ndarray of int
+        Group index of every sample, shape (n,), in [0, n_groups); every group needs at least 2 samples.
+    n_groups : int
+        Number of groups.
+    function : callable
+        ``function(means, group)`` maps means of shape (n_series, m), whose columns belong to the groups ``group``
+        (m,), to curves of shape (n_curves, m).
+
+    Returns
+    -------
+    curves : ndarray
+        Shape (n_curves, n_groups).
+    stderr : ndarray
+        Jackknife standard errors, shape (n_curves, n_groups).
     """
     counts = np.bincount(groups, minlength=n_groups).astype(np.float64)
     sums = np.stack([np.bincount(groups, weights=row, minlength=n_groups) for row in values])  # (s, G)
@@ -203,7 +213,18 @@ def _p1_curves(means: np.ndarray, T: np.ndarray, n_spins: int) -> np.ndarray:
 
 
 def positive_errors(sigma: np.ndarray) -> np.ndarray:
-    """Standard errors with zeros (a temperature whose samples all agree) raised to the smallest positive one."""
+    """Standard errors with zeros (a temperature whose samples all agree) raised to the smallest positive one.
+
+    Parameters
+    ----------
+    sigma : ndarray
+        Standard errors, >= 0.
+
+    Returns
+    -------
+    ndarray
+        Same shape; all 1 when none is positive.
+    """
     positive = sigma[sigma > 0]
     return np.maximum(sigma, positive.min() if positive.size else 1.0)
 
@@ -219,6 +240,26 @@ def binder_crossing(T, difference, sigma, n_points: int, degree: int) -> tuple[f
     noise. The crossing is bracketed by the first temperature where the difference is significantly negative
     (below -:data:`BINDER_SIGNIFICANCE` sigma) and the last one before it where it is significantly positive; the
     local fit uses that bracket, widened symmetrically to ``n_points`` grid points.
+
+    Parameters
+    ----------
+    T : ndarray
+        Temperature grid (J/k_B), increasing, shape (n_T,).
+    difference : ndarray
+        ``U_large - U_small`` on the grid, shape (n_T,).
+    sigma : ndarray
+        Its standard errors, shape (n_T,), > 0.
+    n_points : int
+        Grid points of the local fit.
+    degree : int
+        Polynomial degree of the local fit.
+
+    Returns
+    -------
+    temperature : float
+        The crossing (J/k_B); NaN when there is none.
+    reason : str
+        Why there is no crossing; empty when there is one.
     """
     negative = np.flatnonzero(difference < -BINDER_SIGNIFICANCE * sigma)
     if negative.size == 0:
@@ -510,11 +551,9 @@ class ConfusionResult:
         Shape (k,).
         Guesses reached by the coarse grid (the others come from the fine pass around the coarse peak).
     excess_mean : ndarray
-        Shape (k,).
-        Mean and standard deviation over seeds of ``accuracy - trivial``.
+        Shape (k,). Mean over seeds of ``accuracy - trivial``.
     excess_sd : ndarray
-        Shape (k,).
-        Mean and standard deviation over seeds of ``accuracy - trivial``.
+        Shape (k,). Standard deviation over seeds of ``accuracy - trivial``.
     seed_peaks : ndarray
         Shape (n_seeds,).
         Peak of each seed's excess accuracy (J/k_B), NaN when it has none.
