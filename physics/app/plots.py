@@ -121,6 +121,20 @@ def figure_settings(format: str = "png", scale: float = 1.0,
     Also applies the (scaled) style to matplotlib's rcParams for the block, so that text and lines a task adds
     after :func:`figure` (labels, legends, annotations) follow it. The previous settings return afterwards.
 
+    Parameters
+    ----------
+    format : str, default "png"
+        File format of every figure saved in the block: "png", or "pdf" / "svg" (vector).
+    scale : float, default 1.0
+        Factor on the style's font sizes and line widths (e.g. 1.5 for slides); > 0.
+    size : sequence of two floats or None, default None
+        (width, height) of every figure in inches, replacing each figure's own size; None keeps them.
+
+    Yields
+    ------
+    FigureSettings
+        The settings in force inside the block.
+
     Examples
     --------
     >>> import tempfile
@@ -145,6 +159,18 @@ def output_path(path: str | os.PathLike, format: str | None = None) -> Path:
 
     A suffix that is not one of :data:`FORMATS` is kept as part of the name (``objective_vs_optimizer.lr`` ->
     ``objective_vs_optimizer.lr.pdf``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The figure's file name as a task writes it (usually ending in ``.png``).
+    format : str or None, default None
+        One of :data:`FORMATS`; None: the format of the current :func:`figure_settings`.
+
+    Returns
+    -------
+    pathlib.Path
+        The file that :func:`save` writes.
     """
     path, format = Path(path), check_choice(format or _settings.format, "format", "save", FORMATS)
     if path.suffix.lower() in {f".{f}" for f in FORMATS}:
@@ -156,6 +182,26 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 4.8, height: float = 3
     """A new figure with ``nrows x ncols`` axes of ``width x height`` inches each, in the suite's style.
 
     Under :func:`figure_settings` with a ``size``, the whole figure has that size instead.
+
+    Parameters
+    ----------
+    ncols : int, default 1
+        Columns of axes.
+    nrows : int, default 1
+        Rows of axes.
+    width : float, default 4.8
+        Width of one panel, in inches.
+    height : float, default 3.6
+        Height of one panel, in inches.
+    **kwargs
+        Passed to ``matplotlib.pyplot.subplots`` (e.g. ``sharex=True``).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure (constrained layout).
+    axes : matplotlib.axes.Axes or ndarray of them
+        One Axes for a single panel, else the axes squeezed to shape (nrows, ncols), (nrows,) or (ncols,).
     """
     settings = _settings
     figsize = settings.size or (width * ncols, height * nrows)

@@ -17,6 +17,7 @@ from physics.app.predict import main, predict
 from physics.app.runner import run
 from physics.tasks.dynamics.data import Target, windows
 from physics.tasks.dynamics.task import load_data
+from physics.tasks.ising.data import load_dataset
 from tests.conftest import ROOT
 
 
@@ -45,16 +46,18 @@ def _save_run(cfg, run_dir, train=True):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Tiny runs of materials (2-network ensemble, the last fold's network saved), fit (sine), dynamics in
-    forecast (2 seeds) and hidden mode (the bath, 1 seed)."""
+    forecast (2 seeds) and hidden mode (the bath, 1 seed), ising (extremes protocol, one replica)."""
     from physics.app.config import compose, register_configs
 
     register_configs()
     root = tmp_path_factory.mktemp("predict_runs")
     cache = root / "cache"
-    settings = {"materials": ["task=materials", "task.refit=false", "task.ensemble_size=2"],
-                "fit": ["task=fit", "task.target=sine"],
-                "forecast": ["task=dynamics", "task.n_seeds=2", f"data_dir={cache}"],
-                "hidden": ["task=dynamics", "task.system=bath", f"data_dir={cache}"]}
+    settings = {"materials": ["task=materials", "task.refit=false", "task.ensemble_size=2", "baseline=none"],
+                "fit": ["task=fit", "task.target=sine", "baseline=none"],
+                "forecast": ["task=dynamics", "task.n_seeds=2", f"data_dir={cache}", "baseline=none"],
+                "hidden": ["task=dynamics", "task.system=bath", f"data_dir={cache}", "baseline=none"],
+                "ising": ["task=ising", "task.n_replicas=1", f"data_dir={cache}", "task.binder.enabled=false",
+                          "task.pca.enabled=false", "baseline=none"]}
     return {name: _save_run(compose(["debug=tiny", *overrides]), root / name) for name, overrides in settings.items()}
 
 
@@ -133,6 +136,25 @@ def test_dynamics_hidden_coordinate_equals_the_saved_network(runs, tmp_path):
     assert "uncertainty" not in out[0]  # one seed
 
 
+def test_ising_reproduces_the_runs_mean_probability_per_temperature(runs, tmp_path):
+    # one replica: per_temperature.csv holds the saved network's mean P(ordered) over the run's own scan
+    # configurations at each temperature, which load_dataset gives again (same seed, cached in data_dir)
+    config = validate(OmegaConf.load(runs["ising"] / ".hydra" / "config.yaml"))
+    T = config.task.grid()
+    written = _read(runs["ising"] / "per_temperature.csv")
+    for L in config.task.sizes:  # L > network_L: blocked down by majority rule, as in the run
+        data = load_dataset(config, L, T, config.task.n_per_temperature, config.seed)
+        np.save(tmp_path / f"L{L}.npy", data.spins)
+        out = _read(predict(runs["ising"], tmp_path / f"L{L}.npy"))
+        p = np.array([float(row["p_ordered"]) for row in out])
+        groups = np.searchsorted(T, data.temperature)
+        mean = np.bincount(groups, weights=p, minlength=T.size) / np.bincount(groups, minlength=T.size)
+        # the same float32 network on the same blocked spins; only the order of the mean's sum may differ
+        np.testing.assert_allclose(mean, [float(row[f"network_L{L}_p_ordered"]) for row in written], rtol=1e-12)
+        assert {row["label"] for row in out} <= {"ordered", "disordered"}
+        assert [row["label"] == "ordered" for row in out] == list(p > 0.5)
+
+
 def _refused(argv, capsys, argument):
     with pytest.raises(SystemExit) as info:
         main(argv)
@@ -154,10 +176,17 @@ def test_bad_arguments_exit_1_in_one_line_naming_the_argument(runs, tmp_path, ca
     _refused([f"run={runs['materials']}", f"input={good}"], capsys, "input")  # no composition column
     _refused([f"run={runs['forecast']}", f"input={_write(tmp_path / 's.csv', ['x', 'y', 'z'], [[0, 0, 0]])}"],
              capsys, "input")  # fewer rows than a window
+    np.save(tmp_path / "flat.npy", np.ones((3, 16)))
+    _refused([f"run={runs['ising']}", f"input={tmp_path / 'flat.npy'}"], capsys, "input")  # not (n, L, L)
+    np.save(tmp_path / "zeros.npy", np.zeros((3, 8, 8)))
+    _refused([f"run={runs['ising']}", f"input={tmp_path / 'zeros.npy'}"], capsys, "input")  # not +-1
+    np.save(tmp_path / "L6.npy", np.ones((3, 6, 6)))
+    _refused([f"run={runs['ising']}", f"input={tmp_path / 'L6.npy'}"], capsys, "input")  # cannot block 6 to 4
+    _refused([f"run={runs['ising']}", f"input={good}"], capsys, "input")  # a CSV, not .npy
     generative = _save_run(debug_config(["task=ising_generative"]), tmp_path / "generative", train=False)
     (generative / "metrics.json").write_text("{}")
     message = _refused([f"run={generative}", f"input={good}"], capsys, "run")
-    assert "task=dynamics, fit, materials" in message
+    assert "task=dynamics, fit, ising, materials" in message
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith("_predictions.csv")) == []
 
 
