@@ -170,7 +170,7 @@ def main(argv: Sequence[str]) -> None:
     """``ml4phys predict ...``: print the usage for ``--help``; otherwise predict, or exit 1 with one line."""
     import warnings
 
-    if not argv or "--help" in argv or "-h" in argv:
+    if "--help" in argv or "-h" in argv:
         print(USAGE)
         return
     try:

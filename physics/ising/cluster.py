@@ -52,9 +52,12 @@ class SwendsenWang(_ClusterChain):
 
     Parameters
     ----------
-    spins : array_like of int8 ±1, shape (B, L, L) or (L, L)
-    temperature : float or array_like of float, shape (B,), units of J/k_B
+    spins : array_like of int8
+        Shape (B, L, L) or (L, L); values +1 or -1.
+    temperature : float or array_like of float
+        Shape (B,) or scalar.  Temperature of each lattice in units of J/k_B, > 0.
     lattice : {"square", "triangular"}
+        Lattice name.
     """
 
     def _init_state(self, spins: np.ndarray) -> None:
@@ -70,7 +73,15 @@ class SwendsenWang(_ClusterChain):
         self._indptr = np.zeros(B * N + 1, dtype=np.int32)
 
     def sweep(self, rng: np.random.Generator, n_sweeps: int = 1) -> None:
-        """Apply ``n_sweeps`` Swendsen–Wang updates to every lattice."""
+        """Apply ``n_sweeps`` Swendsen–Wang updates to every lattice.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            Source of randomness.
+        n_sweeps : int
+            Number of sweeps, >= 0.
+        """
         B, N = self._flat.shape
         k = self._partner.shape[1]
         for _ in range(int(n_sweeps)):
@@ -92,11 +103,14 @@ class Wolff(_ClusterChain):
 
     Parameters
     ----------
-    spins : array_like of int8 ±1, shape (B, L, L) or (L, L)
-    temperature : float or array_like of float, shape (B,), units of J/k_B
+    spins : array_like of int8
+        Shape (B, L, L) or (L, L); values +1 or -1.
+    temperature : float or array_like of float
+        Shape (B,) or scalar.  Temperature of each lattice in units of J/k_B, > 0.
     lattice : {"square", "triangular"}
-    flips_per_sweep : int, array_like of int, shape (B,), or None
-        Cluster flips that make one sweep of each lattice.  ``None``: calibrated during the first
+        Lattice name.
+    flips_per_sweep : int or array_like of int or None
+        Shape (B,) or scalar, each >= 1.  Cluster flips that make one sweep of each lattice.  ``None``: calibrated during the first
         call to :meth:`sweep` to ``round(L^2 / <cluster size>)`` and fixed afterwards, so the update
         is a fixed Markov kernel.  That call first flips clusters until ``3 L^2`` spins of each
         lattice have flipped (warm-up), then measures the mean cluster size over ``3 L^2`` more; it
@@ -104,8 +118,8 @@ class Wolff(_ClusterChain):
 
     Attributes
     ----------
-    mean_cluster_size : ndarray, shape (B,)
-        Average number of spins per flipped cluster since construction.
+    mean_cluster_size : ndarray of float
+        Shape (B,).  Average number of spins per flipped cluster since construction.
     """
 
     _CALIBRATION_SWEEPS = 3
@@ -183,7 +197,15 @@ class Wolff(_ClusterChain):
         self.flips_per_sweep = np.maximum(1, np.rint(N * count / flipped)).astype(np.int64)
 
     def sweep(self, rng: np.random.Generator, n_sweeps: int = 1) -> None:
-        """Apply ``n_sweeps`` sweeps (``flips_per_sweep`` cluster flips each) to every lattice."""
+        """Apply ``n_sweeps`` sweeps (``flips_per_sweep`` cluster flips each) to every lattice.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            Source of randomness.
+        n_sweeps : int
+            Number of sweeps, >= 0.
+        """
         n_sweeps = int(n_sweeps)
         if self.flips_per_sweep is None and n_sweeps > 0:
             self._calibrate(rng)

@@ -81,18 +81,34 @@ class IsingDataset:
 
     Attributes
     ----------
-    spins : ndarray of int8 ±1, shape (n, L, L), grouped by temperature in the order requested
-    temperature : ndarray of float64, shape (n,), temperature of each configuration (J/k_B)
-    label : ndarray of int64, shape (n,), 1 = ordered (``T < T_c``), 0 = disordered
-    energy : ndarray of float64, shape (n,), energy per spin of each configuration
-    magnetization : ndarray of float64, shape (n,), signed magnetisation per spin
-    temperatures : ndarray of float64, shape (n_T,), the requested temperatures
-    critical_temperature : float, exact T_c of the infinite lattice used for the labels
-    L : int, linear lattice size
-    lattice : str, "square" or "triangular"
-    algorithm : tuple of str, shape (n_T,), update used at each temperature
-    burn_in, thin : ndarray of int64, shape (n_T,), sweeps of burn-in and between samples of a chain
-    tau_energy, tau_abs_magnetization : ndarray of float64, shape (n_T,), pilot tau_int (sweeps)
+    spins : ndarray of int8
+        Shape (n, L, L); values +1 or -1, grouped by temperature in the order requested.
+    temperature : ndarray of float64
+        Shape (n,).  Temperature of each configuration (J/k_B).
+    label : ndarray of int64
+        Shape (n,).  1 = ordered (``T < T_c``), 0 = disordered.
+    energy : ndarray of float64
+        Shape (n,).  Energy per spin of each configuration (J).
+    magnetization : ndarray of float64
+        Shape (n,).  Signed magnetisation per spin of each configuration.
+    temperatures : ndarray of float64
+        Shape (n_T,).  The requested temperatures (J/k_B).
+    critical_temperature : float
+        Exact T_c of the infinite lattice used for the labels (J/k_B).
+    L : int
+        Linear lattice size.
+    lattice : str
+        "square" or "triangular".
+    algorithm : tuple of str
+        Length n_T.  Update used at each temperature.
+    burn_in : ndarray of int64
+        Shape (n_T,).  Sweeps of burn-in at each temperature.
+    thin : ndarray of int64
+        Shape (n_T,).  Sweeps between samples of a chain at each temperature.
+    tau_energy : ndarray of float64
+        Shape (n_T,).  Pilot tau_int of the energy (sweeps).
+    tau_abs_magnetization : ndarray of float64
+        Shape (n_T,).  Pilot tau_int of ``|m|`` (sweeps).
     """
 
     spins: np.ndarray
@@ -121,21 +137,46 @@ def default_temperatures(lattice: str = "square") -> np.ndarray:
     ``2.0 <= T <= 2.5`` (17 temperatures, T_c = 2.269 in between).  For the triangular lattice the
     grid is scaled by ``T_c(triangular) / T_c(square)``.
 
+    Parameters
+    ----------
+    lattice : {"square", "triangular"}
+        Lattice name.
+
     Returns
     -------
-    ndarray of float64, shape (33,), increasing
+    temperatures : ndarray of float64
+        Shape (33,), increasing, units of J/k_B.
     """
     grid = temperature_grid([1.0, 3.5], 0.125, dense_range=[2.0, 2.5], dense_step=1 / 32)
     return grid * (critical_temperature(lattice) / critical_temperature("square"))
 
 
 def default_cache_dir() -> Path:
-    """``$ML4PHYS_CACHE_DIR`` if set, else ``~/.cache/ml4phys``."""
+    """``$ML4PHYS_CACHE_DIR`` if set, else ``~/.cache/ml4phys``.
+
+    Returns
+    -------
+    cache_dir : pathlib.Path
+        The default cache folder (not created).
+    """
     return Path(os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "ml4phys")
 
 
 def temperature_seed(seed: int, temperature: float) -> np.random.SeedSequence:
-    """Independent stream for one temperature: child of ``SeedSequence(seed)`` keyed by T's float64 bits."""
+    """Independent stream for one temperature: child of ``SeedSequence(seed)`` keyed by T's float64 bits.
+
+    Parameters
+    ----------
+    seed : int
+        Root seed, >= 0.
+    temperature : float
+        Temperature (J/k_B); its float64 bit pattern keys the stream.
+
+    Returns
+    -------
+    seed_sequence : numpy.random.SeedSequence
+        The temperature's own stream.
+    """
     bits = int(np.array(temperature, dtype=np.float64).view(np.uint64))
     return np.random.SeedSequence(seed, spawn_key=(bits,))
 
@@ -157,7 +198,21 @@ def _checksum(packed: np.ndarray, energy: np.ndarray, magnetization: np.ndarray)
 
 
 def cache_path(cache_dir, params: dict) -> Path:
-    """File of one temperature's samples inside ``cache_dir`` (see the module docstring)."""
+    """File of one temperature's samples inside ``cache_dir`` (see the module docstring).
+
+    Parameters
+    ----------
+    cache_dir : str or pathlib.Path
+        Root cache folder.
+    params : dict
+        Run parameters of one temperature (``L``, ``lattice``, ``temperature`` as a float hex string, ...);
+        their hash names the file.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The ``.npz`` file (not created).
+    """
     name = f"T{float.fromhex(params['temperature']):.6f}_{_sha256(params)[:20]}.npz"
     return Path(cache_dir) / "ising" / f"{params['lattice']}_L{params['L']}" / name
 
@@ -275,21 +330,34 @@ def generate_dataset(
 
     Parameters
     ----------
-    L : int, linear lattice size
-    temperatures : array_like of float, shape (n_T,), distinct, > 0 (J/k_B)
-    n_per_temperature : int >= 1, configurations per temperature
-    seed : int >= 0, root seed (see the module docstring for the per-temperature streams)
+    L : int
+        Linear lattice size, >= 2 (square) or >= 3 (triangular).
+    temperatures : array_like of float
+        Shape (n_T,).  Distinct temperatures in units of J/k_B, > 0.
+    n_per_temperature : int
+        Configurations per temperature, >= 1.
+    seed : int
+        Root seed, >= 0 (see the module docstring for the per-temperature streams).
     lattice : {"square", "triangular"}
-    algorithm : {"auto", "metropolis", "swendsen_wang", "wolff"}, as in :func:`physics.ising.sample`
-    cache_dir : str, path, None or False; None: :func:`default_cache_dir`; False: no cache
-    n_jobs : int or None, joblib workers over temperatures; None: all cores (at most one per
-        missing temperature); results do not depend on it
-    progress : bool, show a tqdm progress bar over temperatures
-    burn_in, thin : None or int, overrides passed to :func:`physics.ising.sample`
+        Lattice name.
+    algorithm : {"auto", "metropolis", "swendsen_wang", "wolff"}
+        Update algorithm, as in :func:`physics.ising.sample`.
+    cache_dir : None or str or pathlib.Path or False
+        None: :func:`default_cache_dir`; False: no cache; else the cache folder.
+    n_jobs : int or None
+        Joblib workers over temperatures; None: all cores (at most one per missing temperature).
+        Results do not depend on it.
+    progress : bool
+        Whether to show a tqdm progress bar over temperatures.
+    burn_in : int or None
+        Burn-in override passed to :func:`physics.ising.sample`, >= 0.
+    thin : int or None
+        Thinning override passed to :func:`physics.ising.sample`, >= 1.
 
     Returns
     -------
-    IsingDataset
+    dataset : IsingDataset
+        Configurations of all temperatures with labels and run settings.
 
     Examples
     --------

@@ -41,7 +41,13 @@ _ENUMERATION_CHUNK = 1 << 16
 
 
 def onsager_critical_temperature() -> float:
-    """Onsager's ``T_c = 2 / ln(1 + sqrt 2) ~ 2.269185`` of the square lattice (``sinh 2K_c = 1``)."""
+    """Onsager's ``T_c = 2 / ln(1 + sqrt 2) ~ 2.269185`` of the square lattice (``sinh 2K_c = 1``).
+
+    Returns
+    -------
+    T_c : float
+        Critical temperature in units of J/k_B.
+    """
     return critical_temperature("square")
 
 
@@ -66,11 +72,13 @@ def onsager_energy(T):
 
     Parameters
     ----------
-    T : float or array_like, temperature in units of J/k_B
+    T : float or array_like of float
+        Temperature(s) in units of J/k_B, > 0.
 
     Returns
     -------
-    float or ndarray (shape of ``T``), energy per spin in units of J, in [-2, 0).
+    u : float or ndarray
+        Energy per spin in units of J, in [-2, 0); a float for scalar ``T``, else the shape of ``T``.
     """
     temps = check_temperatures(T)
     K = 1.0 / temps
@@ -92,11 +100,13 @@ def onsager_specific_heat(T):
 
     Parameters
     ----------
-    T : float or array_like, temperature in units of J/k_B
+    T : float or array_like of float
+        Temperature(s) in units of J/k_B, > 0.
 
     Returns
     -------
-    float or ndarray (shape of ``T``), in units of k_B, >= 0.
+    c : float or ndarray
+        Specific heat per spin in units of k_B, >= 0; a float for scalar ``T``, else the shape of ``T``.
     """
     temps = check_temperatures(T)
     K = np.minimum(1.0 / temps, _GROUND_STATE_K)
@@ -133,11 +143,13 @@ def yang_magnetization(T):
 
     Parameters
     ----------
-    T : float or array_like, temperature in units of J/k_B
+    T : float or array_like of float
+        Temperature(s) in units of J/k_B, > 0.
 
     Returns
     -------
-    float or ndarray (shape of ``T``), in [0, 1].
+    m0 : float or ndarray
+        Spontaneous magnetisation per spin in [0, 1]; a float for scalar ``T``, else the shape of ``T``.
     """
     temps = check_temperatures(T)
     K = np.minimum(1.0 / temps, _GROUND_STATE_K)
@@ -273,13 +285,17 @@ def torus_log_partition(L, T, M=None):
 
     Parameters
     ----------
-    L : int >= 2, number of columns
-    T : float or array_like, temperature in units of J/k_B
-    M : int >= 2 or None, number of rows (default ``L``)
+    L : int
+        Number of columns, >= 2.
+    T : float or array_like of float
+        Temperature(s) in units of J/k_B, > 0.
+    M : int or None
+        Number of rows, >= 2; None (default) means ``L``.
 
     Returns
     -------
-    float or ndarray (shape of ``T``): ``ln Z`` (total, not per spin).
+    log_z : float or ndarray
+        ``ln Z`` (total, not per spin); a float for scalar ``T``, else the shape of ``T``.
     """
     temps, _, _, log_z, _, _ = _torus(L, T, M)
     return _asarray_result(log_z, temps)
@@ -289,7 +305,20 @@ def torus_energy(L, T, M=None):
     """Exact energy per spin ``<E>/N = -(1/N) d ln Z / d beta`` of the periodic ``M x L`` torus.
 
     Analytic derivative of :func:`torus_log_partition`; absolute accuracy about ``1e-15 * max(1, T)``.
-    Parameters as in :func:`torus_log_partition`.
+
+    Parameters
+    ----------
+    L : int
+        Number of columns, >= 2.
+    T : float or array_like of float
+        Temperature(s) in units of J/k_B, > 0.
+    M : int or None
+        Number of rows, >= 2; None (default) means ``L``.
+
+    Returns
+    -------
+    e : float or ndarray
+        Energy per spin in units of J; a float for scalar ``T``, else the shape of ``T``.
     """
     temps, _, n_spins, _, d_log_z, _ = _torus(L, T, M)
     return _asarray_result(-d_log_z / n_spins, temps)
@@ -301,7 +330,20 @@ def torus_specific_heat(L, T, M=None):
     Analytic second derivative of :func:`torus_log_partition` (units of k_B); absolute accuracy about
     ``1e-16 * max(1, beta^2)``.  At low ``T`` the true value (~``exp(-8/T)``) falls below that and the
     result is rounding noise around 0, clipped at 0 (``C`` is a variance).
-    Parameters as in :func:`torus_log_partition`.
+
+    Parameters
+    ----------
+    L : int
+        Number of columns, >= 2.
+    T : float or array_like of float
+        Temperature(s) in units of J/k_B, > 0.
+    M : int or None
+        Number of rows, >= 2; None (default) means ``L``.
+
+    Returns
+    -------
+    c : float or ndarray
+        Specific heat per spin in units of k_B, >= 0; a float for scalar ``T``, else the shape of ``T``.
     """
     temps, K, n_spins, _, _, d2_log_z = _torus(L, T, M)
     return _asarray_result(np.maximum(K**2 * d2_log_z / n_spins, 0.0), temps)
@@ -337,16 +379,21 @@ def energy_magnetization_histogram(L, lattice: str = "square", M=None):
 
     Parameters
     ----------
-    L : int, number of columns (>= 2 square, >= 3 triangular)
+    L : int
+        Number of columns, >= 2 (square) or >= 3 (triangular).
     lattice : {"square", "triangular"}
-    M : int or None, number of rows (default ``L``); ``L * M <= 24``
+        Lattice name.
+    M : int or None
+        Number of rows; None (default) means ``L``.  ``L * M <= 24``.
 
     Returns
     -------
-    energies : ndarray of int64, shape (k,), total energies ``E = -sum_<ij> s_i s_j``
-    magnetizations : ndarray of int64, shape (k,), total magnetisations ``sum_i s_i``
-    counts : ndarray of int64, shape (k,), number of states with that pair (sums to ``2**(L*M)``)
-    All read-only (cached).
+    energies : ndarray of int64
+        Shape (k,).  Total energies ``E = -sum_<ij> s_i s_j``; read-only (cached).
+    magnetizations : ndarray of int64
+        Shape (k,).  Total magnetisations ``sum_i s_i``; read-only (cached).
+    counts : ndarray of int64
+        Shape (k,).  Number of states with that pair (sums to ``2**(L*M)``); read-only (cached).
     """
     lattice = check_lattice(lattice)
     cols = check_size(L, lattice, name="L")
@@ -374,18 +421,18 @@ def enumerate_observables(L, T, lattice: str = "square", M=None) -> dict:
     Parameters
     ----------
     L : int
-        Number of columns.
-    T : float or array_like
-        Temperatures (J/k_B), > 0.
+        Number of columns, >= 2 (square) or >= 3 (triangular).
+    T : float or array_like of float
+        Temperature(s) in units of J/k_B, > 0.
     lattice : {"square", "triangular"}
-        The lattice.
+        Lattice name.
     M : int or None
-        Number of rows (default ``L``); ``L*M <= 24``.
+        Number of rows; None (default) means ``L``.  ``L*M <= 24``.
 
     Returns
     -------
-    dict
-        name -> float (scalar ``T``) or ndarray of the shape of ``T``.
+    observables : dict
+        Observable name -> float (scalar ``T``) or ndarray of the shape of ``T``.
     """
     energies, magnets, counts = energy_magnetization_histogram(L, lattice, M)
     temps = check_temperatures(T)

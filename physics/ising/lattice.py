@@ -38,6 +38,16 @@ _MIN_SIZE = {"square": 2, "triangular": 3}
 def check_lattice(lattice) -> str:
     """Return ``lattice`` if it is a known lattice name, else raise.
 
+    Parameters
+    ----------
+    lattice : str
+        Candidate lattice name; must be one of :data:`LATTICES` (``"square"``, ``"triangular"``).
+
+    Returns
+    -------
+    lattice : str
+        The same name, unchanged.
+
     Raises
     ------
     TypeError
@@ -60,22 +70,68 @@ def neighbour_offsets(lattice: str) -> tuple[tuple[int, int], ...]:
 
     Square: ``((0, 1), (1, 0))``; triangular: ``((0, 1), (1, 0), (1, 1))``.  The full neighbour set
     is these offsets together with their negatives.
+
+    Parameters
+    ----------
+    lattice : {"square", "triangular"}
+        Lattice name, one of :data:`LATTICES`.
+
+    Returns
+    -------
+    offsets : tuple of tuple of int
+        One ``(dy, dx)`` pair per bond direction (2 square, 3 triangular).
     """
     return _OFFSETS[check_lattice(lattice)]
 
 
 def coordination(lattice: str) -> int:
-    """Number of nearest neighbours ``z`` of a site: 4 (square) or 6 (triangular)."""
+    """Number of nearest neighbours ``z`` of a site: 4 (square) or 6 (triangular).
+
+    Parameters
+    ----------
+    lattice : {"square", "triangular"}
+        Lattice name, one of :data:`LATTICES`.
+
+    Returns
+    -------
+    z : int
+        Coordination number, 4 or 6.
+    """
     return 2 * len(neighbour_offsets(lattice))
 
 
 def min_size(lattice: str) -> int:
-    """Smallest linear size ``L`` for which ``lattice`` is well defined (2 square, 3 triangular)."""
+    """Smallest linear size ``L`` for which ``lattice`` is well defined (2 square, 3 triangular).
+
+    Parameters
+    ----------
+    lattice : {"square", "triangular"}
+        Lattice name, one of :data:`LATTICES`.
+
+    Returns
+    -------
+    L_min : int
+        2 for the square lattice, 3 for the triangular one.
+    """
     return _MIN_SIZE[check_lattice(lattice)]
 
 
 def check_size(L, lattice: str = "square", name: str = "L") -> int:
     """Validate a linear lattice size and return it as ``int``.
+
+    Parameters
+    ----------
+    L : int
+        Linear size (sites per side); must be ``>= min_size(lattice)``.  Bools are rejected.
+    lattice : {"square", "triangular"}
+        Lattice the size is meant for; sets the minimum size.
+    name : str
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    L : int
+        The size as a Python ``int``.
 
     Raises
     ------
@@ -102,8 +158,18 @@ def check_spins(spins, lattice: str = "square", name: str = "spins") -> np.ndarr
 
     Parameters
     ----------
-    spins : array_like of int, shape (..., L, L)
-        Values must be +1 or -1; the last two axes must be equal and ``>= min_size(lattice)``.
+    spins : array_like of int
+        Shape (..., L, L).  Values must be +1 or -1; the last two axes must be equal and
+        ``>= min_size(lattice)``.
+    lattice : {"square", "triangular"}
+        Lattice the spins live on; sets the minimum size.
+    name : str
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    spins : ndarray
+        The spins as an ndarray, same shape and dtype as the input.
 
     Raises
     ------
@@ -130,6 +196,19 @@ def check_spins(spins, lattice: str = "square", name: str = "spins") -> np.ndarr
 
 def check_temperatures(T, name: str = "T") -> np.ndarray:
     """Validate temperatures (units of J/k_B) and return them as a float64 array of the same shape.
+
+    Parameters
+    ----------
+    T : float or array_like of float
+        Temperatures in units of J/k_B; every entry finite and ``> 0``, at least one entry.
+        Bools are rejected.
+    name : str
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    T : ndarray of float64
+        The temperatures, same shape as the input.
 
     Raises
     ------
@@ -167,12 +246,15 @@ def neighbour_sum(spins, lattice: str = "square") -> np.ndarray:
 
     Parameters
     ----------
-    spins : ndarray of int, shape (..., L, L)
+    spins : ndarray of int
+        Shape (..., L, L); values +1 or -1.
     lattice : {"square", "triangular"}
+        Lattice name, one of :data:`LATTICES`.
 
     Returns
     -------
-    ndarray, same shape and integer dtype as ``spins`` (values in ``[-z, z]``, fits int8).
+    h : ndarray of int
+        Same shape and integer dtype as ``spins``; values in ``[-z, z]`` (fits int8).
     """
     arr = check_spins(spins, lattice)
     total = np.zeros_like(arr)
@@ -183,7 +265,20 @@ def neighbour_sum(spins, lattice: str = "square") -> np.ndarray:
 
 
 def bond_sum(spins, lattice: str = "square") -> np.ndarray:
-    """``sum_<ij> s_i s_j`` over all bonds of each lattice, as int64 of shape ``spins.shape[:-2]``."""
+    """``sum_<ij> s_i s_j`` over all bonds of each lattice.
+
+    Parameters
+    ----------
+    spins : ndarray of int
+        Shape (..., L, L); values +1 or -1.
+    lattice : {"square", "triangular"}
+        Lattice name, one of :data:`LATTICES`.
+
+    Returns
+    -------
+    bonds : ndarray of int64
+        Shape ``spins.shape[:-2]``; one bond sum per lattice.
+    """
     return _bond_sum_unchecked(check_spins(spins, lattice), lattice)
 
 
@@ -200,13 +295,16 @@ def energy_per_spin(spins, lattice: str = "square") -> np.ndarray:
 
     Parameters
     ----------
-    spins : ndarray of int, shape (n, L, L) or (L, L) (any leading batch axes)
+    spins : ndarray of int
+        Shape (n, L, L) or (L, L) (any leading batch axes); values +1 or -1.
     lattice : {"square", "triangular"}
+        Lattice name, one of :data:`LATTICES`.
 
     Returns
     -------
-    ndarray of float64, shape ``spins.shape[:-2]`` (``(n,)`` for a batch, 0-d for one lattice).
-    Ground state: ``-z/2`` (-2 square, -3 triangular).
+    e : ndarray of float64
+        Shape ``spins.shape[:-2]`` (``(n,)`` for a batch, 0-d for one lattice), units of J.
+        Ground state: ``-z/2`` (-2 square, -3 triangular).
     """
     arr = check_spins(spins, lattice)
     n_spins = arr.shape[-1] * arr.shape[-2]
@@ -218,11 +316,13 @@ def magnetization_per_spin(spins) -> np.ndarray:
 
     Parameters
     ----------
-    spins : ndarray of int, shape (n, L, L) or (L, L)
+    spins : ndarray of int
+        Shape (n, L, L) or (L, L); values +1 or -1.
 
     Returns
     -------
-    ndarray of float64, shape ``spins.shape[:-2]``, values in [-1, 1].
+    m : ndarray of float64
+        Shape ``spins.shape[:-2]``; values in [-1, 1].
     """
     arr = check_spins(spins)
     n_spins = arr.shape[-1] * arr.shape[-2]
@@ -234,6 +334,16 @@ def critical_temperature(lattice: str = "square") -> float:
 
     Square (Onsager 1944): ``T_c = 2 / ln(1 + sqrt 2) ~ 2.269185``.
     Triangular (Houtappel 1950; Wannier 1950): ``T_c = 4 / ln 3 ~ 3.640957``.
+
+    Parameters
+    ----------
+    lattice : {"square", "triangular"}
+        Lattice name, one of :data:`LATTICES`.
+
+    Returns
+    -------
+    T_c : float
+        Critical temperature in units of J/k_B.
     """
     if check_lattice(lattice) == "square":
         return 2.0 / math.log(1.0 + math.sqrt(2.0))

@@ -59,15 +59,17 @@ def acceptance_thresholds(beta, lattice: str = "square") -> np.ndarray:
 
     Parameters
     ----------
-    beta : array_like of float, shape (B,)
-        Inverse temperatures.
+    beta : array_like of float
+        Shape (B,).  Inverse temperatures in units of k_B/J.
     lattice : {"square", "triangular"}
+        Lattice name.
 
     Returns
     -------
-    ndarray of uint32, shape (z // 2 + 1, B): row ``j`` is the threshold for ``h = 2 j``, i.e. for
-    accepting a flip with ``dE = 4 j`` with probability ``A(0) = (1 + exp(-4 beta)) / 2`` (``j = 0``)
-    or ``exp(-4 j beta)`` (``j >= 1``).  Rows are non-increasing.
+    thresholds : ndarray of uint32
+        Shape (z // 2 + 1, B).  Row ``j`` is the threshold for ``h = 2 j``, i.e. for accepting a flip
+        with ``dE = 4 j`` with probability ``A(0) = (1 + exp(-4 beta)) / 2`` (``j = 0``) or
+        ``exp(-4 j beta)`` (``j >= 1``).  Rows are non-increasing.
     """
     beta = np.atleast_1d(np.asarray(beta, dtype=np.float64))
     fields = 2.0 * np.arange(0, len(neighbour_offsets(lattice)) + 1)  # h = 0, 2, 4 (, 6)
@@ -94,9 +96,12 @@ class CheckerboardMetropolis(MarkovChain):
 
     Parameters
     ----------
-    spins : array_like of int8 ±1, shape (B, L, L) or (L, L)
-    temperature : float or array_like of float, shape (B,), units of J/k_B
+    spins : array_like of int8
+        Shape (B, L, L) or (L, L); values +1 or -1.
+    temperature : float or array_like of float
+        Shape (B,) or scalar.  Temperature of each lattice in units of J/k_B, > 0.
     lattice : {"square", "triangular"}
+        Lattice name.
 
     Examples
     --------
@@ -211,7 +216,15 @@ class CheckerboardMetropolis(MarkovChain):
         return np.empty(shape, np.uint8), np.empty(shape, bool)
 
     def sweep(self, rng: np.random.Generator, n_sweeps: int = 1) -> None:
-        """Advance every lattice by ``n_sweeps`` checkerboard sweeps (each site proposed once per sweep)."""
+        """Advance every lattice by ``n_sweeps`` checkerboard sweeps (each site proposed once per sweep).
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            Source of randomness.
+        n_sweeps : int
+            Number of sweeps, >= 0.
+        """
         for _ in range(int(n_sweeps)):
             if self.fast:
                 for g in self._order:
@@ -233,6 +246,13 @@ class CheckerboardMetropolis(MarkovChain):
         return out
 
     def energy_per_spin(self) -> np.ndarray:
+        """Energy per spin ``H / L^2`` of each lattice.
+
+        Returns
+        -------
+        e : ndarray of float64
+            Shape (B,), units of J.
+        """
         if not self.fast:
             return super().energy_per_spin()
         total = np.zeros(self.n_chains, np.int64)
@@ -243,6 +263,13 @@ class CheckerboardMetropolis(MarkovChain):
         return -0.5 * total / float(self.L * self.L)  # each bond counted from both ends
 
     def magnetization_per_spin(self) -> np.ndarray:
+        """Signed magnetisation per spin of each lattice.
+
+        Returns
+        -------
+        m : ndarray of float64
+            Shape (B,), values in [-1, 1].
+        """
         if not self.fast:
             return super().magnetization_per_spin()
         return self._grids.sum(axis=(0, 2, 3), dtype=np.int64) / float(self.L * self.L)

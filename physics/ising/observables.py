@@ -69,11 +69,13 @@ def autocorrelation_function(series) -> np.ndarray:
 
     Parameters
     ----------
-    series : array_like, shape (..., n), time along the last axis
+    series : array_like of float
+        Shape (..., n), time along the last axis; finite values, n >= 2.
 
     Returns
     -------
-    ndarray of float64, shape (..., n)
+    rho : ndarray of float64
+        Shape (..., n); ``rho[..., 0] = 1``.
     """
     x = _as_series(series)
     n = x.shape[-1]
@@ -93,14 +95,20 @@ def sokal_window(tau_of_window: np.ndarray, c: float):
 
     Parameters
     ----------
-    tau_of_window : ndarray, shape (..., n): ``tau_int(W)`` for every window ``W = 0 ... n - 1`` along the
-        last axis (each leading index searched alone)
-    c : float > 0, window factor
+    tau_of_window : ndarray of float
+        Shape (..., n).  ``tau_int(W)`` for every window ``W = 0 ... n - 1`` along the last axis (each
+        leading index searched alone).
+    c : float
+        Window factor, > 0.
 
     Returns
     -------
-    (tau_int, window, found) : ``tau_of_window`` at the chosen window, the window, and whether the criterion
-    was met (where it is not, ``W = n - 1``); ndarrays of shape ``tau_of_window.shape[:-1]`` (0-d for 1-D input)
+    tau_int : ndarray of float
+        ``tau_of_window`` at the chosen window.  Shape ``tau_of_window.shape[:-1]`` (0-d for 1-D input).
+    window : ndarray of int
+        The chosen window ``W`` (``n - 1`` where the criterion is not met); same shape.
+    found : ndarray of bool
+        Whether the criterion was met; same shape.
     """
     n = tau_of_window.shape[-1]
     ok = np.arange(n) >= c * tau_of_window
@@ -119,13 +127,17 @@ def integrated_autocorrelation_time(series, *, c: float = 6.0):
 
     Parameters
     ----------
-    series : array_like, shape (n,) or (..., n), time along the last axis (each row analysed alone)
-    c : float > 0, window factor (Sokal recommends 4-10; default 6)
+    series : array_like of float
+        Shape (n,) or (..., n), time along the last axis (each row analysed alone); finite values.
+    c : float
+        Window factor, > 0 (Sokal recommends 4-10; default 6).
 
     Returns
     -------
-    tau_int : float (1-D input) or ndarray of shape ``series.shape[:-1]``, in units of the sampling step
-    window : int or ndarray of int, the chosen ``W``
+    tau_int : float or ndarray of float
+        In units of the sampling step; a float for 1-D input, else shape ``series.shape[:-1]``.
+    window : int or ndarray of int
+        The chosen ``W``; same shape as ``tau_int``.
 
     Warns
     -----
@@ -159,16 +171,16 @@ def tau_int_error(tau_int, window, n_samples):
 
     Parameters
     ----------
-    tau_int : float or ndarray
+    tau_int : float or ndarray of float
         The integrated autocorrelation time (sweeps).
-    window : int or ndarray
-        The summation window W of the same shape.
+    window : int or ndarray of int
+        The summation window W, same shape as ``tau_int``.
     n_samples : int
-        The series length ``n``.
+        The series length ``n``, >= 1.
 
     Returns
     -------
-    float or ndarray
+    error : float or ndarray of float
         The error of ``tau_int``, of its shape.
     """
     return np.asarray(tau_int) * np.sqrt(2.0 * (2.0 * np.asarray(window) + 1.0) / n_samples)
@@ -178,11 +190,18 @@ def tau_int_error(tau_int, window, n_samples):
 class BlockingResult:
     """Outcome of :func:`blocking_analysis`.
 
-    mean : float, sample mean of the series
-    error : float, standard error of the mean at the chosen level (accounts for autocorrelation)
-    block_size : int, samples per block at the chosen level (``2**level``)
-    n_blocks : int, number of blocks at the chosen level
-    level_errors : ndarray, shape (n_levels,), the naive standard error at every blocking level
+    Parameters
+    ----------
+    mean : float
+        Sample mean of the series.
+    error : float
+        Standard error of the mean at the chosen level (accounts for autocorrelation).
+    block_size : int
+        Samples per block at the chosen level (``2**level``).
+    n_blocks : int
+        Number of blocks at the chosen level.
+    level_errors : ndarray of float
+        Shape (n_levels,).  The naive standard error at every blocking level.
     """
 
     mean: float
@@ -212,9 +231,17 @@ def blocking_analysis(series, *, alpha: float = 0.01, block_factor: float = 20.0
 
     Parameters
     ----------
-    series : array_like, shape (n,), n >= 4
-    alpha : float in (0, 1), significance level of the decorrelation test
-    block_factor : float > 0, minimum block size in units of the estimated ``tau_int``
+    series : array_like of float
+        Shape (n,), n >= 4; finite values.
+    alpha : float
+        Significance level of the decorrelation test, in (0, 1).
+    block_factor : float
+        Minimum block size in units of the estimated ``tau_int``, > 0.
+
+    Returns
+    -------
+    result : BlockingResult
+        Mean, error, chosen block size and the per-level errors.
 
     Warns
     -----
@@ -258,7 +285,22 @@ def blocking_analysis(series, *, alpha: float = 0.01, block_factor: float = 20.0
 
 
 def binning_error(series, *, alpha: float = 0.01, block_factor: float = 20.0) -> float:
-    """Standard error of the mean of a correlated series (see :func:`blocking_analysis`)."""
+    """Standard error of the mean of a correlated series (see :func:`blocking_analysis`).
+
+    Parameters
+    ----------
+    series : array_like of float
+        Shape (n,), n >= 4; finite values.
+    alpha : float
+        Significance level of the decorrelation test, in (0, 1).
+    block_factor : float
+        Minimum block size in units of the estimated ``tau_int``, > 0.
+
+    Returns
+    -------
+    error : float
+        Standard error of the mean (:attr:`BlockingResult.error`).
+    """
     return blocking_analysis(series, alpha=alpha, block_factor=block_factor).error
 
 
@@ -274,14 +316,21 @@ def jackknife(func, *series, block_size: int = 1, bias_correction: bool = True):
 
     Parameters
     ----------
-    func : callable taking one array per series and acting elementwise (numpy ufunc style)
-    *series : array_like, each shape (n,), same length
-    block_size : int >= 1
+    func : callable
+        Takes one array per series and acts elementwise (numpy ufunc style).
+    *series : array_like of float
+        One or more series, each of shape (n,), all the same length.
+    block_size : int
+        Samples per jackknife block, >= 1; must leave at least 2 blocks.
     bias_correction : bool
+        Whether to return the bias-corrected estimate (default) or plain ``f(all)``.
 
     Returns
     -------
-    (value, error) : tuple of floats
+    value : float
+        The jackknife estimate of ``func(<x_1>, <x_2>, ...)``.
+    error : float
+        Its jackknife standard error.
     """
     if not series:
         raise TypeError("jackknife() needs at least one series after 'func'.")
@@ -339,15 +388,21 @@ def measure(energies, magnetizations, T, n_spins, *, block_size=None) -> dict:
 
     Parameters
     ----------
-    energies : array_like, shape (n,), energy per spin of each measurement (J)
-    magnetizations : array_like, shape (n,), signed magnetisation per spin of each measurement
-    T : float, temperature (J/k_B)
-    n_spins : int >= 1, number of spins ``N`` (``L*L``)
+    energies : array_like of float
+        Shape (n,), n >= 4.  Energy per spin of each measurement (units of J).
+    magnetizations : array_like of float
+        Shape (n,), same length.  Signed magnetisation per spin of each measurement.
+    T : float
+        Temperature in units of J/k_B, > 0.
+    n_spins : int
+        Number of spins ``N`` (``L*L``), >= 1.
     block_size : int or None
+        Jackknife block size; None (default) chooses it by :func:`blocking_analysis`.
 
     Returns
     -------
-    dict name -> (value, error), both floats
+    observables : dict
+        Observable name -> ``(value, error)``, both floats.
     """
     e = _as_series(energies, name="energies", min_length=4)
     m = _as_series(magnetizations, name="magnetizations", min_length=4)

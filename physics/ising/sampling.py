@@ -73,14 +73,24 @@ class SampleResult:
 
     Attributes
     ----------
-    spins : ndarray of int8, shape (n_samples, L, L)
-    energy : ndarray of float64, shape (n_samples,), energy per spin of each configuration
-    magnetization : ndarray of float64, shape (n_samples,), signed magnetisation per spin
-    algorithm : str, the update actually used ("metropolis", "swendsen_wang" or "wolff")
-    burn_in : int, sweeps before the first sample
-    thin : int, sweeps between samples of one chain
-    n_chains : int, independent chains the samples come from
-    tau_energy, tau_abs_magnetization : float, pilot estimates of tau_int in sweeps (NaN if no pilot)
+    spins : ndarray of int8
+        Shape (n_samples, L, L); values +1 or -1.
+    energy : ndarray of float64
+        Shape (n_samples,).  Energy per spin of each configuration (units of J).
+    magnetization : ndarray of float64
+        Shape (n_samples,).  Signed magnetisation per spin of each configuration.
+    algorithm : str
+        The update actually used: "metropolis", "swendsen_wang" or "wolff".
+    burn_in : int
+        Sweeps before the first sample.
+    thin : int
+        Sweeps between samples of one chain.
+    n_chains : int
+        Independent chains the samples come from.
+    tau_energy : float
+        Pilot estimate of tau_int of the energy, in sweeps (NaN if no pilot ran).
+    tau_abs_magnetization : float
+        Pilot estimate of tau_int of ``|m|``, in sweeps (NaN if no pilot ran).
     """
 
     spins: np.ndarray
@@ -130,6 +140,20 @@ def choose_algorithm(L: int, temperature: float, lattice: str = "square") -> str
       above T_c Metropolis' samples are as decorrelated (its autocorrelation decays
       exponentially there).  A Swendsen–Wang sweep costs ~10 Metropolis sweeps (16 chains); its
       ``tau_int`` stays at 1-4 sweeps in the window, Metropolis' reaches ~100 at T_c (as ``L^2.17``).
+
+    Parameters
+    ----------
+    L : int
+        Linear lattice size, >= 2 (square) or >= 3 (triangular).
+    temperature : float
+        Temperature in units of J/k_B, > 0.
+    lattice : {"square", "triangular"}
+        Lattice name.
+
+    Returns
+    -------
+    algorithm : str
+        "swendsen_wang" or "metropolis".
     """
     t = temperature / critical_temperature(lattice) - 1.0
     near = CRITICAL_WINDOW[0] <= t <= CRITICAL_WINDOW[1]
@@ -155,13 +179,17 @@ def pooled_tau_int(series, c: float = 6.0) -> tuple[float, float]:
 
     Parameters
     ----------
-    series : array_like, shape (n_chains, n), time along the last axis
-    c : float, window factor
+    series : array_like of float
+        Shape (n_chains, n), time along the last axis.
+    c : float
+        Window factor, > 0.
 
     Returns
     -------
-    (tau_int, error) : floats in units of the sampling step; ``tau_int = 0.5`` for a constant series;
-    the error is Madras & Sokal's ``tau sqrt(2 (2 W + 1) / (n_chains n))``.
+    tau_int : float
+        In units of the sampling step; 0.5 for a constant series.
+    error : float
+        Madras & Sokal's ``tau sqrt(2 (2 W + 1) / (n_chains n))``.
     """
     x = np.atleast_2d(np.asarray(series, dtype=np.float64))  # (n_chains, n)
     x = x - x.mean()
@@ -244,7 +272,37 @@ def _validate(L, temperature, lattice, algorithm, burn_in):
 def sample_with_info(
     L, temperature, n_samples, *, lattice="square", algorithm="auto", seed=None, burn_in=None, thin=None, n_chains=None
 ) -> SampleResult:
-    """Like :func:`sample`, but also returns each sample's energy and magnetisation and the run's settings."""
+    """Like :func:`sample`, but also returns each sample's energy and magnetisation and the run's settings.
+
+    Parameters
+    ----------
+    L : int
+        Linear lattice size, >= 2 (square) or >= 3 (triangular).
+    temperature : float
+        Temperature in units of J/k_B, > 0.
+    n_samples : int
+        Number of configurations, >= 1.
+    lattice : {"square", "triangular"}
+        Lattice name.
+    algorithm : {"auto", "metropolis", "swendsen_wang", "wolff"}
+        Update algorithm; "auto" picks one by :func:`choose_algorithm`.
+    seed : None or int or numpy.random.SeedSequence or numpy.random.Generator
+        Seed of the random stream.
+    burn_in : int or None
+        Sweeps before the first sample, >= 0; None: from pilot runs (module docstring), at least 20 tau_int.
+    thin : int or None
+        Sweeps between stored samples of one chain, >= 1; None: ``ceil(4 (tau_int + 2 sigma))`` from the
+        pilot (larger of |m| and E; ``ceil(8 (...))`` for Metropolis below T_c), so consecutive samples of
+        a chain are uncorrelated within statistics (module docstring).
+    n_chains : int or None
+        Independent chains run side by side, >= 1 (None: 32 Metropolis, 16 cluster, at most
+        ``n_samples``).  Sample ``k`` comes from chain ``k % n_chains``.
+
+    Returns
+    -------
+    result : SampleResult
+        The configurations, their energies and magnetisations, and the run's settings.
+    """
     L, T, lattice, algorithm, burn_in = _validate(L, temperature, lattice, algorithm, burn_in)
     n_samples = _check_int(n_samples, "n_samples", 1)
     thin = _check_int(thin, "thin", 1, True)
@@ -297,22 +355,32 @@ def sample(
 
     Parameters
     ----------
-    L : int, linear lattice size (>= 2 square, >= 3 triangular)
-    temperature : float, temperature in units of J/k_B (> 0)
-    n_samples : int >= 1, number of configurations
+    L : int
+        Linear lattice size, >= 2 (square) or >= 3 (triangular).
+    temperature : float
+        Temperature in units of J/k_B, > 0.
+    n_samples : int
+        Number of configurations, >= 1.
     lattice : {"square", "triangular"}
-    algorithm : {"auto", "metropolis", "swendsen_wang", "wolff"}; "auto": :func:`choose_algorithm`
-    seed : None, int, numpy SeedSequence or Generator
-    burn_in : int >= 0 or None; None: from pilot runs (module docstring), at least 20 tau_int
-    thin : int >= 1 or None, sweeps between stored samples of one chain; None: ``ceil(4 (tau_int +
-        2 sigma))`` from the pilot (larger of |m| and E; ``ceil(8 (...))`` for Metropolis below T_c),
-        so consecutive samples of a chain are uncorrelated within statistics (module docstring)
-    n_chains : int >= 1 or None; independent chains run side by side (None: 32 Metropolis, 16
-        cluster, at most ``n_samples``).  Sample ``k`` comes from chain ``k % n_chains``.
+        Lattice name.
+    algorithm : {"auto", "metropolis", "swendsen_wang", "wolff"}
+        Update algorithm; "auto" picks one by :func:`choose_algorithm`.
+    seed : None or int or numpy.random.SeedSequence or numpy.random.Generator
+        Seed of the random stream.
+    burn_in : int or None
+        Sweeps before the first sample, >= 0; None: from pilot runs (module docstring), at least 20 tau_int.
+    thin : int or None
+        Sweeps between stored samples of one chain, >= 1; None: ``ceil(4 (tau_int + 2 sigma))`` from the
+        pilot (larger of |m| and E; ``ceil(8 (...))`` for Metropolis below T_c), so consecutive samples of
+        a chain are uncorrelated within statistics (module docstring).
+    n_chains : int or None
+        Independent chains run side by side, >= 1 (None: 32 Metropolis, 16 cluster, at most
+        ``n_samples``).  Sample ``k`` comes from chain ``k % n_chains``.
 
     Returns
     -------
-    ndarray of int8 ±1, shape (n_samples, L, L)
+    spins : ndarray of int8
+        Shape (n_samples, L, L); values +1 or -1.
 
     Examples
     --------
@@ -333,15 +401,28 @@ def simulate(
 
     Parameters
     ----------
-    L, temperature, lattice, algorithm, seed : as in :func:`sample`
-    n_sweeps : int >= 1, measured sweeps (one measurement after each)
-    burn_in : int >= 0 or None; None: the pilot-run equilibration of :func:`sample`
-    n_chains : int >= 1 or None; None: one chain and 1-D series; int: that many independent chains
+    L : int
+        Linear lattice size, >= 2 (square) or >= 3 (triangular).
+    temperature : float
+        Temperature in units of J/k_B, > 0.
+    n_sweeps : int
+        Measured sweeps (one measurement after each), >= 1.
+    lattice : {"square", "triangular"}
+        Lattice name.
+    algorithm : {"auto", "metropolis", "swendsen_wang", "wolff"}
+        Update algorithm; "auto" picks one by :func:`choose_algorithm`.
+    seed : None or int or numpy.random.SeedSequence or numpy.random.Generator
+        Seed of the random stream.
+    burn_in : int or None
+        Sweeps before the first measurement, >= 0; None: the pilot-run equilibration of :func:`sample`.
+    n_chains : int or None
+        None: one chain and 1-D series; an int >= 1: that many independent chains.
 
     Returns
     -------
-    dict with ``energy`` and ``magnetization`` (float64, shape (n_sweeps,) or (n_chains, n_sweeps)),
-    ``algorithm`` (str) and ``burn_in`` (int, sweeps before the first measurement).
+    series : dict
+        ``energy`` and ``magnetization`` (float64, shape (n_sweeps,) or (n_chains, n_sweeps)),
+        ``algorithm`` (str) and ``burn_in`` (int, sweeps before the first measurement).
     """
     L, T, lattice, algorithm, burn_in = _validate(L, temperature, lattice, algorithm, burn_in)
     n_sweeps = _check_int(n_sweeps, "n_sweeps", 1)

@@ -15,12 +15,38 @@ DECIMALS = 6
 
 
 def unique_temperatures(values) -> np.ndarray:
-    """Sorted unique temperatures, float64, rounded to 1e-6. (n,)"""
+    """Sorted unique temperatures, float64, rounded to 1e-6.
+
+    Parameters
+    ----------
+    values : array_like of float
+        Temperatures (J/k_B), any shape.
+
+    Returns
+    -------
+    temperatures : ndarray of float64
+        Shape (n,), increasing, rounded to :data:`DECIMALS` decimals.
+    """
     return np.unique(np.round(np.asarray(values, dtype=np.float64), DECIMALS))
 
 
 def uniform_grid(low: float, high: float, step: float) -> np.ndarray:
-    """``low, low + step, ...`` up to ``high`` (included when it lies on the grid, within 1e-9 steps)."""
+    """``low, low + step, ...`` up to ``high`` (included when it lies on the grid, within 1e-9 steps).
+
+    Parameters
+    ----------
+    low : float
+        First temperature (J/k_B).
+    high : float
+        Upper end (J/k_B); empty grid when below ``low``.
+    step : float
+        Grid spacing (J/k_B), > 0.
+
+    Returns
+    -------
+    grid : ndarray of float64
+        Shape (n,), increasing.
+    """
     count = int(np.floor((high - low) / step + 1e-9)) + 1
     return low + step * np.arange(max(count, 0))
 
@@ -30,9 +56,21 @@ def temperature_grid(temperature_range: Sequence[float], step: float, dense_rang
     """Sorted unique temperatures: a uniform grid over ``temperature_range = [low, high]`` with ``step``, joined
     with a finer one of ``dense_step`` over ``dense_range`` (clipped to the range; e.g. near T_c).
 
+    Parameters
+    ----------
+    temperature_range : sequence of float
+        ``[low, high]`` of the coarse grid (J/k_B).
+    step : float
+        Spacing of the coarse grid (J/k_B), > 0.
+    dense_range : sequence of float or None
+        ``[low, high]`` of the fine grid (J/k_B); None (default): no fine grid.
+    dense_step : float or None
+        Spacing of the fine grid (J/k_B), > 0; required with ``dense_range``.
+
     Returns
     -------
-    ndarray of float64, increasing, rounded to 1e-6 (:func:`unique_temperatures`)
+    temperatures : ndarray of float64
+        Shape (n,), increasing, rounded to 1e-6 (:func:`unique_temperatures`).
     """
     low, high = temperature_range
     grids = [uniform_grid(low, high, step)]

@@ -61,18 +61,29 @@ class BuiltinSpec:
 
     Attributes
     ----------
-    name : str, the key in :data:`BUILTIN_DATASETS`.
-    file : str, the data file relative to ``physics/materials/data/`` (e.g. ``"aflow/bulk_modulus.csv.gz"``).
-    target_type : "regression" or "classification".
-    target_name : str, the dataset's ``target_name``.
-    units : str, units of the target ("GPa", "eV"; "" for class labels).
-    description : str, the property in words.
-    title : str, a short name for :attr:`source` ("bulk modulus").
-    citation : str, the references to cite.
-    licence : str, the licence of the data file.
-    published : mapping model -> test-split MAE (in ``units``) published for exactly this split (regression
-        only; empty for classification).
-    label_rule : str, how class labels are derived from the file's numeric target ("" for regression).
+    name : str
+        The key in :data:`BUILTIN_DATASETS`.
+    file : str
+        The data file relative to ``physics/materials/data/`` (e.g. ``"aflow/bulk_modulus.csv.gz"``).
+    target_type : str
+        "regression" or "classification".
+    target_name : str
+        The dataset's ``target_name``.
+    units : str
+        Units of the target ("GPa", "eV"; "" for class labels).
+    description : str
+        The property in words.
+    title : str
+        A short name for :attr:`source` ("bulk modulus").
+    citation : str
+        The references to cite.
+    licence : str
+        The licence of the data file.
+    published : Mapping
+        Model name -> test-split MAE (in ``units``) published for exactly this split (regression only;
+        empty for classification).
+    label_rule : str
+        How class labels are derived from the file's numeric target ("" for regression).
     """
 
     name: str
@@ -127,17 +138,20 @@ def builtin_dataset(name: str) -> MaterialsDataset:
 
     Parameters
     ----------
-    name : "aflow_bulk_modulus", "aflow_band_gap" or "aflow_metal" (the keys of :data:`BUILTIN_DATASETS`).
+    name : str
+        "aflow_bulk_modulus", "aflow_band_gap" or "aflow_metal" (the keys of :data:`BUILTIN_DATASETS`).
 
     Returns
     -------
-    MaterialsDataset with ``split`` (str "train" / "val" / "test" per sample), ``target`` float64 in
-    ``units`` (regression) or str labels "metal" / "non-metal" (``aflow_metal``), ``target_name``, ``units``
-    and a readable ``source`` from the spec, and ``line_numbers`` of the file (line 1 is its header).
+    dataset : MaterialsDataset
+        With ``split`` (str "train" / "val" / "test" per sample), ``target`` float64 in ``units``
+        (regression) or str labels "metal" / "non-metal" (``aflow_metal``), ``target_name``, ``units`` and
+        a readable ``source`` from the spec, and ``line_numbers`` of the file (line 1 is its header).
 
     Raises
     ------
-    ValueError for an unknown name (the message lists the allowed ones).
+    ValueError
+        For an unknown name (the message lists the allowed ones).
     """
     spec = BUILTIN_DATASETS.get(name) if isinstance(name, str) else None
     if spec is None:

@@ -84,7 +84,18 @@ class Composition:
 
 
 def chemical_system(elements) -> str:
-    """``"A-B-..."`` with the element symbols sorted alphabetically (``["Ni", "Fe"]`` -> ``"Fe-Ni"``)."""
+    """``"A-B-..."`` with the element symbols sorted alphabetically (``["Ni", "Fe"]`` -> ``"Fe-Ni"``).
+
+    Parameters
+    ----------
+    elements : iterable of str
+        Element symbols (a mapping contributes its keys).
+
+    Returns
+    -------
+    system : str
+        The sorted symbols joined by ``"-"``.
+    """
     return "-".join(sorted(elements))
 
 
@@ -93,15 +104,20 @@ def parse_formula(formula: str) -> Composition:
 
     Parameters
     ----------
-    formula : str, e.g. ``"Fe2O3"``, ``"Ag(AuS)2"``, ``"CuSO4·5H2O"``, ``"Fe0.620C0.000953Mn0.000521"``.
+    formula : str
+        Chemical formula, e.g. ``"Fe2O3"``, ``"Ag(AuS)2"``, ``"CuSO4·5H2O"``, ``"Fe0.620C0.000953Mn0.000521"``.
 
     Returns
     -------
-    Composition with ``amounts`` (raw) and ``fractions`` (normalised).
+    composition : Composition
+        With ``amounts`` (raw) and ``fractions`` (normalised).
 
     Raises
     ------
-    TypeError if ``formula`` is not a string; ValueError naming the formula and position if it cannot be read.
+    TypeError
+        If ``formula`` is not a string.
+    ValueError
+        Naming the formula and position, if it cannot be read.
 
     Examples
     --------

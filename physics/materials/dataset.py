@@ -56,7 +56,15 @@ _NOT_A_NUMBER = "is not a number"  # the end of the bad-row reason the categoric
 
 @dataclass(frozen=True)
 class BadRow:
-    """One rejected CSV row: its 1-based line number (the header is line 1) and why."""
+    """One rejected CSV row: its 1-based line number (the header is line 1) and why.
+
+    Parameters
+    ----------
+    line : int
+        1-based line number in the file (the header is line 1).
+    reason : str
+        Why the row was rejected.
+    """
 
     line: int
     reason: str
@@ -71,17 +79,26 @@ class MaterialsDataset:
 
     Attributes
     ----------
-    formulas : tuple of str, length n.
-    target : ndarray, shape (n,): float64 numbers for regression, or str (or object array of str) class labels
-        for classification (see :attr:`target_type`).
-    groups : ndarray, shape (n,), str, chemical system of each sample ("Fe-Ni"), for grouped CV.
-    target_name : str, what the target is ("formation_enthalpy_ss" or the CSV column name).
-    units : str, units of the target ("kJ/mol" for Miedema; "" when unknown or for class labels).
-    source : str, where the data came from (generator parameters or the CSV path).
-    line_numbers : ndarray, shape (n,), int, CSV line of each sample; None for generated data.
-    skipped : tuple of BadRow, rows dropped by ``load_csv(..., skip_bad_rows=True)``.
-    split : ndarray, shape (n,), str, the fixed split each sample belongs to ("train", "val", "test", as the
-        file names them); None when the data has no fixed split.
+    formulas : tuple of str
+        Length n; one formula per sample.
+    target : ndarray
+        Shape (n,).  float64 numbers for regression, or str (or object array of str) class labels for
+        classification (see :attr:`target_type`).
+    groups : ndarray of str
+        Shape (n,).  Chemical system of each sample ("Fe-Ni"), for grouped CV.
+    target_name : str
+        What the target is ("formation_enthalpy_ss" or the CSV column name).
+    units : str
+        Units of the target ("kJ/mol" for Miedema; "" when unknown or for class labels).
+    source : str
+        Where the data came from (generator parameters or the CSV path).
+    line_numbers : ndarray of int or None
+        Shape (n,).  CSV line of each sample; None for generated data.
+    skipped : tuple of BadRow
+        Rows dropped by ``load_csv(..., skip_bad_rows=True)``.
+    split : ndarray of str or None
+        Shape (n,).  The fixed split each sample belongs to ("train", "val", "test", as the file names
+        them); None when the data has no fixed split.
     """
 
     formulas: tuple[str, ...]
@@ -111,7 +128,18 @@ class MaterialsDataset:
                          f"labels (classification), one of {TARGET_TYPES}. Got dtype {np.asarray(self.target).dtype}.")
 
     def features(self, **options) -> Features:
-        """Magpie descriptors of the formulas; ``options`` go to :func:`~physics.materials.descriptors.magpie_features`."""
+        """Magpie descriptors of the formulas.
+
+        Parameters
+        ----------
+        **options
+            Keyword arguments of :func:`~physics.materials.descriptors.magpie_features`.
+
+        Returns
+        -------
+        features : Features
+            One row per formula.
+        """
         return magpie_features(self.formulas, **options)
 
 
@@ -134,14 +162,28 @@ def miedema_dataset(
 
     Parameters
     ----------
-    n_samples : int >= 1, number of alloys.
-    seed : int or numpy Generator; every draw (pairs, x, noise) comes from it.
-    elements : iterable of symbols, the pool (>= 2 elements of the Miedema table); default the 66 metals
+    n_samples : int
+        Number of alloys, >= 1.
+    seed : int or numpy.random.Generator
+        Every draw (pairs, x, noise) comes from it.
+    elements : iterable of str or None
+        The pool of element symbols (>= 2 elements of the Miedema table); None (default): the 66 metals
         whose reference state is metallic (``miedema_table().metals``).
-    structure : "ss", "amor", "inter" or "liquid" (see :mod:`physics.materials.miedema`).
-    noise : float >= 0, standard deviation (kJ/mol) of Gaussian noise added to the target.
-    decimals : int in [1, 6], digits of the atomic fractions.
-    volume_correction, elastic : passed to :func:`~physics.materials.miedema.formation_enthalpy`.
+    structure : {"ss", "amor", "inter", "liquid"}
+        Structure of the alloy (see :mod:`physics.materials.miedema`).
+    noise : float
+        Standard deviation (kJ/mol) of Gaussian noise added to the target, >= 0.
+    decimals : int
+        Digits of the atomic fractions, in [1, 6].
+    volume_correction : bool
+        Passed to :func:`~physics.materials.miedema.formation_enthalpy`.
+    elastic : bool
+        Passed to :func:`~physics.materials.miedema.formation_enthalpy`.
+
+    Returns
+    -------
+    dataset : MaterialsDataset
+        Float64 target in kJ/mol, groups by chemical system, no line numbers and no split.
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise ValueError(f"The 'n_samples' parameter of miedema_dataset must be an int >= 1. Got {n_samples!r} instead.")
@@ -192,26 +234,38 @@ def load_csv(
 
     Parameters
     ----------
-    path : the file.
-    composition_column, target_column : header names of the formula and target columns.
-    skip_bad_rows : drop bad rows with a logged warning instead of raising.
-    delimiter : field separator.
-    split_column : header name of a column that names each row's split (any non-empty text, stripped, e.g.
+    path : str or os.PathLike
+        The file (``.csv`` or ``.csv.gz``).
+    composition_column : str
+        Header name of the formula column.
+    target_column : str
+        Header name of the target column.
+    skip_bad_rows : bool
+        Whether to drop bad rows with a logged warning instead of raising.
+    delimiter : str
+        Field separator.
+    split_column : str or None
+        Header name of a column that names each row's split (any non-empty text, stripped, e.g.
         "train", "val", "test"), returned as :attr:`MaterialsDataset.split`; a row with an empty split cell is
         bad. None (default): no split is read and ``split`` is None.
-    target_type : one of :data:`TARGET_TYPES`. "regression" (default): the target is a finite number, the
+    target_type : str
+        One of :data:`TARGET_TYPES`. "regression" (default): the target is a finite number, the
         dataset's ``target`` is float64. "classification": the target cell, stripped, is a class label (any
         non-empty text; empty is a bad row), ``target`` is a str array, and the usable rows must hold at least
         2 distinct labels.
 
     Returns
     -------
-    MaterialsDataset with ``target_name`` = ``target_column``, ``source`` = the path, ``line_numbers`` and
-    ``skipped`` filled, ``split`` as above, ``units`` "".
+    dataset : MaterialsDataset
+        With ``target_name`` = ``target_column``, ``source`` = the path, ``line_numbers`` and ``skipped``
+        filled, ``split`` as above, ``units`` "".
 
     Raises
     ------
-    FileNotFoundError if the file does not exist; ValueError if ``target_type`` is not one of
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If ``target_type`` is not one of
     :data:`TARGET_TYPES`, a column is missing (with the hint "the header looks delimited by ';': pass
     delimiter=';'" when splitting the header on another of :data:`DELIMITER_CANDIDATES` would find it), the file
     has no data rows, bad rows exist and ``skip_bad_rows`` is False (the message lists up to 10 with line
@@ -365,7 +419,20 @@ def estimate_csv_rows(path: str | os.PathLike) -> tuple[float, float]:
     """``(rows, bytes)``: about how many data rows a CSV file (``.csv`` or ``.csv.gz``) holds, and its
     uncompressed size, from its first :data:`SAMPLE_BYTES` (the mean line length there) -- read before the file
     is, so that a file too large for memory is refused before it is parsed. For ``.gz`` the uncompressed size is
-    the gzip trailer's (modulo 4 GiB), at least the compressed size."""
+    the gzip trailer's (modulo 4 GiB), at least the compressed size.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file (``.csv`` or ``.csv.gz``).
+
+    Returns
+    -------
+    rows : float
+        Estimated number of data rows.
+    size : float
+        Uncompressed size in bytes.
+    """
     path = Path(path)
     size = float(path.stat().st_size)
     if path.suffix == ".gz":

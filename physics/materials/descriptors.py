@@ -50,8 +50,10 @@ class Features:
 
     Attributes
     ----------
-    values : ndarray, shape (n_compositions, n_features), float64 (NaN where a value is missing).
-    names : tuple of str, length n_features.
+    values : ndarray of float64
+        Shape (n_compositions, n_features); NaN where a value is missing.
+    names : tuple of str
+        Length n_features; the column names.
     """
 
     values: np.ndarray
@@ -59,7 +61,19 @@ class Features:
 
 
 def as_composition(item: CompositionLike) -> Composition:
-    """A :class:`Composition` from a formula string, a Composition, or a mapping element -> amount."""
+    """A :class:`Composition` from a formula string, a Composition, or a mapping element -> amount.
+
+    Parameters
+    ----------
+    item : str or Composition or Mapping
+        A formula, a :class:`Composition` (returned as is), or a mapping element symbol -> amount
+        (amounts finite, >= 0, positive total).
+
+    Returns
+    -------
+    composition : Composition
+        The parsed composition.
+    """
     if isinstance(item, Composition):
         return item
     if isinstance(item, str):
@@ -85,10 +99,17 @@ def as_composition(item: CompositionLike) -> Composition:
 def padded_fractions(compositions: Iterable[CompositionLike]) -> tuple[np.ndarray, np.ndarray]:
     """Element indices and atomic fractions of each composition, padded to the longest one.
 
+    Parameters
+    ----------
+    compositions : iterable of str or Composition or Mapping
+        Length n.  Formula strings, :class:`Composition` objects or mappings element -> amount.
+
     Returns
     -------
-    index : ndarray, shape (n, k), int64, element index (Z - 1); 0 in padding slots.
-    fraction : ndarray, shape (n, k), float64, atomic fractions (each row sums to 1); 0 in padding slots.
+    index : ndarray of int64
+        Shape (n, k).  Element index (Z - 1); 0 in padding slots.
+    fraction : ndarray of float64
+        Shape (n, k).  Atomic fractions (each row sums to 1); 0 in padding slots.
     """
     parsed = [as_composition(item).fractions for item in compositions]
     if not parsed:
@@ -103,7 +124,18 @@ def padded_fractions(compositions: Iterable[CompositionLike]) -> tuple[np.ndarra
 
 
 def fraction_matrix(compositions: Iterable[CompositionLike]) -> np.ndarray:
-    """Element-fraction vectors, shape (n_compositions, 103), columns H..Lr, rows sum to 1."""
+    """Element-fraction vectors, columns H..Lr, rows sum to 1.
+
+    Parameters
+    ----------
+    compositions : iterable of str or Composition or Mapping
+        Length n.  Formula strings, :class:`Composition` objects or mappings element -> amount.
+
+    Returns
+    -------
+    matrix : ndarray of float64
+        Shape (n, 103); column ``Z - 1`` is the atomic fraction of element ``Z``.
+    """
     index, fraction = padded_fractions(compositions)
     matrix = np.zeros((index.shape[0], len(ELEMENT_SYMBOLS)))  # (n, 103)
     rows = np.broadcast_to(np.arange(index.shape[0])[:, None], index.shape)
@@ -116,7 +148,22 @@ def feature_names(
     statistics: Sequence[str] = STATISTICS,
     element_fractions: bool = False,
 ) -> tuple[str, ...]:
-    """Names of the columns :func:`magpie_features` returns, in the same order."""
+    """Names of the columns :func:`magpie_features` returns, in the same order.
+
+    Parameters
+    ----------
+    properties : sequence of str
+        Element properties (columns of ``data/elements.csv``); default all 22.
+    statistics : sequence of str
+        Subset of :data:`STATISTICS`; default all six.
+    element_fractions : bool
+        Whether the 103 ``frac <symbol>`` columns are appended.
+
+    Returns
+    -------
+    names : tuple of str
+        ``"MagpieData <statistic> <property>"`` (property-major), then ``"frac <symbol>"`` if asked.
+    """
     names = [f"MagpieData {stat} {prop}" for prop in properties for stat in statistics]
     if element_fractions:
         names += [f"frac {symbol}" for symbol in ELEMENT_SYMBOLS]
@@ -135,15 +182,21 @@ def magpie_features(
 
     Parameters
     ----------
-    compositions : iterable of formula str, Composition or mapping element -> amount, length n.
-    properties : element properties to use (names of ``data/elements.csv`` columns); default all 22.
-    statistics : subset of :data:`STATISTICS`; default all six.
-    missing : "ignore" or "nan", the missing-value policy (module docstring).
-    element_fractions : append the 103 atomic fractions H..Lr.
+    compositions : iterable of str or Composition or Mapping
+        Length n.  Formula strings, :class:`Composition` objects or mappings element -> amount.
+    properties : sequence of str
+        Element properties to use (names of ``data/elements.csv`` columns); default all 22.
+    statistics : sequence of str
+        Non-empty subset of :data:`STATISTICS`; default all six.
+    missing : {"ignore", "nan"}
+        The missing-value policy (module docstring).
+    element_fractions : bool
+        Whether to append the 103 atomic fractions H..Lr.
 
     Returns
     -------
-    Features with ``values`` of shape (n, len(properties) * len(statistics) [+ 103]).
+    features : Features
+        ``values`` of shape (n, len(properties) * len(statistics) [+ 103]) and the column ``names``.
     """
     if missing not in MISSING_POLICIES:
         raise ValueError(f"The 'missing' parameter must be one of {MISSING_POLICIES}. Got {missing!r} instead.")
@@ -169,13 +222,19 @@ def property_statistics(index: np.ndarray, fraction: np.ndarray, table: np.ndarr
 
     Parameters
     ----------
-    index, fraction : ndarray, shape (n, k), from :func:`padded_fractions`.
-    table : ndarray, shape (n_elements, p), property values per element (NaN = missing).
-    missing : "ignore" or "nan" (module docstring).
+    index : ndarray of int64
+        Shape (n, k).  Element indices from :func:`padded_fractions`.
+    fraction : ndarray of float64
+        Shape (n, k).  Atomic fractions from :func:`padded_fractions`.
+    table : ndarray of float64
+        Shape (n_elements, p).  Property values per element (NaN = missing).
+    missing : {"ignore", "nan"}
+        The missing-value policy (module docstring).
 
     Returns
     -------
-    ndarray, shape (n, p, 6), statistics in the order of :data:`STATISTICS`.
+    stats : ndarray of float64
+        Shape (n, p, 6).  Statistics in the order of :data:`STATISTICS`.
     """
     values = table[index]  # (n, k, p)
     present = (fraction > 0)[:, :, None]  # (n, k, 1)

@@ -72,12 +72,26 @@ class MiedemaTable:
 
     Attributes
     ----------
-    symbols : element symbols (73 elements).
-    molar_volume : V_m (cm^3/mol).   n_ws : electron density at the Wigner-Seitz boundary (d.u.).
-    phi_star : electronegativity parameter (V).   transition_metal : bool.
-    a_const : volume-contraction constant.   r_star : hybridisation constant R*.
-    h_trans : transformation enthalpy to the metallic state (kJ/mol).
-    bulk_modulus, shear_modulus : GPa (0 where the source has no value).
+    symbols : tuple of str
+        Element symbols (73 elements).
+    molar_volume : ndarray of float64
+        Molar volume V_m (cm^3/mol).
+    n_ws : ndarray of float64
+        Electron density at the Wigner-Seitz boundary (density units, d.u.).
+    phi_star : ndarray of float64
+        Electronegativity parameter (V).
+    transition_metal : ndarray of bool
+        Whether the element is a transition metal.
+    a_const : ndarray of float64
+        Volume-contraction constant.
+    r_star : ndarray of float64
+        Hybridisation constant R*.
+    h_trans : ndarray of float64
+        Transformation enthalpy to the metallic state (kJ/mol).
+    bulk_modulus : ndarray of float64
+        Bulk modulus (GPa; 0 where the source has no value).
+    shear_modulus : ndarray of float64
+        Shear modulus (GPa; 0 where the source has no value).
     """
 
     symbols: tuple[str, ...]
@@ -92,7 +106,23 @@ class MiedemaTable:
     shear_modulus: np.ndarray
 
     def index(self, symbols) -> np.ndarray:
-        """Row indices of ``symbols`` (str or array-like of str); ValueError for elements outside the table."""
+        """Row indices of ``symbols``.
+
+        Parameters
+        ----------
+        symbols : str or array_like of str
+            Element symbols, all in :attr:`symbols`.
+
+        Returns
+        -------
+        index : ndarray of int64
+            Same shape as ``symbols``.
+
+        Raises
+        ------
+        ValueError
+            For elements outside the table.
+        """
         lookup = {symbol: i for i, symbol in enumerate(self.symbols)}
         symbols = np.asarray(symbols, dtype=object)
         missing = sorted({str(s) for s in symbols.ravel() if s not in lookup})
@@ -111,7 +141,13 @@ class MiedemaTable:
 
 @lru_cache(maxsize=1)
 def miedema_table() -> MiedemaTable:
-    """The parameters from ``data/miedema.csv`` (read on first call, then cached)."""
+    """The parameters from ``data/miedema.csv`` (read on first call, then cached).
+
+    Returns
+    -------
+    table : MiedemaTable
+        The per-element parameters (read-only arrays).
+    """
     rows = read_commented_csv(DATA_DIR / "miedema.csv")
 
     def column(name: str) -> np.ndarray:
@@ -139,16 +175,25 @@ def formation_enthalpy(element_a, element_b, x_a, *, structure: str = "ss", volu
 
     Parameters
     ----------
-    element_a, element_b : str or array-like of str, the two elements (broadcast together with ``x_a``).
-    x_a : float or array-like, atomic fraction of A in [0, 1].
-    structure : "ss" (solid solution, gamma = 0), "amor" (amorphous, gamma = 5), "inter" (ordered, gamma = 8),
+    element_a : str or array_like of str
+        Element A (broadcast together with ``element_b`` and ``x_a``).
+    element_b : str or array_like of str
+        Element B.
+    x_a : float or array_like of float
+        Atomic fraction of A, in [0, 1].
+    structure : {"ss", "amor", "inter", "liquid"}
+        "ss" (solid solution, gamma = 0), "amor" (amorphous, gamma = 5), "inter" (ordered, gamma = 8),
         or "liquid" (gamma = 0, R scaled by 0.73).
-    volume_correction : apply the self-consistent charge-transfer volume correction.
-    elastic : add the elastic size-mismatch term (only for ``structure="ss"``; off by default, see module doc).
+    volume_correction : bool
+        Whether to apply the self-consistent charge-transfer volume correction.
+    elastic : bool
+        Whether to add the elastic size-mismatch term (only for ``structure="ss"``; off by default, see
+        the module docstring).
 
     Returns
     -------
-    ndarray of the broadcast shape, formation enthalpy in kJ per mole of atoms.
+    enthalpy : ndarray of float64
+        The broadcast shape; formation enthalpy in kJ per mole of atoms.
     """
     if structure not in GAMMA:
         raise ValueError(f"The 'structure' parameter must be one of {sorted(GAMMA)}. Got {structure!r} instead.")
@@ -170,7 +215,20 @@ def formation_enthalpy(element_a, element_b, x_a, *, structure: str = "ss", volu
 
 
 def binary_formation_enthalpy(formula: str, **options) -> float:
-    """:func:`formation_enthalpy` of a binary formula such as ``"Fe0.25Ni0.75"`` or ``"NiAl"`` (kJ/mol of atoms)."""
+    """:func:`formation_enthalpy` of a binary formula such as ``"Fe0.25Ni0.75"`` or ``"NiAl"``.
+
+    Parameters
+    ----------
+    formula : str
+        A formula of exactly two elements.
+    **options
+        Keyword arguments of :func:`formation_enthalpy` (``structure``, ``volume_correction``, ``elastic``).
+
+    Returns
+    -------
+    enthalpy : float
+        Formation enthalpy in kJ per mole of atoms.
+    """
     fractions = parse_formula(formula).fractions
     if len(fractions) != 2:
         raise ValueError(f"Miedema's model here is binary: expected a formula of two elements. Got {formula!r} with {len(fractions)}.")
@@ -179,7 +237,24 @@ def binary_formation_enthalpy(formula: str, **options) -> float:
 
 
 def pair_constants(ia: np.ndarray, ib: np.ndarray, structure: str = "ss") -> tuple[np.ndarray, np.ndarray]:
-    """P and R for each pair of table rows ``ia``, ``ib``, from the transition-metal classes of A and B."""
+    """P and R for each pair of table rows ``ia``, ``ib``, from the transition-metal classes of A and B.
+
+    Parameters
+    ----------
+    ia : ndarray of int
+        Table rows of element A.
+    ib : ndarray of int
+        Table rows of element B, broadcastable with ``ia``.
+    structure : {"ss", "amor", "inter", "liquid"}
+        Sets the scale of R (0.73 for "liquid").
+
+    Returns
+    -------
+    p : ndarray of float64
+        Miedema's constant P of each pair.
+    r : ndarray of float64
+        Hybridisation term R of each pair (0 unless exactly one element is a transition metal).
+    """
     table = miedema_table()
     n_transition = table.transition_metal[ia].astype(int) + table.transition_metal[ib].astype(int)
     p = np.choose(n_transition, [P_NO_TRANSITION, P_ONE_TRANSITION, P_BOTH_TRANSITION])
