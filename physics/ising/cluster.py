@@ -110,11 +110,11 @@ class Wolff(_ClusterChain):
     lattice : {"square", "triangular"}
         Lattice name.
     flips_per_sweep : int or array_like of int or None
-        Shape (B,) or scalar, each >= 1.  Cluster flips that make one sweep of each lattice.  ``None``: calibrated during the first
-        call to :meth:`sweep` to ``round(L^2 / <cluster size>)`` and fixed afterwards, so the update
-        is a fixed Markov kernel.  That call first flips clusters until ``3 L^2`` spins of each
-        lattice have flipped (warm-up), then measures the mean cluster size over ``3 L^2`` more; it
-        counts as six sweeps of burn-in.
+        Shape (B,) or scalar, each >= 1.  Cluster flips that make one sweep of each lattice.
+        ``None``: calibrated during the first call to :meth:`sweep` to ``round(L^2 / <cluster size>)`` and
+        fixed afterwards, so the update is a fixed Markov kernel.  That call first flips clusters until
+        ``3 L^2`` spins of each lattice have flipped (warm-up), then measures the mean cluster size over
+        ``3 L^2`` more; it counts as six sweeps of burn-in.
 
     Attributes
     ----------
