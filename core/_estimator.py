@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from core._validation import (
@@ -26,6 +28,7 @@ from core._validation import (
 from core.activations import ACTIVATIONS
 from core.callbacks import EarlyStopping, ProgressBar
 from core.init import INITIALIZERS
+from core.layers import Dense
 from core.models import mlp
 from core.network import Sequential, check_shape
 from core.optim import OPTIMIZERS, get_optimizer, optimizer_keywords
@@ -106,6 +109,7 @@ class BaseNet(BaseEstimator):
         "validation_fraction": [Interval(0, 1, low_closed=False, high_closed=False)],
         "patience": [Interval(1, None, integer=True)],
         "tol": [Interval(0, None)],
+        "warm_start": [Boolean()],
         "random_state": [Seed()],
         "init_random_state": [None, Seed()],
         "dtype": [Options(("float32", "float64"))],
@@ -115,8 +119,8 @@ class BaseNet(BaseEstimator):
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", init=None, dropout=0.0, network=None,
                  input_shape=None, optimizer="adam", learning_rate=1e-3, alpha=1e-4, optimizer_params=None,
                  schedule="constant", schedule_params=None, clip_norm=None, batch_size=32, max_epochs=200,
-                 early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4, random_state=None,
-                 init_random_state=None, dtype="float32", verbose=False):
+                 early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4, warm_start=False,
+                 random_state=None, init_random_state=None, dtype="float32", verbose=False):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.init = init
@@ -136,6 +140,7 @@ class BaseNet(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.tol = tol
+        self.warm_start = warm_start
         self.random_state = random_state
         self.init_random_state = init_random_state
         self.dtype = dtype
@@ -232,28 +237,77 @@ class BaseNet(BaseEstimator):
         return X.reshape(len(X), *network.input_shape)
 
     # -------------------------------------------------------------------------------------------- training
-    def _train(self, X, y, n_outputs, loss):
-        """Build the network, train it on (X, y) with one call of core.training.fit, set the fitted attributes."""
+    def _continues(self, incremental: bool) -> bool:
+        """Whether this fit (``incremental``: partial_fit) continues the fitted network instead of starting anew."""
+        return (incremental or self.warm_start) and hasattr(self, "network_")
+
+    def _train(self, X, y, n_outputs, loss, *, incremental=False):
+        """Train on (X, y) with one call of core.training.fit and set the fitted attributes.
+
+        A fresh network and optimizer unless :meth:`_continues` (warm_start, partial_fit): then the fitted
+        network, its optimizer (moment estimates, step count) and random stream go on, and the curves and n_iter_
+        are extended. ``incremental`` (partial_fit): one epoch, no early stopping, no ConvergenceWarning.
+        """
         owner = type(self).__name__
-        rng = as_generator(self.random_state, "random_state", owner)
-        init_rng = rng if self.init_random_state is None else as_generator(self.init_random_state,
-                                                                            "init_random_state", owner)
-        optimizer = self._make_optimizer()
-        network = self._make_network(X.shape[1], n_outputs, init_rng)
-        settings = TrainingSettings(epochs=self.max_epochs, batch_size=self.batch_size,
-                                    validation_fraction=self.validation_fraction if self.early_stopping else None)
-        callbacks = [EarlyStopping(self.patience, self.tol)] if self.early_stopping else []
+        if self._continues(incremental):
+            rng, optimizer, network = self._rng, self._optimizer, self.network_
+            if network.output_shape != (n_outputs,):
+                raise ValueError(f"{owner} was fitted with {network.output_shape[0]} outputs, but these targets need "
+                                 f"{n_outputs}: warm_start and partial_fit continue the same network; set "
+                                 f"warm_start=False (or call fit) to start anew.")
+        else:
+            rng = as_generator(self.random_state, "random_state", owner)
+            init_rng = rng if self.init_random_state is None else as_generator(self.init_random_state,
+                                                                                "init_random_state", owner)
+            optimizer = self._make_optimizer()
+            network = self._make_network(X.shape[1], n_outputs, init_rng)
+            self._rng, self._optimizer = rng, optimizer
+            self.loss_curve_, self.validation_loss_curve_, self.n_iter_, self.best_loss_ = [], [], 0, math.inf
+        validate = self.early_stopping and not incremental
+        settings = TrainingSettings(epochs=1 if incremental else self.max_epochs, batch_size=self.batch_size,
+                                    validation_fraction=self.validation_fraction if validate else None)
+        callbacks = [EarlyStopping(self.patience, self.tol)] if validate else []
         if isinstance(self.verbose, str) or self.verbose:
             label = self.verbose if isinstance(self.verbose, str) else type(self).__name__
             callbacks.append(ProgressBar(label))
         self.history_ = fit(network, loss, optimizer, self._as_network_input(X, network), y, settings, rng=rng,
                             callbacks=callbacks)
         self.network_ = network
-        self.loss_curve_ = list(self.history_.loss)
-        self.validation_loss_curve_ = list(self.history_.val_loss)
-        self.n_iter_ = len(self.history_.epoch)
+        self.loss_curve_ += self.history_.loss
+        self.validation_loss_curve_ += self.history_.val_loss
+        self.n_iter_ += len(self.history_.epoch)
         self.best_epoch_ = self.history_.best_epoch
+        monitored = self.history_.val_loss if validate else self.history_.loss
+        self.best_loss_ = min(self.best_loss_, min(monitored))
+        if not incremental:
+            self._warn_if_not_converged(monitored, "validation loss" if validate else "training loss")
         return self
+
+    def _warn_if_not_converged(self, monitored: list, name: str) -> None:
+        """ConvergenceWarning when all max_epochs ran (no early stop) and the last epoch still improved the
+        monitored loss by more than tol on every earlier epoch of this fit (the first epoch improves on inf)."""
+        if self.history_.stopped_epoch is not None or len(monitored) < self.max_epochs:
+            return
+        earlier_best = min(monitored[:-1], default=math.inf)
+        if monitored[-1] < earlier_best - self.tol:
+            warnings.warn(
+                f"{type(self).__name__} stopped at max_epochs={self.max_epochs} while the {name} was still "
+                f"improving (last epoch {monitored[-1]:.6g}, best before {earlier_best:.6g}, tol={self.tol}): "
+                f"it has not converged. Raise max_epochs, or set early_stopping=True.", ConvergenceWarning,
+                stacklevel=3)
+
+    @property
+    def coefs_(self) -> list:
+        """The weight arrays "W" of the network's Dense layers, in order: the network's own arrays (views that
+        follow training), shape (n_in, units) each; layers of other kinds (convolutions, recurrent cells) are not
+        included. AttributeError before fit."""
+        return [layer.params["W"] for layer in self.network_.layers if isinstance(layer, Dense)]
+
+    @property
+    def intercepts_(self) -> list:
+        """The bias arrays "b" of the network's Dense layers (one per ``coefs_`` entry, None for a Dense layer
+        built with use_bias=False): the network's own arrays, shape (units,) each. AttributeError before fit."""
+        return [layer.params.get("b") for layer in self.network_.layers if isinstance(layer, Dense)]
 
     def _validated_input(self, X) -> np.ndarray:
         check_is_fitted(self, "network_")
@@ -310,7 +364,8 @@ PARAMETERS_DOC = """
         The chosen optimizer's other constructor keywords, e.g. {{"beta2": 0.99}} for "adam", {{"momentum": 0.9,
         "nesterov": True}} for "sgd", {{"decoupled_weight_decay": 0.01}}. A key the optimizer does not take (or
         one set by another parameter: learning_rate, weight_decay, clip_norm, schedule) raises
-        InvalidParameterError listing the allowed keys. A fresh optimizer is built for every fit.
+        InvalidParameterError listing the allowed keys. A fresh optimizer is built for every fit (unless
+        warm_start continues).
     schedule : str, default="constant"
         Learning-rate schedule, a key of ``core.schedules.SCHEDULES`` ("constant", "step", "exponential",
         "cosine").
@@ -332,7 +387,14 @@ PARAMETERS_DOC = """
     patience : int, default=10
         Epochs without improvement before early stopping, >= 1.
     tol : float, default=1e-4
-        The decrease of the validation loss that counts as an improvement for early stopping, >= 0.
+        The decrease of the monitored loss that counts as an improvement, >= 0: for early stopping (validation
+        loss), and for the ConvergenceWarning raised when max_epochs ends a fit whose last epoch still improved
+        the monitored loss (validation loss with early_stopping, else training loss) by more than tol.
+    warm_start : bool, default=False
+        When True and already fitted, ``fit`` continues training the fitted network with its optimizer state
+        (moment estimates, step count) and random stream instead of starting anew; the data must have the same
+        features and outputs (the classifier: the same classes). ``loss_curve_`` and ``n_iter_`` keep growing.
+        The learning-rate schedule restarts at its epoch 0 at every call (``fit`` numbers epochs per call).
     random_state : None, int, Generator, SeedSequence or RandomState, default=None
         An int must be >= 0. Drives, in this order, the initial weights (when the network is built here, including its
         dropout masks), the validation split and the minibatch order. The same int (or a Generator in the same state)
@@ -356,11 +418,22 @@ ATTRIBUTES_DOC = """
     history_ : core.callbacks.History
         The per-epoch record of training.
     loss_curve_ : list of float
-        Training loss per epoch.
+        Training loss per epoch (the data loss, without the L2 penalty), over all epochs since the network was
+        initialised (warm_start fits and partial_fit calls append to it).
     validation_loss_curve_ : list of float
-        Validation loss per epoch (empty without early_stopping).
+        Validation loss per epoch (only epochs of fits with early_stopping; empty without).
     n_iter_ : int
-        Epochs run.
+        Epochs run since the network was initialised (``len(loss_curve_)``).
+    best_loss_ : float
+        The lowest monitored loss since the network was initialised: the validation loss in fits with
+        early_stopping (the weights kept are those of the best epoch of the last fit), else the training loss.
     best_epoch_ : int
-        Epoch with the lowest monitored loss (validation loss with early_stopping, else training loss).
+        Epoch with the lowest monitored loss in the last fit or partial_fit call (numbered from 1 in that call).
+    coefs_ : list of ndarray
+        The weights "W" of the Dense layers only, in order, shape (n_in, units) each, as scikit-learn's MLP:
+        the network's own arrays, not copies (they follow further training; writing to them changes the model).
+        For a CNN or recurrent network, only its Dense head; convolution kernels and recurrent weights are in
+        ``network_.parameters()``.
+    intercepts_ : list of ndarray or None
+        The biases "b" of the same Dense layers (None for a layer with use_bias=False), shape (units,) each.
 """

@@ -3,6 +3,11 @@
 ``backward`` returns the gradient of the returned mean, i.e. already divided by the batch size, in the
 dtype of ``output``. Targets are cast to the output dtype (a float64 target never upcasts a float32
 network). Targets that do not fit the loss raise ValueError naming ``target``.
+
+Sample weights: ``forward(output, target, sample_weight=w)`` returns the weighted mean over the batch,
+sum_n w_n l_n / sum_n w_n, with l_n the sample's loss (its mean over the outputs), and ``backward`` its gradient;
+so integer weights give the loss and gradient of the batch with each row repeated w_n times. A batch whose
+weights are all zero has loss 0 and gradient 0. ``sample_weight=None`` is the plain mean (bit-identical).
 """
 
 from __future__ import annotations
@@ -84,6 +89,41 @@ def _as_output(output) -> np.ndarray:
     return output
 
 
+def _sample_scale(sample_weight, n_samples: int, dtype, owner: str) -> np.ndarray | None:
+    """n w / sum(w) for weights w (n_samples,), shaped (n_samples,) in ``dtype`` (zeros if sum(w) == 0), or None.
+
+    The plain mean over the batch times this factor per sample is the weighted mean (all equal weights: 1).
+    """
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if w.dtype.kind not in "biuf" or w.shape != (n_samples,):
+        raise ValueError(f"The 'sample_weight' of {owner} must be numbers of shape ({n_samples},), one per sample. "
+                         f"Got {w.dtype} of shape {w.shape} instead.")
+    w = w.astype(np.float64)
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"The 'sample_weight' of {owner} must be finite and >= 0.")
+    total = w.sum()
+    return (w * (n_samples / total) if total > 0 else w).astype(dtype)
+
+
+def _per_sample(scale: np.ndarray, ndim: int) -> np.ndarray:
+    """The per-sample factor (n,) shaped to broadcast over an array (n, ...) of ``ndim`` dimensions."""
+    return scale.reshape(-1, *([1] * (ndim - 1)))
+
+
+def _mean(values: np.ndarray, scale: np.ndarray | None) -> float:
+    """The mean of the elementwise losses (n, ...), each sample's row weighted by ``scale`` if given."""
+    return float(np.mean(values if scale is None else values * _per_sample(scale, values.ndim)))
+
+
+def _scaled(grad: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
+    """The plain-mean gradient (n, ...) times each sample's factor, in place."""
+    if scale is not None:
+        grad *= _per_sample(scale, grad.ndim)
+    return grad
+
+
 def _check_finite(target: np.ndarray, owner: str) -> None:
     if not np.all(np.isfinite(target)):
         raise ValueError(f"The 'target' of {owner} contains NaN or inf.")
@@ -107,7 +147,7 @@ def _elementwise_target(target, output: np.ndarray, owner: str) -> np.ndarray:
 class Loss:
     """Base class. ``forward`` returns the mean loss over the batch and caches what ``backward`` needs."""
 
-    def forward(self, output: np.ndarray, target: np.ndarray) -> float:
+    def forward(self, output: np.ndarray, target: np.ndarray, sample_weight=None) -> float:
         """Mean loss over the batch; caches what ``backward`` needs.
 
         Parameters
@@ -117,6 +157,9 @@ class Loss:
             The network's output (logits for the cross-entropy losses).
         target : array_like
             The targets, in the form the loss accepts (see the class docstring).
+        sample_weight : array_like or None, default None
+            Shape (batch,), finite, >= 0: the weighted mean sum_n w_n l_n / sum_n w_n over the samples' losses
+            l_n (0 if all weights are 0). None: the plain mean.
 
         Returns
         -------
@@ -126,7 +169,8 @@ class Loss:
         Raises
         ------
         ValueError
-            If ``target`` does not fit the loss (shape, dtype, NaN or inf), naming ``target``.
+            If ``target`` does not fit the loss (shape, dtype, NaN or inf), naming ``target``, or
+            ``sample_weight`` is not (batch,) finite and >= 0, naming ``sample_weight``.
         """
         raise NotImplementedError
 
@@ -134,8 +178,10 @@ class Loss:
         """dL/d output for the last ``forward``, already divided by the batch size, in the dtype of ``output``."""
         raise NotImplementedError
 
-    def __call__(self, output, target) -> float:
-        return self.forward(output, target)
+    def __call__(self, output, target, sample_weight=None) -> float:
+        if sample_weight is None:  # losses defined elsewhere may not take sample_weight
+            return self.forward(output, target)
+        return self.forward(output, target, sample_weight=sample_weight)
 
 
 class MeanSquaredError(Loss):
@@ -145,16 +191,17 @@ class MeanSquaredError(Loss):
     when output is (batch, 1).
     """
 
-    def forward(self, output, target):
+    def forward(self, output, target, sample_weight=None):
         output = _as_output(output)
         target = _elementwise_target(target, output, "MeanSquaredError")
+        self._scale = _sample_scale(sample_weight, len(output), output.dtype, "MeanSquaredError")
         residual = np.subtract(output, target, dtype=output.dtype)  # (batch, ...)
         self._residual = residual
-        return float(np.mean(np.square(residual)))
+        return _mean(np.square(residual), self._scale)
 
     def backward(self):
         residual = self._residual
-        return residual * (2.0 / residual.size)
+        return _scaled(residual * (2.0 / residual.size), self._scale)
 
 
 class MeanAbsoluteError(Loss):
@@ -165,16 +212,17 @@ class MeanAbsoluteError(Loss):
     (batch, 1); the gradient has the dtype of ``output``.
     """
 
-    def forward(self, output, target):
+    def forward(self, output, target, sample_weight=None):
         output = _as_output(output)
         target = _elementwise_target(target, output, "MeanAbsoluteError")
+        self._scale = _sample_scale(sample_weight, len(output), output.dtype, "MeanAbsoluteError")
         residual = np.subtract(output, target, dtype=output.dtype)  # (batch, ...)
         self._residual = residual
-        return float(np.mean(np.abs(residual)))
+        return _mean(np.abs(residual), self._scale)
 
     def backward(self):
         residual = self._residual
-        return np.sign(residual) * (1.0 / residual.size)
+        return _scaled(np.sign(residual) * (1.0 / residual.size), self._scale)
 
 
 class Huber(Loss):
@@ -206,21 +254,22 @@ class Huber(Loss):
     def __init__(self, delta: float = 1.0):
         self.delta = float(check_number(delta, "delta", "Huber", low=0, low_closed=False))
 
-    def forward(self, output, target):
+    def forward(self, output, target, sample_weight=None):
         output = _as_output(output)
         target = _elementwise_target(target, output, "Huber")
+        self._scale = _sample_scale(sample_weight, len(output), output.dtype, "Huber")
         residual = np.subtract(output, target, dtype=output.dtype)  # (batch, ...)
         self._residual = residual
         magnitude = np.abs(residual)
         loss = np.where(magnitude <= self.delta, np.square(residual) * (0.5 / self.delta),
                         magnitude - 0.5 * self.delta)
-        return float(np.mean(loss))
+        return _mean(loss, self._scale)
 
     def backward(self):
         residual = self._residual
         grad = np.clip(residual * (1.0 / self.delta), -1.0, 1.0)
         grad *= 1.0 / residual.size
-        return grad
+        return _scaled(grad, self._scale)
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -233,21 +282,26 @@ class SoftmaxCrossEntropy(Loss):
     floats are accepted), or one-hot / probability rows (batch, n_classes), non-negative, summing to 1.
     """
 
-    def forward(self, output, target):
+    def forward(self, output, target, sample_weight=None):
         logits = _as_output(output)
         if logits.ndim != 2:
             raise ValueError(f"The 'output' of SoftmaxCrossEntropy must be logits of shape (batch, n_classes). "
                              f"Got shape {logits.shape} instead.")
         N, n_classes = logits.shape
         target = np.asarray(target)
+        self._scale = _sample_scale(sample_weight, N, logits.dtype, "SoftmaxCrossEntropy")
         log_p = log_softmax(logits)  # (N, n_classes)
         self._probabilities = np.exp(log_p)
         if target.ndim == 1:
             labels = self._check_labels(target, N, n_classes)
             self._labels, self._rows = labels, None
+            if self._scale is not None:
+                return -_mean(log_p[np.arange(N), labels], self._scale)
             return float(-log_p[np.arange(N), labels].mean())
         rows = self._check_rows(target, logits.shape)
         self._labels, self._rows = None, rows
+        if self._scale is not None:
+            return -_mean(np.einsum("nk,nk->n", rows, log_p), self._scale)
         return float(-np.einsum("nk,nk->", rows, log_p) / N)
 
     @staticmethod
@@ -290,7 +344,7 @@ class SoftmaxCrossEntropy(Loss):
         else:
             grad -= self._rows.astype(grad.dtype, copy=False)
         grad *= 1.0 / N
-        return grad
+        return _scaled(grad, self._scale)
 
 
 class BinaryCrossEntropy(Loss):
@@ -301,22 +355,23 @@ class BinaryCrossEntropy(Loss):
     independent labels); ``target`` of the same shape, or (batch,) when output is (batch, 1).
     """
 
-    def forward(self, output, target):
+    def forward(self, output, target, sample_weight=None):
         logits = _as_output(output)
         target = _elementwise_target(target, logits, "BinaryCrossEntropy")
+        self._scale = _sample_scale(sample_weight, len(logits), logits.dtype, "BinaryCrossEntropy")
         if target.min() < 0 or target.max() > 1:
             raise ValueError(f"The 'target' of BinaryCrossEntropy must lie in [0, 1] (labels 0/1). "
                              f"Got values in [{target.min()}, {target.max()}].")
         target = target.astype(logits.dtype, copy=False)
         self._logits, self._target = logits, target
         loss = np.logaddexp(0, logits) - target * logits
-        return float(loss.mean())
+        return _mean(loss, self._scale)
 
     def backward(self):
         grad = expit(self._logits)
         grad -= self._target
         grad *= 1.0 / grad.size
-        return grad
+        return _scaled(grad, self._scale)
 
 
 LOSSES: dict[str, type[Loss]] = {

@@ -85,7 +85,7 @@ class NetClassifier(ClassifierMixin, BaseNet):
                  dropout=0.0, network=None, input_shape=None, optimizer="adam", learning_rate=1e-3, alpha=1e-4,
                  optimizer_params=None, schedule="constant", schedule_params=None, clip_norm=None, batch_size=32,
                  max_epochs=200, early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4,
-                 random_state=None, init_random_state=None, dtype="float32", verbose=False):
+                 warm_start=False, random_state=None, init_random_state=None, dtype="float32", verbose=False):
         self.loss = loss
         super().__init__(hidden_layer_sizes=hidden_layer_sizes, activation=activation, init=init, dropout=dropout,
                          network=network, input_shape=input_shape, optimizer=optimizer, learning_rate=learning_rate,
@@ -93,36 +93,99 @@ class NetClassifier(ClassifierMixin, BaseNet):
                          schedule_params=schedule_params, clip_norm=clip_norm, batch_size=batch_size,
                          max_epochs=max_epochs, early_stopping=early_stopping,
                          validation_fraction=validation_fraction, patience=patience, tol=tol,
-                         random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose)
+                         warm_start=warm_start, random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose)
 
     def fit(self, X, y):
-        """Train a fresh network on labelled samples.
+        """Train a fresh network on labelled samples (or continue the fitted one, with warm_start).
 
         Parameters
         ----------
         X : array_like
             Features, shape (n_samples, n_features).
         y : array_like
-            Class labels, shape (n_samples,); at least 2 classes (exactly 2 with binary_cross_entropy).
+            Class labels, shape (n_samples,); at least 2 classes (exactly 2 with binary_cross_entropy); with
+            warm_start and a fitted network, the same classes as before.
+
+        Returns
+        -------
+        NetClassifier
+            self, fitted.
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            When max_epochs ended training while the monitored loss was still improving by more than tol.
+        """
+        continuing = self._continues(incremental=False)
+        if not continuing:
+            self._check_parameters()
+        X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), reset=not continuing)
+        check_classification_targets(y)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if continuing and not np.array_equal(classes, self.classes_):
+            raise ValueError(f"warm_start can only continue a NetClassifier on y with the classes of the previous "
+                             f"fit, {self.classes_.tolist()}; got {classes.tolist()}. Set warm_start=False.")
+        self._check_classes(classes)
+        self.classes_ = classes
+        return self._train(X, y_encoded, self._n_logits, self._make_loss())
+
+    def partial_fit(self, X, y, classes=None):
+        """Train for one epoch (one pass of minibatches) over (X, y), continuing from the current weights.
+
+        The first call (on an unfitted estimator) builds the network and optimizer; later calls, and calls after
+        ``fit``, continue them (optimizer state and random stream included). No early stopping or validation
+        split, no ConvergenceWarning; ``loss_curve_`` and ``n_iter_`` grow by one epoch per call.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+        y : array_like
+            Class labels, shape (n_samples,), each one of ``classes``.
+        classes : array_like or None, default=None
+            All the class labels, shape (n_classes,): required on the first call (as in scikit-learn), since
+            one batch need not show every class; later it may be omitted, or must equal ``classes_``.
 
         Returns
         -------
         NetClassifier
             self, fitted.
         """
-        self._check_parameters()
-        X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype))
+        first = not hasattr(self, "network_")
+        if first:
+            self._check_parameters()
+            if classes is None:
+                raise ValueError("NetClassifier.partial_fit needs the 'classes' argument (all the class labels) on "
+                                 "its first call.")
+            classes = np.unique(classes)
+            self._check_classes(classes)
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"The 'classes' argument of NetClassifier.partial_fit must equal classes_ "
+                             f"{self.classes_.tolist()} after the first call; got {np.unique(classes).tolist()}.")
+        else:
+            classes = self.classes_
+        X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), reset=first)
         check_classification_targets(y)
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
+        unknown = np.setdiff1d(y, classes)
+        if len(unknown):
+            raise ValueError(f"y holds labels {unknown.tolist()} that are not in classes {classes.tolist()}.")
+        self.classes_ = classes
+        return self._train(X, np.searchsorted(classes, y), self._n_logits, self._make_loss(), incremental=True)
+
+    def _check_classes(self, classes) -> None:
+        if len(classes) < 2:
             raise ValueError(f"NetClassifier needs samples of at least 2 classes in y; "
-                             f"got one class, {self.classes_[0]!r}.")
-        if self._binary:
-            if len(self.classes_) != 2:
-                raise ValueError(f"NetClassifier(loss='binary_cross_entropy') needs exactly 2 classes; y has "
-                                 f"{len(self.classes_)}. Use loss='softmax_cross_entropy'.")
-            return self._train(X, y_encoded, 1, BinaryCrossEntropy())
-        return self._train(X, y_encoded, len(self.classes_), SoftmaxCrossEntropy())
+                             f"got one class, {classes[0]!r}.")
+        if self._binary and len(classes) != 2:
+            raise ValueError(f"NetClassifier(loss='binary_cross_entropy') needs exactly 2 classes; y has "
+                             f"{len(classes)}. Use loss='softmax_cross_entropy'.")
+
+    @property
+    def _n_logits(self) -> int:
+        return 1 if self._binary else len(self.classes_)
+
+    def _make_loss(self):
+        return BinaryCrossEntropy() if self._binary else SoftmaxCrossEntropy()
 
     @property
     def _binary(self) -> bool:
@@ -251,7 +314,7 @@ class NetRegressor(RegressorMixin, BaseNet):
                  init=None, dropout=0.0, network=None, input_shape=None, optimizer="adam", learning_rate=1e-3,
                  alpha=1e-4, optimizer_params=None, schedule="constant", schedule_params=None, clip_norm=None,
                  batch_size=32, max_epochs=200, early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4,
-                 random_state=None, init_random_state=None, dtype="float32", verbose=False):
+                 warm_start=False, random_state=None, init_random_state=None, dtype="float32", verbose=False):
         self.loss = loss
         self.huber_delta = huber_delta
         super().__init__(hidden_layer_sizes=hidden_layer_sizes, activation=activation, init=init, dropout=dropout,
@@ -260,7 +323,7 @@ class NetRegressor(RegressorMixin, BaseNet):
                          schedule_params=schedule_params, clip_norm=clip_norm, batch_size=batch_size,
                          max_epochs=max_epochs, early_stopping=early_stopping,
                          validation_fraction=validation_fraction, patience=patience, tol=tol,
-                         random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose)
+                         warm_start=warm_start, random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose)
 
     def _make_loss(self):
         """A fresh core.losses.Loss for ``loss`` (and ``huber_delta``)."""
@@ -271,26 +334,63 @@ class NetRegressor(RegressorMixin, BaseNet):
         return MeanSquaredError()
 
     def fit(self, X, y):
-        """Train a fresh network on samples and numeric targets.
+        """Train a fresh network on samples and numeric targets (or continue the fitted one, with warm_start).
 
         Parameters
         ----------
         X : array_like
             Features, shape (n_samples, n_features).
         y : array_like
-            Targets, shape (n_samples,) or (n_samples, n_outputs).
+            Targets, shape (n_samples,) or (n_samples, n_outputs) (with warm_start and a fitted network: the
+            shape fitted before).
+
+        Returns
+        -------
+        NetRegressor
+            self, fitted.
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            When max_epochs ended training while the monitored loss was still improving by more than tol.
+        """
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y):
+        """Train for one epoch (one pass of minibatches) over (X, y), continuing from the current weights.
+
+        The first call (on an unfitted estimator) builds the network and optimizer; later calls, and calls after
+        ``fit``, continue them (optimizer state and random stream included). No early stopping or validation
+        split, no ConvergenceWarning; ``loss_curve_`` and ``n_iter_`` grow by one epoch per call.
+
+        Parameters
+        ----------
+        X : array_like
+            Features, shape (n_samples, n_features).
+        y : array_like
+            Targets, shape (n_samples,) or (n_samples, n_outputs), the shape of the first call.
 
         Returns
         -------
         NetRegressor
             self, fitted.
         """
-        self._check_parameters()
-        X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), multi_output=True, y_numeric=True)
+        return self._fit(X, y, incremental=True)
+
+    def _fit(self, X, y, incremental):
+        continuing = self._continues(incremental)
+        if not continuing:
+            self._check_parameters()
+        X, y = validate_data(self, X, y, dtype=np.dtype(self.dtype), multi_output=True, y_numeric=True,
+                             reset=not continuing)
         y = y.astype(self.dtype, copy=False)
-        self._y_ndim = y.ndim
-        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-        return self._train(X, y.reshape(len(y), self.n_outputs_), self.n_outputs_, self._make_loss())
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        if continuing and (y.ndim, n_outputs) != (self._y_ndim, self.n_outputs_):
+            shape = "(n_samples,)" if self._y_ndim == 1 else f"(n_samples, {self.n_outputs_})"
+            raise ValueError(f"warm_start and partial_fit continue a NetRegressor fitted on y of shape {shape}; "
+                             f"got y of shape {y.shape}.")
+        self._y_ndim, self.n_outputs_ = y.ndim, n_outputs
+        return self._train(X, y.reshape(len(y), n_outputs), n_outputs, self._make_loss(), incremental=incremental)
 
     def predict(self, X) -> np.ndarray:
         """Predictions for new samples.

@@ -55,21 +55,38 @@ class PairedComparison:
 
     Attributes
     ----------
-    model_a, model_b : str, the names of the two models ("" if not given).
-    metric : str, the compared score, e.g. "mae" ("" if not given).
-    mean_difference : float, mean of the paired differences ``a - b`` (units of the metric).
-    standard_error : float, standard error of ``mean_difference`` (for the cross-validation test: the
-        Nadeau-Bengio corrected one).
-    t_statistic : float, ``mean_difference / standard_error``; +-inf or NaN when the differences do not vary
-        (see :func:`corrected_paired_ttest`).
-    dof : int, degrees of freedom of the Student t distribution, ``n - 1``.
-    p_value : float, two-sided p-value of "the expected difference is 0".
-    ci_low, ci_high : float, the ``confidence`` Student-t interval ``mean_difference -+ t_q * standard_error``.
-    confidence : float in (0, 1), e.g. 0.95.
-    method : str, the test in words, e.g. "Nadeau-Bengio corrected resampled t-test over 5 folds".
-    n : int, the number of pairs (folds, or test samples).
-    bootstrap_ci_low, bootstrap_ci_high : float, percentile bootstrap interval of the mean difference at the
-        same confidence (:func:`paired_test_on_split` only; NaN otherwise).
+    model_a : str
+        Name of the first model ("" if not given).
+    model_b : str
+        Name of the second model ("" if not given).
+    metric : str
+        The compared score, e.g. "mae" ("" if not given).
+    mean_difference : float
+        Mean of the paired differences ``a - b`` (units of the metric).
+    standard_error : float
+        Standard error of ``mean_difference`` (for the cross-validation test: the Nadeau-Bengio corrected one).
+    t_statistic : float
+        ``mean_difference / standard_error``; +-inf or NaN when the differences do not vary (see
+        :func:`corrected_paired_ttest`).
+    dof : int
+        Degrees of freedom of the Student t distribution, ``n - 1``.
+    p_value : float
+        Two-sided p-value of "the expected difference is 0".
+    ci_low : float
+        Lower end of the ``confidence`` Student-t interval ``mean_difference - t_q * standard_error``.
+    ci_high : float
+        Upper end of that interval, ``mean_difference + t_q * standard_error``.
+    confidence : float
+        In (0, 1), e.g. 0.95. Level of the intervals.
+    method : str
+        The test in words, e.g. "Nadeau-Bengio corrected resampled t-test over 5 folds".
+    n : int
+        The number of pairs (folds, or test samples).
+    bootstrap_ci_low : float
+        Lower end of the percentile bootstrap interval of the mean difference at the same confidence
+        (:func:`paired_test_on_split` only; NaN otherwise).
+    bootstrap_ci_high : float
+        Upper end of that bootstrap interval (NaN when there is none).
     """
 
     model_a: str = ""
@@ -94,7 +111,13 @@ class PairedComparison:
         return bool(self.p_value < round(1.0 - self.confidence, 12))
 
     def as_dict(self) -> dict[str, object]:
-        """Every field plus ``significant``, as JSON-able Python values (non-finite floats become None)."""
+        """Every field plus ``significant``, as JSON-able Python values.
+
+        Returns
+        -------
+        record : dict
+            Field name -> value (str, int, float or bool); non-finite floats become None.
+        """
         out: dict[str, object] = {}
         for item in fields(self):
             value = getattr(self, item.name)
@@ -112,8 +135,20 @@ class PairedComparison:
 
         Parameters
         ----------
-        units : str or None, appended to the mean difference (e.g. "GPa", "eV/atom").
-        digits : int >= 1, significant digits of the numbers.
+        units : str or None, optional
+            Appended to the mean difference (e.g. "GPa", "eV/atom"); None or "" (default None) appends nothing.
+        digits : int, optional
+            >= 1. Significant digits of the numbers. Default 3.
+
+        Returns
+        -------
+        line : str
+            The comparison in words, without a trailing newline.
+
+        Raises
+        ------
+        ValueError
+            When ``digits`` is not an int >= 1.
         """
         if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or digits < 1:
             raise ValueError(f"The 'digits' parameter must be an int >= 1. Got {digits!r} instead.")
@@ -163,24 +198,37 @@ def corrected_paired_ttest(scores_a, scores_b, n_train: float, n_test: float, *,
 
     Parameters
     ----------
-    scores_a, scores_b : array-like, shape (J,) or (r, k) (flattened), the per-fold score (e.g. MAE) of the
-        two models on the *same* folds, in the same order; finite, J >= 2.
-    n_train, n_test : float > 0, the (mean) number of training and test rows of a fold
-        (:func:`mean_fold_sizes`).
-    confidence : float in (0, 1), level of the confidence interval.
-    model_a, model_b, metric : str, names stored in the result.
+    scores_a : array_like of float
+        Shape (J,) or (r, k) (flattened). The per-fold score (e.g. MAE) of the first model; finite, J >= 2.
+    scores_b : array_like of float
+        Same shape as ``scores_a``. The per-fold score of the second model on the *same* folds, in the same
+        order; finite.
+    n_train : float
+        > 0. The (mean) number of training rows of a fold (:func:`mean_fold_sizes`).
+    n_test : float
+        > 0. The (mean) number of test rows of a fold (:func:`mean_fold_sizes`).
+    confidence : float, optional
+        In (0, 1). Level of the confidence interval. Default 0.95.
+    model_a : str, optional
+        Name of the first model, stored in the result ("" if not given).
+    model_b : str, optional
+        Name of the second model, stored in the result ("" if not given).
+    metric : str, optional
+        Name of the compared score (e.g. "mae"), stored in the result ("" if not given).
 
     Returns
     -------
-    :class:`PairedComparison` of ``a - b``. If all ``d_j`` are equal (``s2 = 0``), the result is degenerate
-    rather than an error (equal up to the floating-point rounding of ``a - b``, e.g. a constant offset):
-    ``standard_error = 0``, ``CI = [d_bar, d_bar]``, and ``t = +-inf, p = 0`` when
-    ``d_bar != 0`` or ``t = NaN, p = 1`` when ``d_bar == 0`` (identical scores).
+    comparison : PairedComparison
+        The comparison of ``a - b``. If all ``d_j`` are equal (``s2 = 0``), the result is degenerate rather
+        than an error (equal up to the floating-point rounding of ``a - b``, e.g. a constant offset):
+        ``standard_error = 0``, ``CI = [d_bar, d_bar]``, and ``t = +-inf, p = 0`` when ``d_bar != 0`` or
+        ``t = NaN, p = 1`` when ``d_bar == 0`` (identical scores).
 
     Raises
     ------
-    ValueError for scores of different shapes, fewer than 2 folds, NaN/inf scores (e.g. a failed fold: drop it
-    from both models), ``n_train``/``n_test`` not > 0, or ``confidence`` outside (0, 1).
+    ValueError
+        For scores of different shapes, fewer than 2 folds, NaN/inf scores (e.g. a failed fold: drop it from
+        both models), ``n_train``/``n_test`` not > 0, or ``confidence`` outside (0, 1).
     """
     a, b = _paired_arrays(scores_a, scores_b, "scores_a", "scores_b", allow_2d=True)
     n_train = _positive(n_train, "n_train")
@@ -217,17 +265,34 @@ def paired_test_on_split(errors_a, errors_b, *, confidence: float = 0.95, n_boot
 
     Parameters
     ----------
-    errors_a, errors_b : array-like, shape (n_test,), per-sample loss of the two models on the same test
-        samples in the same order; finite, n_test >= 2.
-    confidence : float in (0, 1).
-    n_bootstrap : int >= 100, number of bootstrap resamples (0 skips the bootstrap: its interval is NaN).
-    random_state : seed of the bootstrap (see ``core._validation.as_generator``).
-    model_a, model_b, metric : str, names stored in the result.
+    errors_a : array_like of float
+        Shape (n_test,). Per-sample loss of the first model; finite, n_test >= 2.
+    errors_b : array_like of float
+        Shape (n_test,). Per-sample loss of the second model on the same test samples in the same order; finite.
+    confidence : float, optional
+        In (0, 1). Level of both intervals. Default 0.95.
+    n_bootstrap : int, optional
+        0 or >= 100. Number of bootstrap resamples (default 2000); 0 skips the bootstrap (its interval is NaN).
+    random_state : int or numpy.random.Generator or None, optional
+        Seed of the bootstrap (see ``core._validation.as_generator``). Default 0.
+    model_a : str, optional
+        Name of the first model, stored in the result ("" if not given).
+    model_b : str, optional
+        Name of the second model, stored in the result ("" if not given).
+    metric : str, optional
+        Name of the compared score (e.g. "mae"), stored in the result ("" if not given).
 
     Returns
     -------
-    :class:`PairedComparison` of ``a - b`` with ``bootstrap_ci_low`` / ``bootstrap_ci_high``. Identical
-    differences give the degenerate result described in :func:`corrected_paired_ttest`.
+    comparison : PairedComparison
+        The comparison of ``a - b`` with ``bootstrap_ci_low`` / ``bootstrap_ci_high``. Identical differences
+        give the degenerate result described in :func:`corrected_paired_ttest`.
+
+    Raises
+    ------
+    ValueError
+        For losses of different shapes or not 1-D, fewer than 2 samples, NaN/inf losses, ``confidence``
+        outside (0, 1), or ``n_bootstrap`` neither 0 nor an int >= 100.
     """
     a, b = _paired_arrays(errors_a, errors_b, "errors_a", "errors_b", allow_2d=False)
     confidence = _confidence(confidence)
@@ -252,19 +317,43 @@ def compare_to_reference(per_model_scores: Mapping[str, object], reference: str,
 
     Parameters
     ----------
-    per_model_scores : dict name -> array-like. ``kind="cv"``: per-fold scores, shape (n_folds,), all on the
-        same folds (e.g. ``CVResult.models[name].fold_metrics["mae"]``). ``kind="split"``: per-sample losses on
-        one test set, shape (n_test,).
-    reference : str, the key of the reference model (the network).
-    kind : "cv" -- :func:`corrected_paired_ttest` (needs ``n_train`` and ``n_test``, e.g. from
-        :func:`mean_fold_sizes`); "split" -- :func:`paired_test_on_split` (``n_train``/``n_test`` must be None).
-    confidence, metric : passed on; ``n_bootstrap``, ``random_state`` are used by ``kind="split"``.
+    per_model_scores : Mapping of str to array_like
+        Model name -> scores, at least two models. ``kind="cv"``: per-fold scores of shape (n_folds,), all on
+        the same folds (e.g. ``CVResult.models[name].fold_metrics["mae"]``). ``kind="split"``: per-sample
+        losses on one test set, shape (n_test,).
+    reference : str
+        The key of the reference model (the network) in ``per_model_scores``.
+    kind : {"cv", "split"}, optional
+        "cv" (default): :func:`corrected_paired_ttest` (needs ``n_train`` and ``n_test``, e.g. from
+        :func:`mean_fold_sizes`); "split": :func:`paired_test_on_split` (``n_train``/``n_test`` must be None).
+    n_train : float or None, optional
+        > 0. Mean number of training rows of a fold; required for ``kind="cv"``, must be None (default) for
+        ``kind="split"``.
+    n_test : float or None, optional
+        > 0. Mean number of test rows of a fold; required for ``kind="cv"``, must be None (default) for
+        ``kind="split"``.
+    confidence : float, optional
+        In (0, 1). Level of the confidence intervals. Default 0.95.
+    metric : str, optional
+        Name of the compared score, stored in each result ("" if not given).
+    n_bootstrap : int, optional
+        0 or >= 100. Bootstrap resamples of ``kind="split"`` (default 2000); unused by ``kind="cv"``.
+    random_state : int or numpy.random.Generator or None, optional
+        Seed of the bootstrap of ``kind="split"`` (default 0); unused by ``kind="cv"``.
 
     Returns
     -------
-    dict other name -> :class:`PairedComparison` with ``model_a = reference``, ``model_b = other``, in the
-    order of ``per_model_scores``. Difference = reference - other: negative means the reference has the lower
-    value (the lower error, for an error metric).
+    comparisons : dict of str to PairedComparison
+        Other model name -> its comparison with ``model_a = reference``, ``model_b = other``, in the order of
+        ``per_model_scores``. Difference = reference - other: negative means the reference has the lower value
+        (the lower error, for an error metric).
+
+    Raises
+    ------
+    ValueError
+        When ``per_model_scores`` is not a mapping or holds only the reference, ``reference`` is not one of its
+        keys, ``kind`` is not "cv" or "split", ``n_train``/``n_test`` do not match ``kind``, or a comparison
+        fails (the message names the two models).
     """
     if not isinstance(per_model_scores, Mapping):
         raise ValueError(f"per_model_scores must be a dict name -> scores. Got {type(per_model_scores).__name__}.")
@@ -297,8 +386,25 @@ def compare_to_reference(per_model_scores: Mapping[str, object], reference: str,
 
 
 def mean_fold_sizes(splits: Sequence[tuple]) -> tuple[float, float]:
-    """``(mean training rows, mean test rows)`` of a list of ``(train_index, test_index)`` folds
-    (e.g. ``CVResult.splits``), the ``n_train``/``n_test`` of :func:`corrected_paired_ttest`."""
+    """Mean training and test rows of a list of folds: the ``n_train``/``n_test`` of :func:`corrected_paired_ttest`.
+
+    Parameters
+    ----------
+    splits : sequence of tuple
+        At least one ``(train_index, test_index)`` pair of index arrays (e.g. ``CVResult.splits``).
+
+    Returns
+    -------
+    n_train : float
+        Mean number of training rows per fold.
+    n_test : float
+        Mean number of test rows per fold.
+
+    Raises
+    ------
+    ValueError
+        When ``splits`` is empty or not a list of pairs of sized sequences.
+    """
     splits = list(splits)
     if not splits:
         raise ValueError("mean_fold_sizes needs at least one (train_index, test_index) fold. Got none.")
@@ -328,14 +434,23 @@ def grid_edges(grid: Mapping[str, Sequence], chosen: Sequence[Mapping[str, objec
 
     Parameters
     ----------
-    grid : dict param -> list of grid values (one model's grid, e.g. ``param_grids["random_forest"]``).
-    chosen : list of dict param -> chosen value, one per fold (``ModelResult.best_params``).
-    prefix : str, prepended with a dot to the parameter name in the message (e.g.
-        "task.param_grids.random_forest"); "" for the bare name.
+    grid : Mapping of str to sequence
+        Parameter -> list of grid values (one model's grid, e.g. ``param_grids["random_forest"]``).
+    chosen : sequence of Mapping
+        One dict parameter -> chosen value per fold (``ModelResult.best_params``).
+    prefix : str, optional
+        Prepended with a dot to the parameter name in the message (e.g. "task.param_grids.random_forest");
+        "" (default) for the bare name.
 
     Returns
     -------
-    list of str, empty when no best value is on an edge; in the order of ``grid``, smallest edge first.
+    messages : list of str
+        Empty when no best value is on an edge; in the order of ``grid``, smallest edge first.
+
+    Raises
+    ------
+    ValueError
+        When ``grid`` is not a mapping of lists, ``chosen`` not a list of mappings, or ``prefix`` not a str.
     """
     if not isinstance(prefix, str):
         raise ValueError(f"The 'prefix' parameter must be a str. Got {type(prefix).__name__} instead.")
@@ -354,6 +469,23 @@ def extend_hit_edges(grid: Mapping[str, Sequence], chosen: Sequence[Mapping[str,
     """A copy of ``grid`` in which every parameter reported by :func:`grid_edges` is extended by
     :func:`extend_grid` on the side(s) that were hit; other parameters are unchanged (as lists). A side that
     :func:`extend_grid` refuses (it would cross 0) stays as it is, so compare with ``grid`` to see what changed.
+
+    Parameters
+    ----------
+    grid : Mapping of str to sequence
+        Parameter -> list of grid values (one model's grid).
+    chosen : sequence of Mapping
+        One dict parameter -> chosen value per fold (``ModelResult.best_params``).
+
+    Returns
+    -------
+    extended : dict of str to list
+        Parameter -> grid values, in the order of ``grid``; an extended grid is sorted and distinct.
+
+    Raises
+    ------
+    ValueError
+        When ``grid`` is not a mapping of lists or ``chosen`` not a list of mappings.
     """
     out = {param: list(values) for param, values in _check_grid(grid).items()}
     for param, _, low_hits, high_hits, _ in _edge_hits(grid, chosen):
@@ -383,12 +515,21 @@ def extend_grid(values: Sequence, *, side: str = "both") -> list:
 
     Parameters
     ----------
-    values : list of real numbers (no bools, finite), at least 2 distinct.
-    side : "low", "high" or "both" (default) -- which end(s) to extend.
+    values : sequence of int or float
+        Finite real numbers (no bools), at least 2 distinct.
+    side : {"both", "low", "high"}, optional
+        Which end(s) to extend. Default "both".
 
     Returns
     -------
-    list, the sorted distinct values (as Python ints/floats) with the new value(s) added.
+    extended : list of int or float
+        The sorted distinct values (as Python ints/floats) with the new value(s) added.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``side``, or ``values`` that are not a list of finite real numbers with at least 2
+        distinct values.
     """
     if side not in ("low", "high", "both"):
         raise ValueError(f"The 'side' parameter must be 'low', 'high' or 'both'. Got {side!r} instead.")

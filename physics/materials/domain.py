@@ -54,14 +54,20 @@ class DomainReport:
 
     Attributes
     ----------
-    in_domain : ndarray, shape (n,), bool, True when the row has no unseen element and ``distance <= threshold``.
-    unseen_elements : tuple of n tuples of str, the elements of each row absent from every training composition,
-        in their order in the formula (empty when all were seen).
-    distance : ndarray, shape (n,), float64, Mahalanobis distance of the row's descriptors from the training rows
-        (dimensionless, in training standard deviations along the kept principal axes).
-    threshold : float, the distance beyond which a row is out of the domain.
-    quantile : float, the training quantile the threshold is based on (for the reasons' wording).
-    margin : float, the factor applied to that quantile.
+    in_domain : ndarray of bool
+        Shape (n,). True when the row has no unseen element and ``distance <= threshold``.
+    unseen_elements : tuple of tuple of str
+        Length n. The elements of each row absent from every training composition, in their order in the formula
+        (empty when all were seen).
+    distance : ndarray of float64
+        Shape (n,). Mahalanobis distance of the row's descriptors from the training rows (dimensionless, in
+        training standard deviations along the kept principal axes).
+    threshold : float
+        The distance beyond which a row is out of the domain.
+    quantile : float
+        The training quantile the threshold is based on (for the reasons' wording).
+    margin : float
+        The factor applied to that quantile.
     """
 
     in_domain: np.ndarray
@@ -75,8 +81,14 @@ class DomainReport:
         return len(self.in_domain)
 
     def reasons(self) -> list[str]:
-        """One string per row: "" inside the domain, else why not, e.g. ``"elements never seen in training: O;
-        descriptor distance 14.2 > 5.1 (99th percentile of training)"``."""
+        """Why each row is outside the domain.
+
+        Returns
+        -------
+        reasons : list of str
+            One string per row: ``""`` inside the domain, else why not, e.g. ``"elements never seen in
+            training: O; descriptor distance 14.2 > 5.1 (99th percentile of training)"``.
+        """
         basis = f"{_percentile(self.quantile)} percentile of training"
         if self.margin != 1.0:
             basis = f"{self.margin:g} x the {basis}"
@@ -96,20 +108,35 @@ class ApplicabilityDomain:
 
     Parameters
     ----------
-    quantile : float in (0, 1], the quantile of the training rows' distances that sets the threshold
-        (default 0.99: about 1 % of the training rows lie beyond it by construction).
-    margin : float > 0, factor on that quantile (default 1.0; 1.5 flags only rows well beyond it).
-    explained_variance : float in (0, 1], the share of the training variance the kept principal axes explain
-        (default 0.999; module docstring).
+    quantile : float, optional
+        In (0, 1]. The quantile of the training rows' distances that sets the threshold (default 0.99: about
+        1 % of the training rows lie beyond it by construction).
+    margin : float, optional
+        Finite, > 0. Factor on that quantile (default 1.0; 1.5 flags only rows well beyond it).
+    explained_variance : float, optional
+        In (0, 1]. The share of the training variance the kept principal axes explain (default 0.999; see the
+        module docstring).
 
-    Attributes (after :meth:`fit`)
-    ------------------------------
-    elements_ : tuple of str, elements present in any training composition, in order of atomic number.
-    mean_ : ndarray, shape (p,), column means of the training descriptors.
-    components_ : ndarray, shape (p, k), the kept principal axes (orthonormal columns).
-    variances_ : ndarray, shape (k,), training variance along each axis (ddof=1), decreasing.
-    threshold_ : float, the distance threshold.
-    n_train_ : int, number of training rows.
+    Attributes
+    ----------
+    elements_ : tuple of str or None
+        Elements present in any training composition, in order of atomic number; None before :meth:`fit`.
+    mean_ : ndarray of float64
+        Shape (p,). Column means of the training descriptors (set by :meth:`fit`, like all below).
+    components_ : ndarray of float64
+        Shape (p, k). The kept principal axes (orthonormal columns).
+    variances_ : ndarray of float64
+        Shape (k,). Training variance along each axis (ddof=1), decreasing.
+    threshold_ : float
+        The distance threshold.
+    n_train_ : int
+        Number of training rows.
+
+    Raises
+    ------
+    ValueError
+        When ``quantile`` or ``explained_variance`` is not a real in (0, 1], or ``margin`` not a finite real
+        > 0.
     """
 
     def __init__(self, quantile: float = 0.99, margin: float = 1.0, explained_variance: float = 0.999):
@@ -132,17 +159,22 @@ class ApplicabilityDomain:
 
         Parameters
         ----------
-        formulas : sequence of formula str, Composition or mapping element -> amount, length n >= 2.
-        X : array-like, shape (n, p), finite, the preprocessed descriptors of those rows (what the model sees).
+        formulas : sequence of str or Composition or Mapping
+            Length n >= 2. Formula strings, :class:`~physics.materials.composition.Composition` objects or
+            mappings element symbol -> amount.
+        X : array_like of float
+            Shape (n, p), finite. The preprocessed descriptors of those rows (what the model sees).
 
         Returns
         -------
-        self.
+        self : ApplicabilityDomain
+            The fitted domain.
 
         Raises
         ------
-        ValueError if X is not 2-D and finite, its row count differs from the number of formulas, it has fewer
-        than 2 rows, or all its rows are identical (no variance); for a formula that cannot be parsed.
+        ValueError
+            If X is not 2-D and finite, its row count differs from the number of formulas, it has fewer than 2
+            rows, or all its rows are identical (no variance); for a formula that cannot be parsed.
         """
         X = _matrix(X, "X")
         index, fraction = _fractions(formulas, X.shape[0], "fit")
@@ -174,18 +206,23 @@ class ApplicabilityDomain:
 
         Parameters
         ----------
-        formulas : sequence of formula str, Composition or mapping element -> amount, length n.
-        X : array-like, shape (n, p), finite, their preprocessed descriptors (the same preprocessing, fitted on
-            the training rows, as the matrix given to :meth:`fit`).
+        formulas : sequence of str or Composition or Mapping
+            Length n >= 1. Formula strings, :class:`~physics.materials.composition.Composition` objects or
+            mappings element symbol -> amount.
+        X : array_like of float
+            Shape (n, p), finite. Their preprocessed descriptors (the same preprocessing, fitted on the
+            training rows, as the matrix given to :meth:`fit`).
 
         Returns
         -------
-        DomainReport of the n rows.
+        report : DomainReport
+            The verdict for each of the n rows.
 
         Raises
         ------
-        ValueError before :meth:`fit`, if X is not 2-D and finite, its row count differs from the number of
-        formulas or its column count from the training matrix's; for a formula that cannot be parsed.
+        ValueError
+            Before :meth:`fit`; if X is not 2-D and finite, its row count differs from the number of formulas
+            or its column count from the training matrix's; for a formula that cannot be parsed.
         """
         self._check_fitted("check")
         X = _matrix(X, "X")
@@ -210,9 +247,20 @@ class ApplicabilityDomain:
     # -- persistence --------------------------------------------------------------------------------------------
 
     def to_dict(self) -> dict:
-        """The fitted state as JSON-able builtins (lists of floats): ``version``, ``quantile``, ``margin``,
-        ``explained_variance``, ``threshold``, ``n_train``, ``elements`` (list of str), ``mean`` (p floats),
-        ``components`` (p lists of k floats), ``variances`` (k floats)."""
+        """The fitted state as JSON-able builtins.
+
+        Returns
+        -------
+        state : dict
+            Keys ``version`` (int, :data:`FORMAT_VERSION`), ``quantile``, ``margin``, ``explained_variance``,
+            ``threshold`` (floats), ``n_train`` (int), ``elements`` (list of str), ``mean`` (p floats),
+            ``components`` (p lists of k floats), ``variances`` (k floats).
+
+        Raises
+        ------
+        ValueError
+            Before :meth:`fit`.
+        """
         self._check_fitted("to_dict")
         return {"version": FORMAT_VERSION, "quantile": self.quantile, "margin": self.margin,
                 "explained_variance": self.explained_variance, "threshold": self.threshold_,
@@ -221,7 +269,24 @@ class ApplicabilityDomain:
 
     @classmethod
     def from_dict(cls, state: dict) -> "ApplicabilityDomain":
-        """The fitted domain from :meth:`to_dict`'s output; ValueError naming what is missing or inconsistent."""
+        """The fitted domain from :meth:`to_dict`'s output.
+
+        Parameters
+        ----------
+        state : dict
+            The output of :meth:`to_dict` (e.g. read back from JSON).
+
+        Returns
+        -------
+        domain : ApplicabilityDomain
+            The fitted domain, identical to the one that wrote ``state``.
+
+        Raises
+        ------
+        ValueError
+            Naming what is missing or inconsistent: a missing key, an unsupported ``version``, non-finite or
+            mis-shaped arrays, variances <= 0, an unknown element symbol, or invalid hyperparameters.
+        """
         keys = ("version", "quantile", "margin", "explained_variance", "threshold", "n_train", "elements", "mean",
                 "components", "variances")
         missing = [key for key in keys if not isinstance(state, dict) or key not in state]

@@ -38,7 +38,23 @@ _INDEX = {symbol: i for i, symbol in enumerate(ELEMENT_SYMBOLS)}
 
 
 def element_index(symbol: str) -> int:
-    """Row of ``symbol`` in :data:`ELEMENT_SYMBOLS` (= Z - 1). Raises ``ValueError`` for an unknown symbol."""
+    """Row of ``symbol`` in :data:`ELEMENT_SYMBOLS` (= Z - 1).
+
+    Parameters
+    ----------
+    symbol : str
+        An element symbol, H..Lr (Z = 1-103), case-sensitive.
+
+    Returns
+    -------
+    index : int
+        Z - 1, in 0..102.
+
+    Raises
+    ------
+    ValueError
+        For an unknown symbol.
+    """
     try:
         return _INDEX[symbol]
     except (KeyError, TypeError):
@@ -48,12 +64,34 @@ def element_index(symbol: str) -> int:
 
 
 def is_element(symbol: str) -> bool:
-    """True when ``symbol`` is one of :data:`ELEMENT_SYMBOLS`."""
+    """Whether ``symbol`` is one of :data:`ELEMENT_SYMBOLS`.
+
+    Parameters
+    ----------
+    symbol : str
+        The candidate symbol (case-sensitive).
+
+    Returns
+    -------
+    known : bool
+        True when ``symbol`` is an element of H..Lr.
+    """
     return symbol in _INDEX
 
 
 def read_commented_csv(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV file whose leading lines starting with ``#`` are comments (the data files' headers)."""
+    """Rows of a CSV file whose lines starting with ``#`` are comments (the data files' headers).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file, UTF-8; the first non-comment line is the header.
+
+    Returns
+    -------
+    rows : list of dict
+        One dict column name -> value (str, unconverted) per data row, in file order.
+    """
     with open(path, newline="", encoding="utf-8") as handle:
         lines = [line for line in handle if not line.startswith("#")]
     return list(csv.DictReader(lines))
@@ -65,9 +103,12 @@ class ElementTable:
 
     Attributes
     ----------
-    symbols : tuple of str, length n_elements (103), element symbols in order of Z.
-    properties : tuple of str, length n_properties, property names (columns of ``values``).
-    values : ndarray, shape (n_elements, n_properties), float64; NaN where the source has no value.
+    symbols : tuple of str
+        Length n_elements (103); element symbols in order of Z.
+    properties : tuple of str
+        Length n_properties; property names (columns of ``values``).
+    values : ndarray of float64
+        Shape (n_elements, n_properties); NaN where the source has no value.
     """
 
     symbols: tuple[str, ...]
@@ -75,19 +116,59 @@ class ElementTable:
     values: np.ndarray
 
     def column(self, prop: str) -> np.ndarray:
-        """Values of one property for all elements, shape (n_elements,)."""
+        """Values of one property for all elements.
+
+        Parameters
+        ----------
+        prop : str
+            One of :attr:`properties`.
+
+        Returns
+        -------
+        column : ndarray of float64
+            Shape (n_elements,), in order of Z; NaN where the value is missing. A read-only view.
+
+        Raises
+        ------
+        ValueError
+            For an unknown property name.
+        """
         if prop not in self.properties:
             raise ValueError(f"Unknown element property {prop!r}: expected one of {list(self.properties)}.")
         return self.values[:, self.properties.index(prop)]
 
     def value(self, symbol: str, prop: str) -> float:
-        """One property of one element (NaN when missing)."""
+        """One property of one element.
+
+        Parameters
+        ----------
+        symbol : str
+            The element symbol, H..Lr (case-sensitive).
+        prop : str
+            One of :attr:`properties`.
+
+        Returns
+        -------
+        value : float
+            The property value; NaN when the source table has none.
+        """
         return float(self.column(prop)[element_index(symbol)])
 
 
 @lru_cache(maxsize=1)
 def element_table() -> ElementTable:
-    """The Magpie property table from ``data/elements.csv`` (read on first call, then cached)."""
+    """The Magpie property table from ``data/elements.csv`` (read on first call, then cached).
+
+    Returns
+    -------
+    table : ElementTable
+        All 103 elements and the 22 :data:`MAGPIE_PROPERTIES`; ``values`` is read-only.
+
+    Raises
+    ------
+    RuntimeError
+        When the data file does not list H..Lr in order of Z.
+    """
     rows = read_commented_csv(DATA_DIR / "elements.csv")
     symbols = tuple(row["symbol"] for row in rows)
     if symbols != ELEMENT_SYMBOLS:

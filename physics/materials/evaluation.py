@@ -79,19 +79,51 @@ class ZScoreClipper(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    limit : float > 0, the largest |z| kept.
+    limit : float, optional
+        > 0. The largest |z| kept. Default 5.0.
     """
 
     def __init__(self, limit: float = 5.0):
         self.limit = limit
 
     def fit(self, X, y=None):
+        """Record the feature count.
+
+        Parameters
+        ----------
+        X : array_like of float
+            Shape (n_samples, n_features). Standardised features; NaN allowed.
+        y : None
+            Ignored; present for the scikit-learn API.
+
+        Returns
+        -------
+        self : ZScoreClipper
+            The fitted transformer.
+
+        Raises
+        ------
+        ValueError
+            When ``limit`` is not a number > 0.
+        """
         if not isinstance(self.limit, (int, float)) or not self.limit > 0:
             raise ValueError(f"The 'limit' parameter of ZScoreClipper must be a float in (0, inf). Got {self.limit!r} instead.")
         validate_data(self, X, reset=True, ensure_all_finite="allow-nan")
         return self
 
     def transform(self, X):
+        """Clip the features to [-limit, limit].
+
+        Parameters
+        ----------
+        X : array_like of float
+            Shape (n_samples, n_features), the feature count seen by :meth:`fit`. NaN allowed (kept).
+
+        Returns
+        -------
+        clipped : ndarray of float
+            Shape (n_samples, n_features).
+        """
         check_is_fitted(self, "n_features_in_")
         X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
         return np.clip(X, -self.limit, self.limit)
@@ -103,10 +135,15 @@ class Preprocessing:
 
     Attributes
     ----------
-    impute : replace NaN descriptors by the training-fold column mean (``SimpleImputer``).
-    variance_threshold : drop columns whose training-fold variance is <= this (raw units); None = keep all.
-    standardize : zero mean, unit variance (``StandardScaler``).
-    clip_z : clip standardised values to [-clip_z, clip_z]; None = no clipping (needs ``standardize``).
+    impute : bool
+        Replace NaN descriptors by the training-fold column mean (``SimpleImputer``). Default True.
+    variance_threshold : float or None
+        >= 0. Drop columns whose training-fold variance is <= this (raw units); None keeps all. Default 1e-8.
+    standardize : bool
+        Zero mean, unit variance (``StandardScaler``). Default True.
+    clip_z : float or None
+        > 0. Clip standardised values to [-clip_z, clip_z] (needs ``standardize``); None: no clipping.
+        Default 5.0.
     """
 
     impute: bool = True
@@ -125,7 +162,13 @@ class Preprocessing:
             raise ValueError("Preprocessing.clip_z clips z-scores, so it needs standardize=True. Got standardize=False.")
 
     def steps(self) -> list[tuple[str, object]]:
-        """Fresh, unfitted ``(name, transformer)`` steps in pipeline order."""
+        """Fresh, unfitted pipeline steps.
+
+        Returns
+        -------
+        steps : list of tuple
+            ``(name, transformer)`` pairs in pipeline order, from "impute", "variance", "scale", "clip".
+        """
         steps: list[tuple[str, object]] = []
         if self.impute:
             steps.append(("impute", SimpleImputer(strategy="mean", keep_empty_features=True)))
@@ -139,7 +182,20 @@ class Preprocessing:
 
 
 def make_pipeline(model, preprocessing: Preprocessing | None) -> Pipeline:
-    """``Pipeline(preprocessing steps + [("model", model)])``."""
+    """``Pipeline(preprocessing steps + [("model", model)])``.
+
+    Parameters
+    ----------
+    model : estimator
+        A scikit-learn-style regressor or classifier, the last step (used as is, not cloned).
+    preprocessing : Preprocessing or None
+        The preprocessing steps; None for raw features.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Unfitted; the model step is named "model".
+    """
     steps = preprocessing.steps() if preprocessing is not None else []
     return Pipeline(steps + [("model", model)])
 
@@ -148,8 +204,34 @@ def make_splits(n_samples: int, *, cv: str = "kfold", n_splits: int = 5, random_
                 groups=None, split=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """The (train_index, test_index) pairs of the chosen splitter (module docstring).
 
-    ``split`` (``cv="split"`` only): array of shape (n_samples,) of "train" / "val" / "test"; one pair
-    (the train and val rows, the test rows) is returned.
+    Parameters
+    ----------
+    n_samples : int
+        Number of samples.
+    cv : {"kfold", "group", "logo", "split"}, optional
+        The splitter (module docstring). Default "kfold".
+    n_splits : int, optional
+        >= 2. Number of folds of ``cv="kfold"`` and ``cv="group"``; unused by "logo" and "split". Default 5.
+    random_state : int, optional
+        Seed of the shuffled splitters. Default 0.
+    groups : array_like or None, optional
+        Shape (n_samples,). Group label of each sample (e.g. the chemical system); required by ``cv="group"``
+        and ``cv="logo"``, else unused. Default None.
+    split : array_like of str or None, optional
+        Shape (n_samples,). "train", "val" or "test" per sample; required by ``cv="split"``, else unused.
+        Default None.
+
+    Returns
+    -------
+    splits : list of tuple
+        ``(train_index, test_index)`` pairs of int index arrays; one pair (the "train" and "val" rows, the
+        "test" rows) for ``cv="split"``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``cv``, ``n_splits`` < 2 or above the number of samples (or groups), missing or
+        mis-shaped ``groups``/``split``, fewer than 2 groups for "logo", or invalid split labels.
     """
     if cv not in CV_KINDS:
         raise ValueError(f"The 'cv' parameter must be one of {CV_KINDS}. Got {cv!r} instead.")
@@ -178,8 +260,28 @@ def make_splits(n_samples: int, *, cv: str = "kfold", n_splits: int = 5, random_
 
 
 def split_indices(n_samples: int, split) -> tuple[np.ndarray, np.ndarray]:
-    """(training rows = "train" and "val", test rows = "test") of a given split; ValueError unless every label
-    is one of :data:`SPLIT_LABELS` and both parts have rows (at least 2 training rows)."""
+    """Training and test rows of a given split.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of samples.
+    split : array_like of str
+        Shape (n_samples,). One of :data:`SPLIT_LABELS` ("train", "val", "test") per sample.
+
+    Returns
+    -------
+    train : ndarray of int
+        Indices of the "train" and "val" rows (at least 2).
+    test : ndarray of int
+        Indices of the "test" rows (at least 1).
+
+    Raises
+    ------
+    ValueError
+        When ``split`` is None or mis-shaped, a label is not one of :data:`SPLIT_LABELS`, there is no test
+        row or fewer than 2 training rows.
+    """
     if split is None:
         raise ValueError("cv='split' needs 'split' (one of 'train', 'val', 'test' per sample). Got None.")
     split = np.asarray(split).astype(str)
@@ -199,9 +301,29 @@ def split_indices(n_samples: int, split) -> tuple[np.ndarray, np.ndarray]:
 def inner_splitter(cv: str, inner_splits: int, random_state: int, groups=None, split=None):
     """The splitter (and the groups to pass it) that scores tuning candidates inside training rows.
 
-    ``groups`` and ``split`` are those of the TRAINING rows only. Module docstring: the given "val" rows for
-    ``cv="split"`` (when there are any), else a (grouped, for grouped ``cv``) k-fold for ``inner_splits`` >= 2
-    or one 80/20 hold-out for ``inner_splits`` = 1.
+    Module docstring: the given "val" rows for ``cv="split"`` (when there are any), else a (grouped, for
+    grouped ``cv``) k-fold for ``inner_splits`` >= 2 or one 80/20 hold-out for ``inner_splits`` = 1.
+
+    Parameters
+    ----------
+    cv : {"kfold", "group", "logo", "split"}
+        The outer splitter; "group" and "logo" make the inner split grouped.
+    inner_splits : int
+        >= 1. Number of inner folds; 1 means one hold-out of :data:`INNER_HOLDOUT` of the rows.
+    random_state : int
+        Seed of the inner splitter.
+    groups : array_like or None, optional
+        Group labels of the TRAINING rows only; needed for grouped ``cv``. Default None.
+    split : array_like of str or None, optional
+        Split labels of the TRAINING rows only; "val" rows become the validation set with ``cv="split"``.
+        Default None.
+
+    Returns
+    -------
+    splitter : sklearn cross-validator
+        ``PredefinedSplit``, ``GroupShuffleSplit``, ``ShuffleSplit``, ``GroupKFold`` or ``KFold``.
+    groups : ndarray or None
+        The groups to pass to the splitter's ``split`` (None for an ungrouped one).
     """
     if cv == "split" and split is not None and np.any(np.asarray(split) == "val"):
         return PredefinedSplit(np.where(np.asarray(split) == "val", 0, -1)), None
@@ -216,7 +338,22 @@ def inner_splitter(cv: str, inner_splits: int, random_state: int, groups=None, s
 
 
 def metric_names(target_type: str, probabilities: bool = False, n_classes: int = 2) -> list[str]:
-    """The per-fold metrics of a target type (module docstring)."""
+    """The per-fold metrics of a target type (module docstring).
+
+    Parameters
+    ----------
+    target_type : {"regression", "classification"}
+        The target type; any value other than "regression" is treated as classification.
+    probabilities : bool, optional
+        Whether the classifier has ``predict_proba`` (adds the probability metrics). Default False.
+    n_classes : int, optional
+        Number of classes; "roc_auc" only for 2. Default 2.
+
+    Returns
+    -------
+    names : list of str
+        Metric names, e.g. ``["mae", "rmse", "r2", "max_error"]`` for regression.
+    """
     if target_type == "regression":
         return list(METRICS)
     extra = [m for m in PROBABILITY_METRICS if m != "roc_auc" or n_classes == 2] if probabilities else []
@@ -224,7 +361,27 @@ def metric_names(target_type: str, probabilities: bool = False, n_classes: int =
 
 
 def fold_scores(target_type: str, y_true, prediction, proba=None, classes=None) -> dict[str, float]:
-    """Every metric of one fold (``proba``: (n, n_classes) in the order of ``classes``, or None)."""
+    """Every metric of one fold.
+
+    Parameters
+    ----------
+    target_type : {"regression", "classification"}
+        The target type; any value other than "regression" is treated as classification.
+    y_true : array_like
+        Shape (n,). True target or labels.
+    prediction : array_like
+        Shape (n,). Predicted target or labels.
+    proba : ndarray of float or None, optional
+        Shape (n, n_classes), columns in the order of ``classes``; None (default) skips the probability
+        metrics.
+    classes : array_like or None, optional
+        Shape (n_classes,). Sorted class labels; required with ``proba``. Default None.
+
+    Returns
+    -------
+    scores : dict of str to float
+        Metric name (:func:`metric_names`) -> value; "roc_auc" is NaN when the fold has one class only.
+    """
     if target_type == "regression":
         return {metric: float(function(y_true, prediction)) for metric, function in METRICS.items()}
     scores = {metric: float(function(y_true, prediction)) for metric, function in CLASSIFICATION_METRICS.items()}
@@ -238,8 +395,23 @@ def fold_scores(target_type: str, y_true, prediction, proba=None, classes=None) 
 
 
 def per_sample_loss(target_type: str, y_true, prediction) -> np.ndarray:
-    """|error| (regression) or 0/1 misclassification (classification) of every sample, shape (n,): what the
-    paired test on one split compares."""
+    """|error| (regression) or 0/1 misclassification (classification) of every sample: what the paired test
+    on one split compares.
+
+    Parameters
+    ----------
+    target_type : {"regression", "classification"}
+        The target type; any value other than "regression" is treated as classification.
+    y_true : array_like
+        Shape (n,). True target or labels.
+    prediction : array_like
+        Shape (n,). Predicted target or labels.
+
+    Returns
+    -------
+    loss : ndarray of float64
+        Shape (n,). Absolute error (units of the target), or 1.0 for a wrong label and 0.0 for a right one.
+    """
     if target_type == "regression":
         return np.abs(np.asarray(prediction, dtype=np.float64) - np.asarray(y_true, dtype=np.float64))
     return (np.asarray(prediction) != np.asarray(y_true)).astype(np.float64)
@@ -251,15 +423,23 @@ class ModelResult:
 
     Attributes
     ----------
-    name : str.
-    fold_metrics : dict metric -> ndarray, shape (n_folds,), see :func:`metric_names` (NaN for a failed fold).
-    oof_prediction : ndarray, shape (n_samples,), out-of-fold prediction of every test sample (NaN, or "" for
-        labels, where its fold failed or the sample is in no test fold).
-    fit_seconds : ndarray, shape (n_folds,), wall time of each fold's fit (tuning included).
-    best_params : list of dict per fold (tuning only), else None.
-    searched_grids : list of dict per fold, the grid searched (extended at a hit edge), or None.
-    errors : list of str, one per failed fold (only with ``errors="record"``).
-    estimators : fitted fold pipelines when ``keep_estimators=True``, else None.
+    name : str
+        The model name.
+    fold_metrics : dict of str to ndarray
+        Metric (:func:`metric_names`) -> values of shape (n_folds,); NaN for a failed fold.
+    oof_prediction : ndarray
+        Shape (n_samples,). Out-of-fold prediction of every test sample (NaN, or "" for labels, where its
+        fold failed or the sample is in no test fold).
+    fit_seconds : ndarray of float
+        Shape (n_folds,). Wall time of each fold's fit and prediction, tuning included (s).
+    best_params : list of dict or None
+        The chosen setting per fold (``{}`` for a failed fold) when tuned, else None.
+    searched_grids : list of dict or None
+        The grid searched per fold (extended at a hit edge) when tuned, else None.
+    errors : list of str
+        One message per failed fold (only with ``errors="record"``).
+    estimators : list or None
+        The fitted fold pipelines when ``keep_estimators=True``, else None.
     """
 
     name: str
@@ -272,8 +452,21 @@ class ModelResult:
     estimators: list | None = None
 
     def summary(self, mad: float | None) -> dict[str, float]:
-        """``{"<metric>_mean", "<metric>_std" for every metric, "mae_over_mad" (regression),
-        "fit_seconds_mean", "n_failed_folds"}``."""
+        """Mean and spread over the folds that did not fail.
+
+        Parameters
+        ----------
+        mad : float or None
+            Mean absolute deviation of the target (regression); None (classification) leaves out
+            "mae_over_mad".
+
+        Returns
+        -------
+        summary : dict of str to float
+            ``"<metric>_mean"`` and ``"<metric>_std"`` (ddof=0, NaN when every fold failed) for every metric,
+            ``"mae_over_mad"`` (with ``mad``; NaN when ``mad`` <= 0), ``"fit_seconds_mean"``,
+            ``"n_failed_folds"``.
+        """
         out: dict[str, float] = {}
         for metric, values in self.fold_metrics.items():
             ok = values[np.isfinite(values)]
@@ -292,14 +485,21 @@ class CVResult:
 
     Attributes
     ----------
-    models : dict name -> ModelResult.
-    splits : list of (train_index, test_index), the folds every model used.
-    fold_of_sample : ndarray, shape (n_samples,), the fold in which each sample was a test sample (-1: none,
-        the training rows of a given split).
-    y : ndarray, shape (n_samples,), the target (float, or str labels).
-    mad : float or None, mean absolute deviation of ``y`` (regression only).
-    cv : str, the splitter kind.
-    target_type : "regression" or "classification".
+    models : dict of str to ModelResult
+        Model name -> its result.
+    splits : list of tuple
+        The ``(train_index, test_index)`` folds every model used.
+    fold_of_sample : ndarray of int64
+        Shape (n_samples,). The fold in which each sample was a test sample (-1: none, the training rows of a
+        given split).
+    y : ndarray
+        Shape (n_samples,). The target (float64, or str labels).
+    mad : float or None
+        Mean absolute deviation of ``y`` (regression only, else None).
+    cv : str
+        The splitter kind, one of :data:`CV_KINDS`.
+    target_type : str
+        "regression" or "classification".
     """
 
     models: dict[str, ModelResult]
@@ -311,12 +511,24 @@ class CVResult:
     target_type: str = "regression"
 
     def summary(self) -> dict[str, dict[str, float]]:
-        """``{model name: ModelResult.summary}`` -- the ``models.<name>.*`` entries of metrics.json."""
+        """Every model's :meth:`ModelResult.summary`: the ``models.<name>.*`` entries of metrics.json.
+
+        Returns
+        -------
+        summary : dict of str to dict
+            Model name -> its summary (metric -> float).
+        """
         return {name: result.summary(self.mad) for name, result in self.models.items()}
 
     @property
     def tested(self) -> np.ndarray:
-        """Indices of the samples that were in a test fold, shape (n_tested,)."""
+        """Indices of the samples that were in a test fold.
+
+        Returns
+        -------
+        indices : ndarray of int
+            Shape (n_tested,), increasing.
+        """
         return np.flatnonzero(self.fold_of_sample >= 0)
 
 
@@ -342,20 +554,56 @@ def cross_validate(
 
     Parameters
     ----------
-    models : dict name -> scikit-learn-style regressor or classifier (cloned for every fold) or a zero-argument
+    models : Mapping of str to estimator or callable
+        Model name -> scikit-learn-style regressor or classifier (cloned for every fold) or a zero-argument
         factory returning a fresh one.
-    X : array-like, shape (n_samples, n_features), descriptors (NaN allowed when ``preprocessing.impute``).
-    y : array-like, shape (n_samples,), finite target (regression) or labels (classification).
-    cv, n_splits, random_state, groups, split : the splitter (module docstring; ``split`` for ``cv="split"``).
-    preprocessing : :class:`Preprocessing`, or None for raw features.
-    param_grids : dict name -> parameter grid of that model (its own parameter names); those models are tuned
-        inside each training fold (module docstring), scored by the headline metric of the target type.
-    inner_splits : int >= 1, the inner split of the tuning (module docstring).
-    extend_edges : search once more one step beyond a grid end that was chosen (:func:`tune`).
-    target_type : "regression" or "classification" (the metrics, the tuning score).
-    keep_estimators : keep each fold's fitted pipeline in ``ModelResult.estimators``.
-    errors : "raise" (default) -- a fit that raises or predicts NaN/inf stops the run with the model and fold
-        named; "record" -- the fold's metrics become NaN, the message goes to ``ModelResult.errors`` and the log.
+    X : array_like of float
+        Shape (n_samples, n_features). Descriptors; no inf, NaN allowed only when ``preprocessing.impute``.
+    y : array_like
+        Shape (n_samples,). Finite target (regression) or labels (classification, compared as str).
+    cv : {"kfold", "group", "logo", "split"}, optional
+        The splitter (module docstring). Default "kfold".
+    n_splits : int, optional
+        >= 2. Number of folds of ``cv="kfold"`` and ``cv="group"``; unused by "logo" and "split". Default 5.
+    random_state : int, optional
+        Seed of the shuffled splitters. Default 0.
+    groups : array_like or None, optional
+        Shape (n_samples,). Group label of each sample (e.g. the chemical system); required by ``cv="group"``
+        and ``cv="logo"``, else unused. Default None.
+    split : array_like of str or None, optional
+        Shape (n_samples,). "train", "val" or "test" per sample; required by ``cv="split"``, else unused.
+        Default None.
+    preprocessing : Preprocessing or None, optional
+        The preprocessing fitted per fold (default ``Preprocessing()``); None for raw features.
+    param_grids : Mapping of str to Mapping or None, optional
+        Model name -> parameter grid of that model (its own parameter names, without ``model__``); those models
+        are tuned inside each training fold (module docstring), scored by the headline metric of the target
+        type. Default None (no tuning).
+    inner_splits : int, optional
+        >= 1. The inner split of the tuning (module docstring). Default 3.
+    extend_edges : bool, optional
+        Search once more one step beyond a grid end that was chosen (:func:`tune`). Default False.
+    target_type : {"regression", "classification"}, optional
+        Selects the metrics and the tuning score. Default "regression".
+    keep_estimators : bool, optional
+        Keep each fold's fitted pipeline in ``ModelResult.estimators``. Default False.
+    errors : {"raise", "record"}, optional
+        "raise" (default): a fit that raises or predicts NaN/inf stops the run with a ``RuntimeError`` naming the
+        model and fold; "record": the fold's metrics become NaN, the message goes to ``ModelResult.errors`` and
+        the log.
+
+    Returns
+    -------
+    result : CVResult
+        Every model's per-fold metrics, out-of-fold predictions and timings, on the shared folds.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``target_type``, ``cv`` or ``errors``, mis-shaped or non-finite ``X``/``y``, a
+        ``param_grids`` entry naming no model, or an invalid splitter setting (:func:`make_splits`).
+    RuntimeError
+        With ``errors="raise"``, when a fold fails.
     """
     if target_type not in TARGET_TYPES:
         raise ValueError(f"The 'target_type' parameter must be one of {TARGET_TYPES}. Got {target_type!r} instead.")
@@ -480,11 +728,44 @@ def _fit_fold(spec, train, context: _FoldContext, grid) -> tuple[object, dict, d
 
 def tune(pipeline, grid: Mapping[str, list], X, y, inner, inner_groups, scoring: str,
          extend_edges: bool) -> tuple[dict, dict]:
-    """(chosen setting, grid searched) of a grid search of ``pipeline`` (its seed ensembles with one member)
-    on the inner split; with ``extend_edges``, a parameter whose best value is an end of its numeric grid is
-    searched once more one step beyond that end (:func:`physics.materials.comparison.extend_hit_edges`; the
-    other parameters at their chosen values), and the better setting kept. An extended value the model refuses
-    (e.g. a fraction above 1) is dropped with a warning."""
+    """Grid search of ``pipeline`` (its seed ensembles with one member) on the inner split.
+
+    With ``extend_edges``, a parameter whose best value is an end of its numeric grid is searched once more one
+    step beyond that end (:func:`physics.materials.comparison.extend_hit_edges`; the other parameters at their
+    chosen values), and the better setting kept. An extended value the model refuses (e.g. a fraction above 1)
+    is dropped with a warning.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        The unfitted pipeline (not modified; a one-member clone is searched).
+    grid : Mapping of str to list
+        Pipeline parameter name (e.g. ``"model__alpha"``) -> candidate values.
+    X : ndarray of float
+        Shape (n_train, n_features). The training rows.
+    y : ndarray
+        Shape (n_train,). Their target or labels.
+    inner : sklearn cross-validator
+        The inner splitter (:func:`inner_splitter`).
+    inner_groups : ndarray or None
+        Shape (n_train,). Groups passed to ``inner`` (None when ungrouped).
+    scoring : str
+        scikit-learn scorer name, higher is better (e.g. "neg_mean_absolute_error").
+    extend_edges : bool
+        Whether to search one step beyond a chosen grid end.
+
+    Returns
+    -------
+    chosen : dict
+        The best setting, pipeline parameter name -> value.
+    searched : dict of str to list
+        The values searched per parameter (sorted, extended where an extension was scored).
+
+    Raises
+    ------
+    Exception
+        Whatever a candidate of the original grid raises when it fails to fit (``error_score="raise"``).
+    """
     from physics.materials.comparison import extend_hit_edges
 
     model = single_member(pipeline)
@@ -517,14 +798,42 @@ def tune(pipeline, grid: Mapping[str, list], X, y, inner, inner_groups, scoring:
 
 
 def single_member(estimator):
-    """A clone of ``estimator`` whose seed ensembles (any nested ``n_members`` parameter) have one member."""
+    """A clone of ``estimator`` whose seed ensembles (any nested ``n_members`` parameter) have one member.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A scikit-learn estimator or pipeline (not modified).
+
+    Returns
+    -------
+    clone : estimator
+        Unfitted clone with every ``n_members`` parameter set to 1.
+    """
     estimator = clone(estimator)
     members = {key: 1 for key in estimator.get_params(deep=True) if key.split("__")[-1] == "n_members"}
     return estimator.set_params(**members) if members else estimator
 
 
 def new_model(spec):
-    """A fresh unfitted model: ``clone(spec)`` for an estimator, ``spec()`` for a factory."""
+    """A fresh unfitted model: ``clone(spec)`` for an estimator, ``spec()`` for a factory.
+
+    Parameters
+    ----------
+    spec : estimator or callable
+        An estimator with ``fit`` (cloned) or a zero-argument factory returning one with ``fit`` and
+        ``predict``.
+
+    Returns
+    -------
+    model : estimator
+        The fresh, unfitted model.
+
+    Raises
+    ------
+    TypeError
+        When ``spec`` cannot be cloned, is neither an estimator nor callable, or the factory returns no model.
+    """
     if hasattr(spec, "fit"):
         try:
             return clone(spec)
@@ -544,10 +853,14 @@ class LearningCurve:
 
     Attributes
     ----------
-    fractions : ndarray, shape (n_sizes,), fraction of each training fold used.
-    train_sizes : ndarray, shape (n_sizes,), mean number of training rows over the folds.
-    scores : dict name -> ndarray, shape (n_sizes, n_folds), test-fold ``metric``.
-    metric : str, "mae" (regression) or "balanced_accuracy" (classification).
+    fractions : ndarray of float64
+        Shape (n_sizes,). Fraction of each training fold used.
+    train_sizes : ndarray of float64
+        Shape (n_sizes,). Mean number of training rows over the folds.
+    scores : dict of str to ndarray
+        Model name -> test-fold ``metric`` of shape (n_sizes, n_folds).
+    metric : str
+        "mae" (regression) or "balanced_accuracy" (classification).
     """
 
     fractions: np.ndarray
@@ -556,11 +869,33 @@ class LearningCurve:
     metric: str = "mae"
 
     def mean(self, name: str) -> np.ndarray:
-        """Mean over folds, shape (n_sizes,)."""
+        """Mean over folds.
+
+        Parameters
+        ----------
+        name : str
+            A model name, a key of :attr:`scores`.
+
+        Returns
+        -------
+        mean : ndarray of float64
+            Shape (n_sizes,).
+        """
         return self.scores[name].mean(axis=1)
 
     def std(self, name: str) -> np.ndarray:
-        """Standard deviation over folds (ddof=0), shape (n_sizes,)."""
+        """Standard deviation over folds (ddof=0).
+
+        Parameters
+        ----------
+        name : str
+            A model name, a key of :attr:`scores`.
+
+        Returns
+        -------
+        std : ndarray of float64
+            Shape (n_sizes,).
+        """
         return self.scores[name].std(axis=1)
 
 
@@ -583,6 +918,45 @@ def learning_curve(
     The folds are those of :func:`cross_validate` with the same ``cv``, ``n_splits``, ``random_state``,
     ``groups`` and ``split``. Within a fold the subsets are nested (the first m rows of one random permutation
     drawn from ``default_rng(random_state)``), so a curve differs between sizes only by the added data.
+
+    Parameters
+    ----------
+    models : Mapping of str to estimator or callable
+        Model name -> scikit-learn-style estimator (cloned per fit) or zero-argument factory.
+    X : array_like of float
+        Shape (n_samples, n_features). Descriptors; no inf, NaN allowed only when ``preprocessing.impute``.
+    y : array_like
+        Shape (n_samples,). Finite target (regression) or labels (classification).
+    fractions : sequence of float, optional
+        Non-empty, each in (0, 1]. Fractions of each training fold to train on (at least 2 rows). Default
+        ``(0.1, 0.2, 0.4, 0.7, 1.0)``.
+    cv : {"kfold", "group", "logo", "split"}, optional
+        The splitter (module docstring). Default "kfold".
+    n_splits : int, optional
+        >= 2. Number of folds of ``cv="kfold"`` and ``cv="group"``; unused by "logo" and "split". Default 5.
+    random_state : int, optional
+        Seed of the shuffled splitters. Default 0.
+    groups : array_like or None, optional
+        Shape (n_samples,). Group label of each sample (e.g. the chemical system); required by ``cv="group"``
+        and ``cv="logo"``, else unused. Default None.
+    split : array_like of str or None, optional
+        Shape (n_samples,). "train", "val" or "test" per sample; required by ``cv="split"``, else unused.
+        Default None.
+    preprocessing : Preprocessing or None, optional
+        The preprocessing fitted per fit (default ``Preprocessing()``); None for raw features.
+    target_type : {"regression", "classification"}, optional
+        Selects the headline metric. Default "regression".
+
+    Returns
+    -------
+    curve : LearningCurve
+        Test-fold headline metric per model, size and fold.
+
+    Raises
+    ------
+    ValueError
+        For invalid ``fractions``, mis-shaped or non-finite ``X``/``y``, or an invalid splitter setting
+        (:func:`make_splits`).
     """
     X, y = _check_xy(X, y, allow_nan=preprocessing is not None and preprocessing.impute, target_type=target_type)
     fractions = np.asarray(fractions, dtype=np.float64)

@@ -26,8 +26,27 @@ def parity(y: np.ndarray, predictions: Mapping[str, np.ndarray], fold_of_sample:
     """Out-of-fold prediction against truth, one panel per model, points coloured by test fold, y = x line,
     MAE and R² in the upper-left corner.
 
-    y : (n,), the target.  predictions : name -> (n,).  fold_of_sample : (n,), fold index of each sample (one
-    fold: no fold legend).  prediction_label : the y-axis label (what the predictions are).
+    Parameters
+    ----------
+    y : ndarray of float
+        Shape (n,). The target.
+    predictions : Mapping of str to ndarray
+        Model name -> predictions, each of shape (n,); non-finite predictions are left out of MAE and R².
+    fold_of_sample : ndarray of int
+        Shape (n,). Test-fold index (0-based) of each sample; with one fold there is no fold legend.
+    path : Path
+        Where to write the figure.
+    target_name : str
+        Name of the target, in the x-axis label (``"true <target_name>"``).
+    units : str, optional
+        Units of the target, shown in the axis label and beside the MAE; ``""`` (default) shows none.
+    prediction_label : str, optional
+        The y-axis label (what the predictions are). Default ``"out-of-fold prediction"``.
+
+    Returns
+    -------
+    path : Path
+        The file written (suffix set by the current figure format, PNG by default).
     """
     names = list(predictions)
     ncols = min(3, len(names))
@@ -69,7 +88,28 @@ def residuals(y: np.ndarray, predictions: Mapping[str, np.ndarray], path: Path, 
               bins: int = 60, what: str = "out-of-fold residual") -> Path:
     """Histograms of the out-of-fold residuals (prediction − truth): the first model filled, the others as
     outlines, on shared bins covering the central 99.8 % of all residuals (the tails are counted in the
-    outermost bins and reported in the legend)."""
+    outermost bins and reported in the legend).
+
+    Parameters
+    ----------
+    y : ndarray of float
+        Shape (n,). The target.
+    predictions : Mapping of str to ndarray
+        Model name -> predictions, each of shape (n,); non-finite residuals are left out.
+    path : Path
+        Where to write the figure.
+    units : str, optional
+        Units of the target, in the x-axis label; ``""`` (default) shows none.
+    bins : int, optional
+        Number of histogram bins, >= 1. Default 60.
+    what : str, optional
+        What the residuals are, in the x-axis label. Default ``"out-of-fold residual"``.
+
+    Returns
+    -------
+    path : Path
+        The file written (suffix set by the current figure format, PNG by default).
+    """
     residual = {name: p - y for name, p in predictions.items()}
     pooled = np.concatenate([r[np.isfinite(r)] for r in residual.values()])
     edge = float(np.percentile(np.abs(pooled), 99.8)) or 1.0
@@ -91,7 +131,28 @@ def residuals(y: np.ndarray, predictions: Mapping[str, np.ndarray], path: Path, 
 def learning_curves(train_sizes: np.ndarray, scores: Mapping[str, np.ndarray], path: Path, *, units: str = "",
                     metric: str = "test-fold MAE", log_scale: bool = True) -> Path:
     """A test metric against training-set size (log x; log y with ``log_scale``), mean over folds with the
-    fold standard deviation as a band. ``scores``: name -> (n_sizes, n_folds)."""
+    fold standard deviation as a band.
+
+    Parameters
+    ----------
+    train_sizes : ndarray
+        Shape (n_sizes,). Number of training samples at each point, > 0.
+    scores : Mapping of str to ndarray
+        Model name -> test metric, each of shape (n_sizes, n_folds).
+    path : Path
+        Where to write the figure.
+    units : str, optional
+        Units of the metric, in the y-axis label; ``""`` (default) shows none.
+    metric : str, optional
+        Name of the metric, the y-axis label. Default ``"test-fold MAE"``.
+    log_scale : bool, optional
+        Log-scale y axis (default True); the band is then clipped below at half the mean.
+
+    Returns
+    -------
+    path : Path
+        The file written (suffix set by the current figure format, PNG by default).
+    """
     fig, ax = plots.figure(width=5.6, height=4.0)
     for colour, (name, values) in zip(plots.MODEL_COLOURS, scores.items()):
         mean, std = values.mean(axis=1), values.std(axis=1)
@@ -112,8 +173,29 @@ def learning_curves(train_sizes: np.ndarray, scores: Mapping[str, np.ndarray], p
 def model_comparison(fold_scores: Mapping[str, np.ndarray], path: Path, *, units: str = "", title: str = "",
                      metric: str = "test-fold MAE", log_scale: bool = True) -> Path:
     """Bars of the mean test metric per model, the fold standard deviation as error bar (when there are
-    folds) and every fold's value as a dot. ``fold_scores``: name -> (n_folds,). The spread of the folds does
-    not test a difference between two models: ``paired_differences`` does."""
+    folds) and every fold's value as a dot. The spread of the folds does not test a difference between two
+    models: :func:`paired_differences` does.
+
+    Parameters
+    ----------
+    fold_scores : Mapping of str to ndarray
+        Model name -> test metric per fold, each of shape (n_folds,); NaN folds are left out of mean and std.
+    path : Path
+        Where to write the figure.
+    units : str, optional
+        Units of the metric, in the y-axis label; ``""`` (default) shows none.
+    title : str, optional
+        Figure title; ``""`` (default) shows none.
+    metric : str, optional
+        Name of the metric, the y-axis label. Default ``"test-fold MAE"``.
+    log_scale : bool, optional
+        Log-scale y axis. Default True.
+
+    Returns
+    -------
+    path : Path
+        The file written (suffix set by the current figure format, PNG by default).
+    """
     names = list(fold_scores)
     means = np.array([np.nanmean(fold_scores[name]) for name in names])
     stds = np.array([np.nanstd(fold_scores[name]) if len(fold_scores[name]) > 1 else 0.0 for name in names])
@@ -141,7 +223,25 @@ def model_comparison(fold_scores: Mapping[str, np.ndarray], path: Path, *, units
 def paired_differences(comparisons: Mapping[str, object], path: Path, *, units: str = "", metric: str = "MAE") -> Path:
     """network − baseline of the metric for every baseline: the mean paired difference with its confidence
     interval (``PairedComparison`` of :mod:`physics.materials.comparison`), a zero line, the p-value beside
-    each. An interval that excludes zero is a difference the test resolves."""
+    each. An interval that excludes zero is a difference the test resolves.
+
+    Parameters
+    ----------
+    comparisons : Mapping of str to PairedComparison
+        Baseline name -> the paired comparison network − baseline; the confidence level and method of the
+        first one label the axis and title.
+    path : Path
+        Where to write the figure.
+    units : str, optional
+        Units of the metric, in the x-axis label; ``""`` (default) shows none.
+    metric : str, optional
+        Name of the metric, in the x-axis label. Default ``"MAE"``.
+
+    Returns
+    -------
+    path : Path
+        The file written (suffix set by the current figure format, PNG by default).
+    """
     names = list(comparisons)
     fig, ax = plots.figure(width=6.0, height=0.5 * len(names) + 1.6)
     for i, name in enumerate(names):
@@ -162,7 +262,24 @@ def paired_differences(comparisons: Mapping[str, object], path: Path, *, units: 
 
 
 def confusion(y_true, y_pred, path: Path, *, title: str = "") -> Path:
-    """The confusion matrix (rows: true class, columns: predicted), counts and row fractions."""
+    """The confusion matrix (rows: true class, columns: predicted), counts and row fractions.
+
+    Parameters
+    ----------
+    y_true : array_like
+        Shape (n,). True class labels; the classes shown are the distinct values of ``y_true``, sorted.
+    y_pred : array_like
+        Shape (n,). Predicted class labels, compared with ``y_true`` as strings.
+    path : Path
+        Where to write the figure.
+    title : str, optional
+        Figure title; ``""`` (default) shows none.
+
+    Returns
+    -------
+    path : Path
+        The file written (suffix set by the current figure format, PNG by default).
+    """
     from sklearn.metrics import confusion_matrix
 
     labels = sorted(set(np.asarray(y_true).tolist()))

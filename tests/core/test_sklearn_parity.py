@@ -1,0 +1,178 @@
+"""NetClassifier / NetRegressor parity with scikit-learn's MLP (issue 17): the fitted attributes (n_iter_,
+loss_curve_, best_loss_, coefs_, intercepts_), ConvergenceWarning, warm_start and partial_fit."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+
+from core.layers import Dense
+from core.models import cnn
+from core.sklearn import NetClassifier, NetRegressor
+
+
+def regression_data(n=64, seed=0):
+    X, y = make_regression(n_samples=n, n_features=4, noise=0.1, random_state=seed)
+    return X, y / y.std()
+
+
+def classification_data(n=90, seed=0):
+    return make_classification(n_samples=n, n_features=5, n_informative=3, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, class_sep=2.0, random_state=seed)
+
+
+# ------------------------------------------------------------------------------------------ fitted attributes
+def test_curves_n_iter_and_best_loss_without_early_stopping():
+    X, y = regression_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = NetRegressor(hidden_layer_sizes=(8,), max_epochs=7, random_state=0).fit(X, y)
+    assert reg.n_iter_ == 7 == len(reg.loss_curve_)
+    assert isinstance(reg.loss_curve_, list) and reg.loss_curve_ == list(reg.history_.loss)
+    assert reg.validation_loss_curve_ == []
+    assert reg.best_loss_ == min(reg.loss_curve_)
+
+
+def test_best_loss_is_the_validation_loss_with_early_stopping():
+    X, y = regression_data(n=120)
+    reg = NetRegressor(hidden_layer_sizes=(8,), max_epochs=300, early_stopping=True, patience=3, tol=0.0,
+                       learning_rate=0.05, random_state=0).fit(X, y)
+    assert reg.n_iter_ == len(reg.loss_curve_) == len(reg.validation_loss_curve_) < 300
+    assert reg.best_loss_ == min(reg.validation_loss_curve_)
+    assert reg.best_loss_ == reg.validation_loss_curve_[reg.best_epoch_ - 1]
+
+
+def test_coefs_and_intercepts_are_the_dense_layers_own_arrays():
+    X, y = classification_data()
+    clf = NetClassifier(hidden_layer_sizes=(7, 5), max_epochs=5, random_state=0)
+    with pytest.raises(AttributeError):
+        clf.coefs_  # noqa: B018 (not fitted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert [W.shape for W in clf.coefs_] == [(5, 7), (7, 5), (5, 3)]  # like sklearn's MLP: (n_in, units)
+    assert [b.shape for b in clf.intercepts_] == [(7,), (5,), (3,)]
+    values = [p.value for p in clf.network_.parameters()]
+    for W, b in zip(clf.coefs_, clf.intercepts_):
+        assert any(W is v for v in values) and any(b is v for v in values)  # views, not copies
+    before = clf.decision_function(X)
+    clf.intercepts_[-1][:] += np.array([1.0, 0.0, 0.0], dtype=clf.intercepts_[-1].dtype)
+    # logits are float32 -> float64: adding 1 to the first class's bias shifts its logit by 1 within rounding
+    np.testing.assert_allclose(clf.decision_function(X)[:, 0] - before[:, 0], 1.0, atol=1e-5)
+
+
+def test_coefs_of_a_cnn_cover_its_dense_head_only():
+    rng = np.random.default_rng(0)
+    X = rng.choice([-1.0, 1.0], size=(24, 16))
+    y = (X.mean(axis=1) > 0).astype(int)
+    network = cnn(channels=(2,), hidden_layer_sizes=(4,), n_outputs=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = NetClassifier(network=network, input_shape=(1, 4, 4), max_epochs=2, random_state=0).fit(X, y)
+    dense = [layer for layer in clf.network_.layers if isinstance(layer, Dense)]
+    assert len(dense) >= 1 and len(clf.coefs_) == len(dense)
+    n_weights = sum(p.name.endswith(".W") for p in clf.network_.parameters())
+    assert len(clf.coefs_) < n_weights  # the convolution kernels are not in coefs_
+    assert all(W is layer.params["W"] for W, layer in zip(clf.coefs_, dense))
+
+
+# ------------------------------------------------------------------------------------------ ConvergenceWarning
+def test_convergence_warning_when_max_epochs_cuts_an_improving_fit():
+    X, y = regression_data()
+    with pytest.warns(ConvergenceWarning, match="max_epochs=3"):
+        NetRegressor(hidden_layer_sizes=(8,), max_epochs=3, learning_rate=1e-2, random_state=0).fit(X, y)
+
+
+def test_no_convergence_warning_when_early_stopping_stopped_it():
+    X, y = regression_data(n=120)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg = NetRegressor(hidden_layer_sizes=(8,), max_epochs=500, early_stopping=True, patience=2,
+                           learning_rate=0.05, random_state=0).fit(X, y)
+    assert reg.history_.stopped_epoch is not None and reg.n_iter_ < 500
+
+
+def test_no_convergence_warning_when_the_last_epoch_did_not_improve_by_tol():
+    X, y = regression_data()
+    # a huge tol: no epoch counts as an improvement, so reaching max_epochs is not a failure to converge
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        NetRegressor(hidden_layer_sizes=(8,), max_epochs=3, tol=1e6, random_state=0).fit(X, y)
+
+
+# ------------------------------------------------------------------------------------------ warm_start
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_warm_start_twice_equals_one_longer_fit():
+    X, y = regression_data()
+    params = dict(hidden_layer_sizes=(8,), dtype="float64", batch_size=16, random_state=3)
+    long = NetRegressor(max_epochs=5, **params).fit(X, y)
+    warm = NetRegressor(max_epochs=3, warm_start=True, **params).fit(X, y)
+    first_weights = warm.coefs_[0]
+    warm.set_params(max_epochs=2).fit(X, y)
+    assert warm.coefs_[0] is first_weights  # the same network goes on, not a new one
+    assert warm.n_iter_ == 5 and warm.loss_curve_ == long.loss_curve_  # same stream, same Adam state: identical
+    for a, b in zip(warm.network_.parameters(), long.network_.parameters()):
+        np.testing.assert_array_equal(a.value, b.value)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_without_warm_start_fit_starts_anew():
+    X, y = regression_data()
+    reg = NetRegressor(hidden_layer_sizes=(8,), max_epochs=2, random_state=0).fit(X, y)
+    curve = list(reg.loss_curve_)
+    reg.fit(X, y)
+    assert reg.n_iter_ == 2 and reg.loss_curve_ == curve
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_warm_start_refuses_other_classes_or_outputs():
+    X, y = classification_data()
+    clf = NetClassifier(hidden_layer_sizes=(4,), max_epochs=1, warm_start=True, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="classes of the previous fit"):
+        clf.fit(X[y < 2], y[y < 2])
+    Xr, yr = regression_data()
+    reg = NetRegressor(hidden_layer_sizes=(4,), max_epochs=1, warm_start=True, random_state=0).fit(Xr, yr)
+    with pytest.raises(ValueError, match="shape"):
+        reg.fit(Xr, np.column_stack([yr, yr]))
+    with pytest.raises(ValueError, match="features"):
+        reg.fit(Xr[:, :3], yr)
+
+
+def test_warm_start_in_get_params_and_clone():
+    reg = NetRegressor(warm_start=True)
+    assert reg.get_params()["warm_start"] is True and clone(reg).warm_start is True
+    with pytest.raises(ValueError, match="warm_start"):
+        NetRegressor(warm_start="yes").fit(*regression_data())
+
+
+# ------------------------------------------------------------------------------------------ partial_fit
+def test_partial_fit_classifier_needs_classes_first_and_trains_one_epoch_per_call():
+    X, y = classification_data()
+    clf = NetClassifier(hidden_layer_sizes=(16,), learning_rate=1e-2, random_state=0)
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X, y)
+    clf.partial_fit(X[:30], y[:30], classes=[0, 1, 2])
+    first_weights = clf.coefs_[0]
+    for _ in range(30):
+        clf.partial_fit(X, y)
+    assert clf.coefs_[0] is first_weights and clf.n_iter_ == 31 == len(clf.loss_curve_)
+    assert clf.loss_curve_[-1] < 0.5 * clf.loss_curve_[1]  # it keeps learning across calls
+    assert clf.score(X, y) > 0.9  # well-separated clusters
+    with pytest.raises(ValueError, match="not in classes"):
+        clf.partial_fit(X[:5], np.array([0, 1, 2, 3, 0]))
+
+
+def test_partial_fit_regressor_equals_fit_epoch_by_epoch():
+    X, y = regression_data()
+    params = dict(hidden_layer_sizes=(8,), dtype="float64", batch_size=16, random_state=1)
+    inc = NetRegressor(**params)
+    for _ in range(4):
+        inc.partial_fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        full = NetRegressor(max_epochs=4, **params).fit(X, y)
+    assert inc.loss_curve_ == full.loss_curve_  # same random stream and optimizer state: identical epochs
+    np.testing.assert_array_equal(inc.predict(X), full.predict(X))
