@@ -282,7 +282,7 @@ def confusion(y_true, y_pred, path: Path, *, title: str = "") -> Path:
     """
     from sklearn.metrics import confusion_matrix
 
-    labels = sorted(set(np.asarray(y_true).tolist()))
+    labels = sorted(set(np.asarray(y_true).astype(str).tolist()))
     matrix = confusion_matrix(np.asarray(y_true).astype(str), np.asarray(y_pred).astype(str), labels=labels)
     fractions = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     fig, ax = plots.figure(width=4.4, height=3.8)
