@@ -128,7 +128,7 @@ def hidden(system, times: np.ndarray, truth_trace: np.ndarray, traces: dict, tru
     axes[0].set_ylabel(label)
     axes[0].legend(fontsize=7)
     low, high = float(np.min(truth)), float(np.max(truth))
-    for name, prediction in predictions.items():
+    for name, prediction in reversed(list(predictions.items())):  # the network (first) drawn on top
         axes[1].scatter(truth, prediction, s=2, alpha=0.3, color=_colour(names, name),
                         label=f"{plots.words(name)}: R² = {r2[name]:.3f} (mean over seeds)")
     axes[1].plot([low, high], [low, high], color="k", lw=1, ls=":", label="predicted = true")
