@@ -33,7 +33,7 @@ from core.models import mlp
 from core.network import Sequential, check_shape
 from core.optim import OPTIMIZERS, get_optimizer, optimizer_keywords
 from core.schedules import SCHEDULES, get_schedule, schedule_keywords
-from core.training import TrainingSettings, fit
+from core.training import TrainingSettings, check_sample_weight, fit
 
 __all__ = ["BaseNet", "MLP_PARAMETERS", "PARAMETERS_DOC", "ATTRIBUTES_DOC"]
 
@@ -241,12 +241,13 @@ class BaseNet(BaseEstimator):
         """Whether this fit (``incremental``: partial_fit) continues the fitted network instead of starting anew."""
         return (incremental or self.warm_start) and hasattr(self, "network_")
 
-    def _train(self, X, y, n_outputs, loss, *, incremental=False):
+    def _train(self, X, y, n_outputs, loss, *, incremental=False, sample_weight=None):
         """Train on (X, y) with one call of core.training.fit and set the fitted attributes.
 
         A fresh network and optimizer unless :meth:`_continues` (warm_start, partial_fit): then the fitted
         network, its optimizer (moment estimates, step count) and random stream go on, and the curves and n_iter_
         are extended. ``incremental`` (partial_fit): one epoch, no early stopping, no ConvergenceWarning.
+        ``sample_weight`` (checked already) weights each batch's loss (core.training.fit).
         """
         owner = type(self).__name__
         if self._continues(incremental):
@@ -271,7 +272,7 @@ class BaseNet(BaseEstimator):
             label = self.verbose if isinstance(self.verbose, str) else type(self).__name__
             callbacks.append(ProgressBar(label))
         self.history_ = fit(network, loss, optimizer, self._as_network_input(X, network), y, settings, rng=rng,
-                            callbacks=callbacks)
+                            callbacks=callbacks, sample_weight=sample_weight)
         self.network_ = network
         self.loss_curve_ += self.history_.loss
         self.validation_loss_curve_ += self.history_.val_loss
@@ -294,7 +295,7 @@ class BaseNet(BaseEstimator):
                 f"{type(self).__name__} stopped at max_epochs={self.max_epochs} while the {name} was still "
                 f"improving (last epoch {monitored[-1]:.6g}, best before {earlier_best:.6g}, tol={self.tol}): "
                 f"it has not converged. Raise max_epochs, or set early_stopping=True.", ConvergenceWarning,
-                stacklevel=3)
+                stacklevel=4)
 
     @property
     def coefs_(self) -> list:
@@ -308,6 +309,11 @@ class BaseNet(BaseEstimator):
         """The bias arrays "b" of the network's Dense layers (one per ``coefs_`` entry, None for a Dense layer
         built with use_bias=False): the network's own arrays, shape (units,) each. AttributeError before fit."""
         return [layer.params.get("b") for layer in self.network_.layers if isinstance(layer, Dense)]
+
+    @staticmethod
+    def _sample_weight(sample_weight, X) -> np.ndarray | None:
+        """``sample_weight`` checked against X (core.training.check_sample_weight): float64 (n_samples,) or None."""
+        return check_sample_weight(None if sample_weight is None else np.asarray(sample_weight), len(X))
 
     def _validated_input(self, X) -> np.ndarray:
         check_is_fitted(self, "network_")
@@ -394,7 +400,9 @@ PARAMETERS_DOC = """
         When True and already fitted, ``fit`` continues training the fitted network with its optimizer state
         (moment estimates, step count) and random stream instead of starting anew; the data must have the same
         features and outputs (the classifier: the same classes). ``loss_curve_`` and ``n_iter_`` keep growing.
-        The learning-rate schedule restarts at its epoch 0 at every call (``fit`` numbers epochs per call).
+        The learning-rate schedule restarts at its epoch 0 at every call (``fit`` numbers epochs per call); the
+        parameters that shape the network or the optimizer (learning_rate, alpha, optimizer...) are not re-read
+        when continuing, only the training-loop ones (max_epochs, batch_size, early_stopping...).
     random_state : None, int, Generator, SeedSequence or RandomState, default=None
         An int must be >= 0. Drives, in this order, the initial weights (when the network is built here, including its
         dropout masks), the validation split and the minibatch order. The same int (or a Generator in the same state)

@@ -90,7 +90,7 @@ def _as_output(output) -> np.ndarray:
 
 
 def _sample_scale(sample_weight, n_samples: int, dtype, owner: str) -> np.ndarray | None:
-    """n w / sum(w) for weights w (n_samples,), shaped (n_samples,) in ``dtype`` (zeros if sum(w) == 0), or None.
+    """n w / sum(w) for weights w (n_samples,), in ``dtype`` (zeros if sum(w) == 0); None for None or equal weights.
 
     The plain mean over the batch times this factor per sample is the weighted mean (all equal weights: 1).
     """
@@ -104,7 +104,8 @@ def _sample_scale(sample_weight, n_samples: int, dtype, owner: str) -> np.ndarra
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError(f"The 'sample_weight' of {owner} must be finite and >= 0.")
     total = w.sum()
-    return (w * (n_samples / total) if total > 0 else w).astype(dtype)
+    scale = (w * (n_samples / total) if total > 0 else w).astype(dtype)
+    return None if (scale == 1).all() else scale  # equal weights: the plain mean, bit for bit
 
 
 def _per_sample(scale: np.ndarray, ndim: int) -> np.ndarray:

@@ -9,7 +9,10 @@ permutation of the training samples per epoch (and the dropout masks, if the net
 Generator). So the same rng seed, data and settings give bit-identical weights and history.
 
 One epoch walks through its permutation in slices of ``batch_size`` (the last batch may be smaller); each batch
-is forward -> loss -> backward -> ``optimizer.step``. The training loss of an epoch is the sample-weighted mean of
+is forward -> loss -> backward -> ``optimizer.step``. With ``sample_weight``, each batch's loss is the weighted
+mean over its samples (:mod:`core.losses`), the epoch's training loss the mean of the batch losses weighted by
+the batches' weight sums, and the validation loss (of a ``validation_fraction`` split, which splits the weights
+too) weighted alike; metrics stay unweighted. The training loss of an epoch is the sample-weighted mean of
 its batch losses (the weights move during the epoch, as in Keras and scikit-learn's ``loss_curve_``); the data
 loss only, without the L2 penalty. Validation loss and metrics use the weights at the end of the epoch. Epochs
 are numbered from 1 in the history and in messages; the learning-rate schedule receives the number of completed
@@ -39,7 +42,7 @@ from core.network import Sequential
 from core.optim import get_optimizer
 
 __all__ = [
-    "TrainingSettings", "fit", "check_features", "check_targets", "split_validation",
+    "TrainingSettings", "fit", "check_features", "check_targets", "check_sample_weight", "split_validation",
     # defined in core.callbacks, re-exported: the loop's record, hooks and divergence checks
     "History", "Callback", "TrainingContext", "EarlyStopping", "ProgressBar", "DivergenceGuard",
     "TrainingDivergedError",
@@ -223,8 +226,46 @@ def split_validation(X, y, fraction: float, rng: np.random.Generator):
     return X[train], y[train], X[val], y[val]
 
 
-def _prepare_data(network, loss, X, y, validation_data, validation_fraction, rng):
-    """Validate and cast the training (and validation) data; build the network on X if needed."""
+def check_sample_weight(sample_weight, n_samples: int, name: str = "sample_weight") -> np.ndarray | None:
+    """Check sample weights and return them as float64, or None.
+
+    Parameters
+    ----------
+    sample_weight : array_like or None
+        One weight per sample, shape (n_samples,), finite, >= 0, not all 0.
+    n_samples : int
+        Number of samples.
+    name : str, default "sample_weight"
+        Name of the argument, quoted in the error messages.
+
+    Returns
+    -------
+    ndarray or None
+        The weights, float64 (n_samples,); None for None.
+
+    Raises
+    ------
+    ValueError
+        If the shape is wrong, or a weight is negative, NaN or inf, or all weights are zero.
+    """
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if w.dtype.kind not in "biuf" or w.shape != (n_samples,):
+        raise ValueError(f"The '{name}' argument must be numbers of shape ({n_samples},), one weight per sample. "
+                         f"Got {w.dtype} of shape {w.shape} instead.")
+    w = w.astype(np.float64)
+    if not np.isfinite(w).all():
+        raise ValueError(f"The '{name}' argument contains NaN or inf; weights must be finite and >= 0.")
+    if (w < 0).any():
+        raise ValueError(f"The '{name}' argument has negative weights (min {w.min():g}); weights must be >= 0.")
+    if not w.any():
+        raise ValueError(f"The '{name}' argument is all zero; at least one weight must be non-zero.")
+    return w
+
+
+def _prepare_data(network, loss, X, y, validation_data, validation_fraction, rng, sample_weight=None):
+    """Validate and cast the training (and validation) data and weights; build the network on X if needed."""
     X = np.asarray(X)
     if not network.built:
         if X.ndim < 2:
@@ -232,15 +273,23 @@ def _prepare_data(network, loss, X, y, validation_data, validation_fraction, rng
         network.build(X.shape[1:], rng)
     X = check_features(X, network, "X")
     y = check_targets(y, len(X), network, loss, "y")
+    w = check_sample_weight(sample_weight, len(X))
+    if w is not None and validation_fraction is not None:
+        X_train, train, X_val, val = split_validation(X, np.arange(len(X)), validation_fraction, rng)
+        if not w[val].any() or not w[train].any():
+            part = "validation" if not w[val].any() else "training"
+            raise ValueError(f"The sample weights of the {part} split are all zero; use another random state or "
+                             f"validation_fraction.")
+        return X_train, y[train], X_val, y[val], w[train], w[val]
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise InvalidParameterError(f"The 'validation_data' parameter of fit must be a pair (X_val, y_val). "
                                         f"Got {type(validation_data).__name__} instead.")
         X_val = check_features(validation_data[0], network, "validation_data[0]")
-        return X, y, X_val, check_targets(validation_data[1], len(X_val), network, loss, "validation_data[1]")
+        return X, y, X_val, check_targets(validation_data[1], len(X_val), network, loss, "validation_data[1]"), w, None
     if validation_fraction is not None:
-        return split_validation(X, y, validation_fraction, rng)
-    return X, y, None, None
+        return (*split_validation(X, y, validation_fraction, rng), None, None)
+    return X, y, None, None, w, None
 
 
 def check_callbacks(callbacks, owner: str) -> list:
@@ -276,7 +325,7 @@ def check_callbacks(callbacks, owner: str) -> list:
 
 
 def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None, *, rng=None, validation_data=None,
-        callbacks=()) -> History:
+        callbacks=(), sample_weight=None) -> History:
     """Train ``network`` in place on (X, y) by minibatch gradient descent; return the :class:`History`.
 
     Parameters
@@ -306,6 +355,13 @@ def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None
         :class:`core.callbacks.Callback` instances, e.g. ``[EarlyStopping(patience=10), ProgressBar("fit")]``;
         called in this order (EarlyStopping restores the best weights in its ``on_train_end``, so the callbacks
         after it see the restored weights there).
+    sample_weight : array_like or None, default None
+        One weight per sample of X, shape (n_samples,), finite, >= 0, not all 0: each batch's loss (and gradient)
+        is the weighted mean over its samples, so integer weights act as repeated rows within a batch. A
+        ``validation_fraction`` split splits the weights too (the validation loss is weighted; a split whose
+        weights are all zero raises ValueError); ``validation_data`` is unweighted. The loss must accept a
+        ``sample_weight`` keyword (every loss of :mod:`core.losses` does). None: unweighted, bit-identical to
+        before.
 
     Returns
     -------
@@ -343,7 +399,8 @@ def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None
     optimizer = get_optimizer(optimizer)
     rng = as_generator(rng, "rng", "fit")
 
-    X, y, X_val, y_val = _prepare_data(network, loss, X, y, validation_data, settings.validation_fraction, rng)
+    X, y, X_val, y_val, w, w_val = _prepare_data(network, loss, X, y, validation_data, settings.validation_fraction,
+                                                 rng, sample_weight)
 
     history = History(metrics={name: [] for name in metric_names})
     if X_val is not None:
@@ -357,8 +414,8 @@ def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None
     try:
         for cb in callbacks:
             cb.on_train_begin(context)
-        _run_epochs(network, loss, optimizer, parameters, _BatchBuffers(X, y, batch_size), rng, settings.epochs,
-                    metric_names, train_metrics, X_val, y_val, history, callbacks, watch)
+        _run_epochs(network, loss, optimizer, parameters, _BatchBuffers(X, y, batch_size, w), rng, settings.epochs,
+                    metric_names, train_metrics, X_val, y_val, history, callbacks, watch, w_val)
     except BaseException:
         for cb in callbacks:
             if isinstance(cb, ProgressBar):
@@ -371,7 +428,7 @@ def fit(network, loss, optimizer, X, y, settings: TrainingSettings | None = None
 
 
 def _run_epochs(network, loss, optimizer, parameters, batches, rng, epochs, metric_names, train_metrics, X_val,
-                y_val, history, callbacks, watch) -> None:
+                y_val, history, callbacks, watch, w_val=None) -> None:
     """The epoch loop of :func:`fit`: train, validate, record, call the callbacks, stop when one asks."""
     best_loss = math.inf
     for epoch in range(1, epochs + 1):
@@ -381,7 +438,7 @@ def _run_epochs(network, loss, optimizer, parameters, batches, rng, epochs, metr
                 "learning_rate": learning_rate}
         logs.update({name: m.result() for name, m in zip(metric_names, train_metrics)})
         if X_val is not None:
-            logs.update(_evaluate(network, loss, X_val, y_val, metric_names, watch, epoch))
+            logs.update(_evaluate(network, loss, X_val, y_val, metric_names, watch, epoch, w_val))
         history.record(epoch, logs)
         monitored = logs["val_loss"] if X_val is not None else logs["loss"]
         if monitored < best_loss:
@@ -393,10 +450,12 @@ def _run_epochs(network, loss, optimizer, parameters, batches, rng, epochs, metr
 
 
 class _BatchBuffers:
-    """Reused arrays for the minibatches: ``gather(index)`` copies X[index], y[index] into them (no allocation)."""
+    """Reused arrays for the minibatches: ``gather(index)`` copies X[index], y[index] into them (no allocation);
+    ``weights(index)`` returns the sample weights of the batch (None when unweighted)."""
 
-    def __init__(self, X, y, batch_size):
+    def __init__(self, X, y, batch_size, sample_weight=None):
         self.X, self.y, self.batch_size, self.n = X, y, batch_size, len(X)
+        self.sample_weight = sample_weight
         self.full = (np.empty((batch_size, *X.shape[1:]), X.dtype), np.empty((batch_size, *y.shape[1:]), y.dtype))
         n_tail = len(X) % batch_size
         self.tail = (np.empty((n_tail, *X.shape[1:]), X.dtype), np.empty((n_tail, *y.shape[1:]), y.dtype))
@@ -407,6 +466,9 @@ class _BatchBuffers:
         np.take(self.X, index, axis=0, out=X_batch, mode="clip")
         np.take(self.y, index, axis=0, out=y_batch, mode="clip")
         return X_batch, y_batch
+
+    def weights(self, index):
+        return None if self.sample_weight is None else self.sample_weight[index]
 
 
 # The loop detects non-finite losses and parameters itself and raises TrainingDivergedError naming the epoch;
@@ -419,30 +481,33 @@ def _train_epoch(network, loss, optimizer, parameters, batches, order, metrics, 
     checks of every batch loss, then of the parameters and the mean)."""
     for metric in metrics:
         metric.reset()
-    loss_sum = 0.0
+    loss_sum, weight_sum = 0.0, 0.0
     batch_size = batches.batch_size
     with np.errstate(**_DIVERGENCE_CHECKED):
         for batch, start in enumerate(range(0, len(order), batch_size), start=1):
             index = order[start:start + batch_size]
             X_batch, y_batch = batches.gather(index)
+            w_batch = batches.weights(index)
             output = network.forward(X_batch, training=True)  # (batch, *output_shape)
-            batch_loss = float(loss.forward(output, y_batch))
+            batch_loss = float(loss(output, y_batch, w_batch))
             watch.batch(batch_loss, epoch, batch)
             for metric in metrics:
                 metric.update(output, y_batch)
             network.backward(loss.backward(), input_grad=False)
             optimizer.step(parameters)
-            loss_sum += batch_loss * len(index)
-        mean_loss = loss_sum / len(order)
+            batch_weight = len(index) if w_batch is None else float(w_batch.sum())
+            loss_sum += batch_loss * batch_weight
+            weight_sum += batch_weight
+        mean_loss = loss_sum / weight_sum
         watch.epoch(epoch, mean_loss)
     return mean_loss
 
 
-def _evaluate(network, loss, X_val, y_val, metric_names, watch, epoch) -> dict:
-    """Validation loss and metrics ("val_<name>") with the current weights."""
+def _evaluate(network, loss, X_val, y_val, metric_names, watch, epoch, w_val=None) -> dict:
+    """Validation loss (weighted by ``w_val`` if given) and metrics ("val_<name>") with the current weights."""
     with np.errstate(**_DIVERGENCE_CHECKED):
         output = network.predict(X_val)
-        logs = {"val_loss": float(loss.forward(output, y_val))}
+        logs = {"val_loss": float(loss(output, y_val, w_val))}
     watch.validation(epoch, logs["val_loss"])
     for name in metric_names:
         logs[f"val_{name}"] = evaluate_metric(name, output, y_val)
