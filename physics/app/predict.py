@@ -39,8 +39,8 @@ writes a CSV (default: <input stem>_predictions.csv beside the input). Supported
              feature (next_<feature>), hidden mode the hidden coordinate at the window's last step
              (prediction). Columns: row (the window's last row, from 0), the predictions, uncertainty
              (uncertainty_<feature> in forecast mode; SD over the task.n_seeds networks), outside_domain (a
-             value of the window outside the range of the training features). The feature standardisation is
-             rebuilt from the run's training data (read from data_dir's cache, or simulated again).
+             value of the window outside the range of the training features). The standardisations are the
+             run's (models/standardisation.json).
 
   ising      input: .npy array of spin configurations (n, L, L), values +1/-1. protocol=extremes: L is
              task.network_L times a power of 2 (times 3 at most once), blocked down by majority rule as in the

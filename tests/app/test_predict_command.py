@@ -4,6 +4,7 @@ and every bad argument refused in one line with exit status 1 and nothing writte
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 import sys
 
@@ -183,6 +184,11 @@ def test_bad_arguments_exit_1_in_one_line_naming_the_argument(runs, tmp_path, ca
     np.save(tmp_path / "L6.npy", np.ones((3, 6, 6)))
     _refused([f"run={runs['ising']}", f"input={tmp_path / 'L6.npy'}"], capsys, "input")  # cannot block 6 to 4
     _refused([f"run={runs['ising']}", f"input={good}"], capsys, "input")  # a CSV, not .npy
+    stripped = tmp_path / "forecast_without_standardisation"
+    shutil.copytree(runs["forecast"], stripped)
+    (stripped / "models" / "standardisation.json").unlink()
+    series = _write(tmp_path / "xyz.csv", ["x", "y", "z"], [[1.0, 2.0, 3.0]] * 20)
+    assert "standardisation.json" in _refused([f"run={stripped}", f"input={series}"], capsys, "run")
     generative = _save_run(debug_config(["task=ising_generative"]), tmp_path / "generative", train=False)
     (generative / "metrics.json").write_text("{}")
     message = _refused([f"run={generative}", f"input={good}"], capsys, "run")

@@ -10,11 +10,12 @@ uncertainty is the sample SD over the ``task.n_seeds`` networks (present when th
 prediction their mean; ``outside_domain``: a value of the window lies outside the range of the (noisy)
 training features.
 
-The run does not save its feature standardisation, so it is rebuilt from the run's training data: the
-trajectories are read from ``data_dir``'s cache, or simulated again (deterministic: same seed and settings).
+The standardisations come from the run's ``models/standardisation.json``
+(:func:`physics.tasks.dynamics.task.save_standardisation`): the data are not needed again.
 """
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -22,8 +23,8 @@ import numpy as np
 
 from core.serialize import load
 from physics.app.predict import PredictError, read_columns
-from physics.tasks.dynamics.data import Target, windows
-from physics.tasks.dynamics.task import load_data
+from physics.tasks.dynamics.data import Scaler, Target, windows
+from physics.tasks.dynamics.task import STANDARDISATION
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def predict_rows(config, run_dir: Path, input_path: Path) -> list[dict]:
     """The rows of the predictions CSV (see the module's docstring)."""
     task = config.task
     system = task.build_system()
-    dt, mode = task.resolved_dt(system), task.resolved_mode()
+    mode = task.resolved_mode()
     W = task.window
     columns = list(range(len(system.feature_names))) if mode == "forecast" else list(system.observed)
     names = [system.feature_names[i] for i in columns]
@@ -56,22 +57,26 @@ def predict_rows(config, run_dir: Path, input_path: Path) -> list[dict]:
         raise PredictError("input", f"{str(input_path)!r} has {len(values)} rows; a window of this run needs "
                                     f"task.window = {W}.")
     networks = load_networks(run_dir, task.n_seeds)
-    log.info("rebuilding the feature standardisation of the run from its training data")
-    data = load_data(config, system, dt, mode)
-    mean, scale = data.scaler.mean[columns], data.scaler.scale[columns]
-    z = (values - mean) / scale
-    seen = np.concatenate(data.trains_seen)[:, columns]
-    outside = _outside(z, seen.min(axis=0), seen.max(axis=0), W)
+    path = run_dir / STANDARDISATION
+    if not path.is_file():
+        raise PredictError("run", f"{str(run_dir)!r} lacks {STANDARDISATION} (written by task=dynamics runs since "
+                                  "it saves them; rerun the task).")
+    record = {key: np.asarray(value) if isinstance(value, list) else value
+              for key, value in json.loads(path.read_text()).items()}
+    scaler = Scaler(mean=record["feature_mean"], scale=record["feature_scale"])
+    z = (values - scaler.mean[columns]) / scaler.scale[columns]
+    outside = _outside(z, record["seen_min"][columns], record["seen_max"][columns], W)
     X = windows(z, W)
     outputs = np.stack([network.predict(X.reshape(len(X), *network.input_shape).astype(network.dtype))
                         .astype(np.float64) for network in networks])                     # (seeds, m, outputs)
     if mode == "forecast":
-        target = Target.fit(task.target, data.trains_seen)
+        target = Target(record["target_kind"], record["target_scale"])
         last = z[W - 1:]
-        predicted = np.stack([data.scaler.inverse(target.decode(last, y)) for y in outputs])  # (seeds, m, k)
+        predicted = np.stack([scaler.inverse(target.decode(last, y)) for y in outputs])  # (seeds, m, k)
         labels = [f"next_{name}" for name in names]
     else:
-        predicted = np.stack([data.hidden_scaler.inverse(y[:, :1]) for y in outputs])         # (seeds, m, 1)
+        hidden = Scaler(mean=record["hidden_mean"], scale=record["hidden_scale"])
+        predicted = np.stack([hidden.inverse(y[:, :1]) for y in outputs])                     # (seeds, m, 1)
         labels = ["prediction"]
     mean_prediction = predicted.mean(axis=0)
     spread = predicted.std(axis=0, ddof=1) if len(networks) > 1 else None

@@ -39,7 +39,7 @@ import numpy as np
 
 from core.serialize import save
 from physics.app.baselines import build_baselines, fit_and_predict
-from physics.app.io import write_csv
+from physics.app.io import write_csv, write_json
 from physics.app.result import TaskResult
 from physics.app.schema import AppConfig
 from physics.app.seeding import generator, integer_seed
@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 
 #: forecasts drawn in the trajectory figure
 N_SHOWN = 3
+#: the standardisations the networks were trained with, for ``ml4phys predict`` (JSON, in the run folder)
+STANDARDISATION = "models/standardisation.json"
 
 
 @dataclass
@@ -112,6 +114,24 @@ def load_data(config: AppConfig, system, dt: float, mode: str) -> Data:
              "%d features, noise %.3g SD", system.name, ", ".join(f"{k}={v}" for k, v in system.parameters.items()),
              dt, n_train, sum(train_lengths), task.n_test_trajectories, n_test, clean[0].shape[1], task.noise)
     return data
+
+
+def save_standardisation(path: Path, data: Data, target: Target | None) -> None:
+    """Write what turns a new series into the networks' inputs and their outputs back into units (JSON).
+
+    Keys: ``feature_mean``, ``feature_scale`` (the features' standardisation), ``seen_min``, ``seen_max`` (the
+    range of the standardised training features the models saw), forecast mode ``target_kind`` and
+    ``target_scale`` (:class:`Target`), hidden mode ``hidden_mean`` and ``hidden_scale``.
+    """
+    seen = np.concatenate(data.trains_seen)
+    record = {"feature_mean": data.scaler.mean, "feature_scale": data.scaler.scale,
+              "seen_min": seen.min(axis=0), "seen_max": seen.max(axis=0)}
+    if target is not None:
+        record.update(target_kind=target.kind, target_scale=target.scale)
+    if data.hidden_scaler is not None:
+        record.update(hidden_mean=data.hidden_scaler.mean, hidden_scale=data.hidden_scaler.scale)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, record)
 
 
 # ------------------------------------------------------------------------------------------------- models
@@ -197,6 +217,7 @@ def forecast_run(config: AppConfig, system, dt: float, data: Data, run_dir: Path
              "forecasts of %d steps (%.3g %ss)", len(X), W, task.target, len(X_test), len(histories), H,
              H * step, system.time_unit_name)
 
+    save_standardisation(run_dir / STANDARDISATION, data, target)
     models, fit_histories = train_models(config, X, y, (W, k), run_dir, timings)
     rows, curves, results, shown = [], {}, {}, {}
     with stage("forecasting", timings):
@@ -296,6 +317,7 @@ def hidden_run(config: AppConfig, system, dt: float, data: Data, run_dir: Path, 
     log.info("hidden: infer %s from %s over windows of %d steps: %d training and %d test windows",
              system.state_names[system.hidden], ", ".join(system.feature_names[i] for i in observed), W, len(X),
              len(X_test))
+    save_standardisation(run_dir / STANDARDISATION, data, None)
     models, fit_histories = train_models(config, X, y, (W, len(observed)), run_dir, timings)
     rows, results, shown = [], {}, {}
     unit = float(data.hidden_scaler.scale[0])  # RMSE in the hidden coordinate's own units
