@@ -26,7 +26,7 @@ from core._validation import (
     check_params,
 )
 from core.activations import ACTIVATIONS
-from core.callbacks import EarlyStopping, ProgressBar
+from core.callbacks import Callback, EarlyStopping, ProgressBar
 from core.init import INITIALIZERS
 from core.layers import Dense
 from core.models import mlp
@@ -82,6 +82,16 @@ class _Shape:
         return "a tuple of ints in [1, inf) (the shape of one sample)"
 
 
+class _CallbackList:
+    """A list or tuple of core.callbacks.Callback instances."""
+
+    def is_satisfied_by(self, value) -> bool:
+        return isinstance(value, (list, tuple)) and all(isinstance(item, Callback) for item in value)
+
+    def __str__(self) -> str:
+        return "a list of core.callbacks.Callback instances"
+
+
 def _dict_of(kind: str):
     return InstanceOf(dict, f"a dict of {kind} keyword arguments")
 
@@ -114,13 +124,14 @@ class BaseNet(BaseEstimator):
         "init_random_state": [None, Seed()],
         "dtype": [Options(("float32", "float64"))],
         "verbose": [Boolean(), InstanceOf(str, "a str (the progress bar's label)")],
+        "callbacks": [None, _CallbackList()],
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", init=None, dropout=0.0, network=None,
                  input_shape=None, optimizer="adam", learning_rate=1e-3, alpha=1e-4, optimizer_params=None,
                  schedule="constant", schedule_params=None, clip_norm=None, batch_size=32, max_epochs=200,
                  early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4, warm_start=False,
-                 random_state=None, init_random_state=None, dtype="float32", verbose=False):
+                 random_state=None, init_random_state=None, dtype="float32", verbose=False, callbacks=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.init = init
@@ -145,6 +156,7 @@ class BaseNet(BaseEstimator):
         self.init_random_state = init_random_state
         self.dtype = dtype
         self.verbose = verbose
+        self.callbacks = callbacks
 
     # ----------------------------------------------------------------------------------------- parameters
     def _check_parameters(self) -> None:
@@ -271,6 +283,7 @@ class BaseNet(BaseEstimator):
         if isinstance(self.verbose, str) or self.verbose:
             label = self.verbose if isinstance(self.verbose, str) else type(self).__name__
             callbacks.append(ProgressBar(label))
+        callbacks += [copy.deepcopy(callback) for callback in self.callbacks or ()]  # copies: the parameter holds no state
         self.history_ = fit(network, loss, optimizer, self._as_network_input(X, network), y, settings, rng=rng,
                             callbacks=callbacks, sample_weight=sample_weight)
         self.network_ = network
@@ -416,6 +429,9 @@ PARAMETERS_DOC = """
     verbose : bool or str, default=False
         Show a progress bar over the epochs (core.ProgressBar, on terminals only; never in pipes or logs); a str
         is used as the bar's label.
+    callbacks : list of core.callbacks.Callback or None, default=None
+        Further hooks of every fit (e.g. a logger of the per-epoch losses), called after early stopping and the
+        progress bar. Each fit uses deep copies, so the parameter itself never holds state.
 """
 
 ATTRIBUTES_DOC = """

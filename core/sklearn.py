@@ -94,7 +94,8 @@ class NetClassifier(ClassifierMixin, BaseNet):
                  dropout=0.0, network=None, input_shape=None, optimizer="adam", learning_rate=1e-3, alpha=1e-4,
                  optimizer_params=None, schedule="constant", schedule_params=None, clip_norm=None, batch_size=32,
                  max_epochs=200, early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4,
-                 warm_start=False, random_state=None, init_random_state=None, dtype="float32", verbose=False):
+                 warm_start=False, random_state=None, init_random_state=None, dtype="float32", verbose=False,
+                 callbacks=None):
         self.loss = loss
         super().__init__(hidden_layer_sizes=hidden_layer_sizes, activation=activation, init=init, dropout=dropout,
                          network=network, input_shape=input_shape, optimizer=optimizer, learning_rate=learning_rate,
@@ -102,7 +103,8 @@ class NetClassifier(ClassifierMixin, BaseNet):
                          schedule_params=schedule_params, clip_norm=clip_norm, batch_size=batch_size,
                          max_epochs=max_epochs, early_stopping=early_stopping,
                          validation_fraction=validation_fraction, patience=patience, tol=tol,
-                         warm_start=warm_start, random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose)
+                         warm_start=warm_start, random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose,
+                         callbacks=callbacks)
 
     def fit(self, X, y, sample_weight=None):
         """Train a fresh network on labelled samples (or continue the fitted one, with warm_start).
@@ -336,7 +338,8 @@ class NetRegressor(RegressorMixin, BaseNet):
                  init=None, dropout=0.0, network=None, input_shape=None, optimizer="adam", learning_rate=1e-3,
                  alpha=1e-4, optimizer_params=None, schedule="constant", schedule_params=None, clip_norm=None,
                  batch_size=32, max_epochs=200, early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4,
-                 warm_start=False, random_state=None, init_random_state=None, dtype="float32", verbose=False):
+                 warm_start=False, random_state=None, init_random_state=None, dtype="float32", verbose=False,
+                 callbacks=None):
         self.loss = loss
         self.huber_delta = huber_delta
         super().__init__(hidden_layer_sizes=hidden_layer_sizes, activation=activation, init=init, dropout=dropout,
@@ -345,7 +348,8 @@ class NetRegressor(RegressorMixin, BaseNet):
                          schedule_params=schedule_params, clip_norm=clip_norm, batch_size=batch_size,
                          max_epochs=max_epochs, early_stopping=early_stopping,
                          validation_fraction=validation_fraction, patience=patience, tol=tol,
-                         warm_start=warm_start, random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose)
+                         warm_start=warm_start, random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose,
+                         callbacks=callbacks)
 
     def _make_loss(self):
         """A fresh core.losses.Loss for ``loss`` (and ``huber_delta``)."""

@@ -11,6 +11,8 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
 
+from core._validation import InvalidParameterError
+from core.callbacks import Callback
 from core.layers import Dense
 from core.losses import BinaryCrossEntropy, Huber, MeanAbsoluteError, MeanSquaredError, SoftmaxCrossEntropy
 from core.models import cnn
@@ -285,3 +287,39 @@ def test_partial_fit_takes_sample_weight():
     reg.partial_fit(X, y, sample_weight=np.ones(len(X)))
     other = NetRegressor(hidden_layer_sizes=(4,), dtype="float64", batch_size=500, random_state=0).partial_fit(X, y)
     assert reg.loss_curve_ == other.loss_curve_  # weights of 1 change nothing
+
+
+class _EpochRecorder(Callback):
+    """Appends (its own id, epoch, loss) to the class-level ``seen`` (shared by deep copies) and to its own
+    ``losses`` (not shared)."""
+
+    seen: list = []
+
+    def __init__(self):
+        self.losses = []
+
+    def on_epoch_end(self, epoch, logs):
+        self.losses.append(logs["loss"])
+        type(self).seen.append((id(self), epoch, logs["loss"]))
+
+
+def test_callbacks_see_every_epoch_of_each_fit_and_the_parameter_keeps_no_state():
+    X, y = make_regression(n_samples=40, n_features=3, random_state=0)
+    recorder = _EpochRecorder()
+    _EpochRecorder.seen.clear()
+    model = NetRegressor(hidden_layer_sizes=(4,), max_epochs=5, random_state=0, callbacks=[recorder])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        model.fit(X, y)
+    first, second = _EpochRecorder.seen[:5], _EpochRecorder.seen[5:]
+    assert [epoch for _, epoch, _ in first] == [1, 2, 3, 4, 5] and len(second) == 5
+    assert len({owner for owner, _, _ in first} | {owner for owner, _, _ in second}) == 2  # a fresh copy per fit
+    assert [loss for _, _, loss in second] == model.loss_curve_
+    assert recorder.losses == []  # the parameter itself was never called
+
+
+def test_callbacks_must_be_callback_instances():
+    X, y = make_regression(n_samples=10, n_features=2, random_state=0)
+    with pytest.raises(InvalidParameterError, match="'callbacks' parameter"):
+        NetRegressor(callbacks=[print]).fit(X, y)
