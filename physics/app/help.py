@@ -17,7 +17,7 @@ Usage:  ml4phys [GROUP=OPTION ...] [KEY=VALUE ...]         (in a clone also: pyt
         ml4phys -m KEY=V1,V2 ...                           a sweep, one job per combination
         ml4phys task=ising --help                          the keys of one task
         ml4phys --cfg job                                  the composed config, without running
-        ml4phys predict run=<run folder> input=<file>      apply a run's saved model to new inputs (CSV out)
+        ml4phys predict run=<run|task> input=<file>        apply a run's saved model to new inputs (CSV out)
 Outputs go to outputs/<task>/<date>/<time>/ (metrics.json, figures/, run.log)."""
 
 

@@ -1,6 +1,7 @@
-"""``ml4phys predict run=<run folder> input=<file> [output=<file.csv>]``: a saved run's model on new inputs.
+"""``ml4phys predict run=<run folder | task> input=<file> [output=<file.csv>]``: a saved run's model on new inputs.
 
-The run folder is one written by ``ml4phys task=...`` (its ``.hydra/config.yaml`` says the task and settings);
+The run folder is one written by ``ml4phys task=...`` (its ``.hydra/config.yaml`` says the task and settings), or
+the name of a task: then the latest finished run of that task under ``outputs/<task>/`` (:func:`latest_run`);
 the task's ``physics.tasks.<task>.predict`` module reads what the run saved and the input file, and returns one
 row per prediction. The rows are written as CSV, atomically, to ``output`` (default:
 ``<input stem>_predictions.csv`` beside the input). Any bad argument stops with one line naming it and exit
@@ -20,10 +21,11 @@ PREDICTORS = {"materials": "physics.tasks.materials.predict", "fit": "physics.ta
               "dynamics": "physics.tasks.dynamics.predict", "ising": "physics.tasks.ising.predict"}
 ARGUMENTS = ("run", "input", "output")
 
-USAGE = """usage: ml4phys predict run=<run folder> input=<file> [output=<file.csv>]
+USAGE = """usage: ml4phys predict run=<run folder | task> input=<file> [output=<file.csv>]
 
 Applies the model saved by a run (the folder holding its .hydra/config.yaml and metrics.json) to new inputs and
-writes a CSV (default: <input stem>_predictions.csv beside the input). Supported tasks and their inputs:
+writes a CSV (default: <input stem>_predictions.csv beside the input). run=<task> (e.g. run=materials) takes the
+latest finished run of that task under outputs/<task>/ of the current folder. Supported tasks and their inputs:
 
   materials  input: CSV with a column named like the run's composition column (e.g. "formula" or
              "composition"; any other columns are ignored). Columns: formula, prediction (the target, in its
@@ -41,12 +43,12 @@ writes a CSV (default: <input stem>_predictions.csv beside the input). Supported
              (uncertainty_<feature> in forecast mode; SD over the task.n_seeds networks), outside_domain (a
              value of the window outside the range of the training features). The standardisations are the
              run's (models/standardisation.json).
-
   ising      input: .npy array of spin configurations (n, L, L), values +1/-1. protocol=extremes: L is
              task.network_L times a power of 2 (times 3 at most once), blocked down by majority rule as in the
-             run; protocol=labelled: L is one of task.sizes. Columns: row, p_ordered (the network's
-             P(ordered)), label (ordered | disordered). Only the first replica's network is saved: no
-             uncertainty; no outside_domain column.
+             run; protocol=labelled: L is one of task.sizes. Columns: row, p_ordered (P(ordered), the mean over
+             the task.n_replicas networks), uncertainty (their SD; two replicas or more), label (ordered |
+             disordered), p_ordered_replica<r> (each replica's network; two replicas or more). No outside_domain
+             column.
 
 Tasks without a saved predictive model (ising_generative, ising_autoencoder) are not supported."""
 
@@ -109,6 +111,24 @@ def read_columns(input_path: Path, columns: Sequence[str]) -> np.ndarray:
     return values
 
 
+def latest_run(task: str, outputs: Path = Path("outputs")) -> Path:
+    """The folder of the latest finished run of ``task`` under ``outputs/<task>/`` (single runs and sweep jobs):
+    the one whose ``metrics.json`` was written last. Raises PredictError("run") when there is none."""
+    finished = [path.parent for path in (outputs / task).glob("**/metrics.json") if (path.parent / ".hydra").is_dir()]
+    if not finished:
+        raise PredictError("run", f"no finished run of task={task} under {str(outputs / task)!r} (looked for "
+                                  f"metrics.json beside .hydra/); give the run folder instead.")
+    return max(finished, key=lambda folder: (folder / "metrics.json").stat().st_mtime_ns)
+
+
+def resolve_run(value: str) -> Path:
+    """``run=`` as given: an existing folder, else a task name (:func:`latest_run`)."""
+    path = Path(value)
+    if path.is_dir() or value not in PREDICTORS:
+        return path
+    return latest_run(value)
+
+
 def load_run_config(run_dir: Path):
     """The validated AppConfig of the run in ``run_dir`` (from its ``.hydra/config.yaml``)."""
     from omegaconf import OmegaConf
@@ -139,7 +159,7 @@ def predict(run_dir, input_path, output=None) -> Path:
 
     Parameters
     ----------
-    run_dir : path of a finished run's folder.
+    run_dir : path of a finished run's folder, or a task's name (its latest finished run under outputs/<task>/).
     input_path : path of the input file (the format of the run's task: see ``USAGE``).
     output : path of the CSV to write; None: ``<input stem>_predictions.csv`` beside the input.
 
@@ -149,7 +169,7 @@ def predict(run_dir, input_path, output=None) -> Path:
     """
     from physics.app.io import write_csv
 
-    run_dir, input_path = Path(run_dir), Path(input_path)
+    run_dir, input_path = resolve_run(str(run_dir)), Path(input_path)
     config = load_run_config(run_dir)
     name = config.task.name
     if name not in PREDICTORS:

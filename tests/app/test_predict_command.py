@@ -1,12 +1,14 @@
-"""``ml4phys predict run=<run folder> input=<file>``: a tiny run of each supported task, the command on new inputs
+"""``ml4phys predict run=<run folder | task> input=<file>``: a tiny run of each supported task, the command on new inputs
 compared with the run's own predictions (materials) or with the saved networks applied directly (fit, dynamics),
 and every bad argument refused in one line with exit status 1 and nothing written."""
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,11 +16,11 @@ from omegaconf import OmegaConf
 
 from core.serialize import load
 from physics.app.config import validate
-from physics.app.predict import main, predict
+from physics.app.predict import PredictError, latest_run, main, predict
 from physics.app.runner import run
 from physics.tasks.dynamics.data import Target, windows
 from physics.tasks.dynamics.task import load_data
-from physics.tasks.ising.data import load_dataset
+from physics.tasks.ising.data import load_dataset, replica_seed
 from tests.conftest import ROOT
 
 
@@ -47,7 +49,7 @@ def _save_run(cfg, run_dir, train=True):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Tiny runs of materials (2-network ensemble, the last fold's network saved), fit (sine), dynamics in
-    forecast (2 seeds) and hidden mode (the bath, 1 seed), ising (extremes protocol, one replica)."""
+    forecast (2 seeds) and hidden mode (the bath, 1 seed), ising (extremes protocol, two replicas)."""
     from physics.app.config import compose, register_configs
 
     register_configs()
@@ -57,7 +59,7 @@ def runs(tmp_path_factory):
                 "fit": ["task=fit", "task.target=sine", "baseline=none"],
                 "forecast": ["task=dynamics", "task.n_seeds=2", f"data_dir={cache}", "baseline=none"],
                 "hidden": ["task=dynamics", "task.system=bath", f"data_dir={cache}", "baseline=none"],
-                "ising": ["task=ising", "task.n_replicas=1", f"data_dir={cache}", "task.binder.enabled=false",
+                "ising": ["task=ising", "task.n_replicas=2", f"data_dir={cache}", "task.binder.enabled=false",
                           "task.pca.enabled=false", "baseline=none"]}
     return {name: _save_run(compose(["debug=tiny", *overrides]), root / name) for name, overrides in settings.items()}
 
@@ -138,22 +140,44 @@ def test_dynamics_hidden_coordinate_equals_the_saved_network(runs, tmp_path):
 
 
 def test_ising_reproduces_the_runs_mean_probability_per_temperature(runs, tmp_path):
-    # one replica: per_temperature.csv holds the saved network's mean P(ordered) over the run's own scan
-    # configurations at each temperature, which load_dataset gives again (same seed, cached in data_dir)
+    # per_temperature.csv holds, per temperature, the mean over replicas of each replica's network's mean
+    # P(ordered) over that replica's own scan configurations, which load_dataset gives again (the replica's seed,
+    # cached in data_dir): predict's p_ordered_replica<r> column on replica r's data reproduces it
     config = validate(OmegaConf.load(runs["ising"] / ".hydra" / "config.yaml"))
     T = config.task.grid()
     written = _read(runs["ising"] / "per_temperature.csv")
     for L in config.task.sizes:  # L > network_L: blocked down by majority rule, as in the run
-        data = load_dataset(config, L, T, config.task.n_per_temperature, config.seed)
-        np.save(tmp_path / f"L{L}.npy", data.spins)
-        out = _read(predict(runs["ising"], tmp_path / f"L{L}.npy"))
-        p = np.array([float(row["p_ordered"]) for row in out])
-        groups = np.searchsorted(T, data.temperature)
-        mean = np.bincount(groups, weights=p, minlength=T.size) / np.bincount(groups, minlength=T.size)
-        # the same float32 network on the same blocked spins; only the order of the mean's sum may differ
-        np.testing.assert_allclose(mean, [float(row[f"network_L{L}_p_ordered"]) for row in written], rtol=1e-12)
-        assert {row["label"] for row in out} <= {"ordered", "disordered"}
-        assert [row["label"] == "ordered" for row in out] == list(p > 0.5)
+        means = []
+        for r in range(config.task.n_replicas):
+            data = load_dataset(config, L, T, config.task.n_per_temperature, replica_seed(config.seed, r))
+            np.save(tmp_path / f"L{L}_{r}.npy", data.spins)
+            out = _read(predict(runs["ising"], tmp_path / f"L{L}_{r}.npy"))
+            p = np.array([float(row[f"p_ordered_replica{r}"]) for row in out])
+            groups = np.searchsorted(T, data.temperature)
+            means.append(np.bincount(groups, weights=p, minlength=T.size) / np.bincount(groups, minlength=T.size))
+        # the same float32 networks on the same blocked spins; only the order of the mean's sums may differ
+        np.testing.assert_allclose(np.mean(means, axis=0), [float(row[f"network_L{L}_p_ordered"]) for row in written],
+                                   rtol=1e-12)
+    members = np.array([[float(row[f"p_ordered_replica{r}"]) for r in range(2)] for row in out])
+    np.testing.assert_allclose([float(row["p_ordered"]) for row in out], members.mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose([float(row["uncertainty"]) for row in out], members.std(axis=1, ddof=1), rtol=1e-12)
+    assert max(float(row["uncertainty"]) for row in out) > 0  # two independently trained networks differ
+    assert [row["label"] == "ordered" for row in out] == [float(row["p_ordered"]) > 0.5 for row in out]
+    assert list(out[0])[:4] == ["row", "p_ordered", "uncertainty", "label"]
+
+
+def test_run_may_name_a_task_its_latest_finished_run_is_used(runs, tmp_path, monkeypatch):
+    older, newer = tmp_path / "outputs" / "fit" / "2026-01-01" / "a", tmp_path / "outputs" / "fit" / "2026-01-02" / "b"
+    for folder in (older, newer):
+        shutil.copytree(runs["fit"], folder)
+    os.utime(older / "metrics.json", ns=(1, 1))  # "a" finished long before "b"
+    (tmp_path / "outputs" / "fit" / "crashed").mkdir()  # no metrics.json: never a candidate
+    monkeypatch.chdir(tmp_path)
+    assert latest_run("fit") == Path("outputs/fit/2026-01-02/b")
+    points = _write(tmp_path / "points.csv", ["x0"], [[0.5]])
+    assert _read(predict("fit", points)) == _read(predict(newer, points, tmp_path / "direct.csv"))
+    with pytest.raises(PredictError, match="no finished run of task=materials"):
+        predict("materials", points)
 
 
 def _refused(argv, capsys, argument):
@@ -207,4 +231,4 @@ def test_the_command_line_routes_predict_and_prints_its_usage(runs, tmp_path):
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert failed.stderr.startswith("Error: run:") and failed.stderr.count("\n") == 1
     usage = subprocess.run([sys.executable, str(ROOT / "run.py"), "predict", "--help"], capture_output=True, text=True)
-    assert usage.returncode == 0 and "usage: ml4phys predict run=<run folder> input=<file>" in usage.stdout
+    assert usage.returncode == 0 and "usage: ml4phys predict run=<run folder | task> input=<file>" in usage.stdout

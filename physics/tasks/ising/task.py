@@ -43,6 +43,7 @@ from physics.app.training import stage
 from physics.ising.lattice import critical_temperature
 from physics.tasks.ising import analysis, figures
 from physics.tasks.ising.config import Config
+from physics.tasks.ising.predict import model_path
 from physics.tasks.ising.replica import run_replica
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,10 @@ def run(config: AppConfig, run_dir: Path) -> TaskResult:
 
     with stage("figures", timings):
         figures.results(task, T, replicas, models, binder, tc_exact, run_dir)
-        for L, net in replicas[0].networks.items():
-            save(net.network_, run_dir / (f"model_L{L}" if len(replicas[0].networks) > 1 else "model"))
+        (run_dir / "models").mkdir(exist_ok=True)
+        for index, replica in enumerate(replicas):
+            for L, net in replica.networks.items():
+                save(net.network_, model_path(run_dir, index, L if len(replica.networks) > 1 else None))
     value, name = objective(metrics, task.objective)
     return TaskResult(objective=value, objective_name=name, direction="minimize", metrics=metrics, timings=timings)
 
