@@ -57,7 +57,7 @@ from core.sklearn import NetRegressor  # noqa: E402
 DATASET = "aflow_bulk_modulus"
 #: the NetRegressor of the benchmark, less loss, max_epochs and random_state
 NET = {"hidden_layer_sizes": (256, 256, 256), "activation": "relu", "learning_rate": 2e-3, "schedule": "cosine",
-       "batch_size": 64, "alpha": 0.0}
+       "batch_size": 64, "alpha": 0.0, "dtype": "float32"}
 N_MEMBERS = 5
 HUBER_DELTA = 1.0
 LOSS_BATCHES = (64, 4096)

@@ -21,7 +21,8 @@ Generative and unsupervised models: :mod:`core.autoencoder` (``autoencoder``, ``
 ``fit_autoencoder``) and :mod:`core.rbm` (``RBM``: contrastive divergence, persistent CD, exact and AIS
 likelihoods).
 
-The scikit-learn estimators live in :mod:`core.sklearn` (``NetClassifier``, ``NetRegressor``) and the seed
+The scikit-learn estimators live in :mod:`core.sklearn` (``NetClassifier``, ``NetRegressor``), their
+convolutional versions in :mod:`core.sklearn_conv` (``ConvNetClassifier``, ``ConvNetRegressor``) and the seed
 ensembles around them in :mod:`core.ensemble` (``SeedEnsembleRegressor``, ``SeedEnsembleClassifier``); they are
 also reachable as ``core.NetClassifier``, ``core.SeedEnsembleRegressor``, ..., imported on first access so that
 ``import core`` does not import scikit-learn.
@@ -96,6 +97,7 @@ from core.training import TrainingDivergedError, TrainingSettings, fit
 __version__ = _package_version()  # stated once, in pyproject.toml
 
 _LAZY = {"NetClassifier": "core.sklearn", "NetRegressor": "core.sklearn",
+         "ConvNetClassifier": "core.sklearn_conv", "ConvNetRegressor": "core.sklearn_conv",
          "SeedEnsembleRegressor": "core.ensemble", "SeedEnsembleClassifier": "core.ensemble"}
 
 __all__ = [
@@ -114,6 +116,7 @@ __all__ = [
     "get_schedule",
     "Callback", "DivergenceGuard", "EarlyStopping", "ProgressBar", "History", "TrainingSettings", "TrainingDivergedError", "fit",
     "NetClassifier", "NetRegressor", "SeedEnsembleRegressor", "SeedEnsembleClassifier",
+    "ConvNetClassifier", "ConvNetRegressor",
 ]
 
 

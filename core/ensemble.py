@@ -10,7 +10,7 @@ They are scikit-learn meta-estimators: the parameters of the wrapped estimator a
 ``estimator__<name>`` (``get_params(deep=True)``, ``set_params``, ``GridSearchCV``), ``clone`` works, and the
 constraints on their own parameters are declared in ``_parameter_constraints`` and checked first in ``fit`` (raising
 :class:`core.InvalidParameterError`). The members are fitted one after the other, on the full data (numpy's BLAS
-already uses the cores).
+already uses the cores). ``fit(X, y, sample_weight)`` passes the weights unchanged to every member's ``fit``.
 
 Seeds: member i gets the integer seeds drawn from the i-th child ``np.random.SeedSequence(entropy).spawn(n)[i]`` of
 a root sequence fixed by ``random_state`` (the rule is in :func:`member_seed_sequences`), so the same
@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.utils import get_tags
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from core._validation import Interval, InvalidParameterError, Seed, as_generator, check_params, check_positive_int
 
@@ -106,12 +106,19 @@ class _SeedEnsemble(MetaEstimatorMixin, BaseEstimator):
                 f"seeds. Got {self.estimator!r} instead.")
         return keys[0] + keys[1]
 
-    def _fit_members(self, X, y, keys: list[str]) -> None:
+    def _fit_members(self, X, y, keys: list[str], sample_weight=None) -> None:
         owner = type(self).__name__
+        fit_params = {}
+        if sample_weight is not None:
+            if not has_fit_parameter(self.estimator, "sample_weight"):
+                raise TypeError(f"{owner}.fit got sample_weight, but the fit method of its estimator "
+                                f"{type(self.estimator).__name__} takes no 'sample_weight' argument (for a Pipeline, "
+                                f"weight its last step outside the ensemble, or ensemble the last step alone).")
+            fit_params["sample_weight"] = sample_weight
         members, all_seeds = [], []
         for sequence in member_seed_sequences(self.random_state, int(self.n_members), owner):
             seeds = dict(zip(keys, (int(word) for word in sequence.generate_state(len(keys), np.uint32))))
-            members.append(clone(self.estimator).set_params(**seeds).fit(X, y))
+            members.append(clone(self.estimator).set_params(**seeds).fit(X, y, **fit_params))
             all_seeds.append(seeds)
         self.estimators_, self.seeds_ = members, all_seeds  # only once every member is fitted
         first = members[0]
@@ -194,7 +201,7 @@ class SeedEnsembleRegressor(RegressorMixin, _SeedEnsemble):
         **_SeedEnsemble._parameter_constraints,
     }
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the n_members members, one after the other.
 
         Parameters
@@ -203,13 +210,16 @@ class SeedEnsembleRegressor(RegressorMixin, _SeedEnsemble):
             Features, shape (n_samples, n_features).
         y : array_like
             Targets, shape (n_samples,) or (n_samples, n_outputs).
+        sample_weight : array_like or None, default=None
+            One weight per sample, shape (n_samples,), passed unchanged to every member's ``fit`` (which checks
+            it); None passes nothing. The estimator's fit must take ``sample_weight`` (TypeError otherwise).
 
         Returns
         -------
         SeedEnsembleRegressor
             self, fitted.
         """
-        self._fit_members(X, y, self._check_parameters())
+        self._fit_members(X, y, self._check_parameters(), sample_weight)
         return self
 
     def predict_members(self, X) -> np.ndarray:
@@ -273,7 +283,7 @@ class SeedEnsembleClassifier(ClassifierMixin, _SeedEnsemble):
         **_SeedEnsemble._parameter_constraints,
     }
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the n_members members, one after the other.
 
         Parameters
@@ -282,6 +292,9 @@ class SeedEnsembleClassifier(ClassifierMixin, _SeedEnsemble):
             Features, shape (n_samples, n_features).
         y : array_like
             Class labels, shape (n_samples,).
+        sample_weight : array_like or None, default=None
+            One weight per sample, shape (n_samples,), passed unchanged to every member's ``fit`` (which checks
+            it); None passes nothing. The estimator's fit must take ``sample_weight`` (TypeError otherwise).
 
         Returns
         -------
@@ -293,7 +306,7 @@ class SeedEnsembleClassifier(ClassifierMixin, _SeedEnsemble):
         ValueError
             If the members found different classes in y.
         """
-        self._fit_members(X, y, self._check_parameters())  # the members check X and y
+        self._fit_members(X, y, self._check_parameters(), sample_weight)  # the members check X, y, sample_weight
         self.classes_ = self.estimators_[0].classes_
         for member in self.estimators_[1:]:
             if not np.array_equal(member.classes_, self.classes_):

@@ -4,10 +4,11 @@ They follow the scikit-learn conventions: ``__init__`` only stores its arguments
 declared as data (``_parameter_constraints``, checked by :func:`core._validation.check_params` first in ``fit``,
 raising :class:`core.InvalidParameterError` with scikit-learn's message template); fitted attributes end in
 ``_``; ``fit`` returns ``self``. They work inside ``Pipeline`` and ``GridSearchCV`` (also over
-``optimizer_params`` and ``schedule_params``), and pass ``check_estimator`` (see ``EXPECTED_FAILED_CHECKS`` for
-the checks expected to fail, with the reasons). As scikit-learn's MLP they take ``sample_weight`` in ``fit``,
-have ``partial_fit`` and ``warm_start``, warn with ``ConvergenceWarning`` when ``max_epochs`` cuts an improving
-fit, and expose ``n_iter_``, ``loss_curve_``, ``best_loss_``, ``coefs_`` and ``intercepts_``.
+``optimizer_params`` and ``schedule_params``), and pass ``check_estimator`` with no expected failure (in their
+default dtype "float64"; the ``dtype`` parameter says why float32 is not the default). As scikit-learn's MLP they
+take ``sample_weight`` in ``fit``, have ``partial_fit`` and ``warm_start``, warn with ``ConvergenceWarning`` when
+``max_epochs`` cuts an improving fit, and expose ``n_iter_``, ``loss_curve_``, ``best_loss_``, ``coefs_`` and
+``intercepts_``. Their convolutional versions are in :mod:`core.sklearn_conv`.
 
 They are the one training path of the project: whatever the network (the default MLP, a CNN, a prebuilt
 network), ``fit`` makes exactly one call of :func:`core.training.fit`. X is always 2-D, (n_samples, n_features),
@@ -32,39 +33,7 @@ from core._validation import Interval, Options
 from core.losses import (BinaryCrossEntropy, Huber, MeanAbsoluteError, MeanSquaredError, SoftmaxCrossEntropy,
                          log_softmax, sigmoid, softmax)
 
-__all__ = ["NetClassifier", "NetRegressor", "EXPECTED_FAILED_CHECKS", "expected_failed_checks"]
-
-#: check_estimator checks expected to fail with the default dtype="float32", with the reason (docs: sklearn.md).
-EXPECTED_FAILED_CHECKS: dict[str, str] = {
-    "check_methods_subset_invariance": (
-        "float32 rounding: BLAS sums the matrix products of a 1-sample batch and of a whole batch in a different "
-        "order, so predictions differ by a few float32 ulps (~3e-7 relative), above the check's rtol=1e-7; the "
-        "check passes with dtype='float64'."
-    ),
-    "check_sample_weight_equivalence_on_dense_data": (
-        "float32 rounding: the weighted fit (15 rows, integer weights) and the fit on the repeated rows (27 rows) are "
-        "both full-batch and have the same gradient up to the order of the float32 sums, which drifts the outputs "
-        "apart by ~1e-7 absolute over 200 Adam epochs, above the check's rtol=1e-7; the check passes with "
-        "dtype='float64'. With minibatches smaller than the data, weights and repeated rows differ in which rows "
-        "share a batch, so the equivalence is exact only for full-batch training."
-    ),
-}
-
-
-def expected_failed_checks(estimator) -> dict[str, str]:
-    """The checks an estimator is expected to fail (for ``parametrize_with_checks``/``check_estimator``).
-
-    Parameters
-    ----------
-    estimator : NetClassifier or NetRegressor
-        The estimator to be checked.
-
-    Returns
-    -------
-    dict of str to str
-        Check name -> reason: ``EXPECTED_FAILED_CHECKS`` for dtype "float32", empty for "float64".
-    """
-    return dict(EXPECTED_FAILED_CHECKS) if getattr(estimator, "dtype", "float32") == "float32" else {}
+__all__ = ["NetClassifier", "NetRegressor"]
 
 
 class NetClassifier(ClassifierMixin, BaseNet):
@@ -94,7 +63,7 @@ class NetClassifier(ClassifierMixin, BaseNet):
                  dropout=0.0, network=None, input_shape=None, optimizer="adam", learning_rate=1e-3, alpha=1e-4,
                  optimizer_params=None, schedule="constant", schedule_params=None, clip_norm=None, batch_size=32,
                  max_epochs=200, early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4,
-                 warm_start=False, random_state=None, init_random_state=None, dtype="float32", verbose=False,
+                 warm_start=False, random_state=None, init_random_state=None, dtype="float64", verbose=False,
                  callbacks=None):
         self.loss = loss
         super().__init__(hidden_layer_sizes=hidden_layer_sizes, activation=activation, init=init, dropout=dropout,
@@ -103,8 +72,8 @@ class NetClassifier(ClassifierMixin, BaseNet):
                          schedule_params=schedule_params, clip_norm=clip_norm, batch_size=batch_size,
                          max_epochs=max_epochs, early_stopping=early_stopping,
                          validation_fraction=validation_fraction, patience=patience, tol=tol,
-                         warm_start=warm_start, random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose,
-                         callbacks=callbacks)
+                         warm_start=warm_start, random_state=random_state, init_random_state=init_random_state,
+                         dtype=dtype, verbose=verbose, callbacks=callbacks)
 
     def fit(self, X, y, sample_weight=None):
         """Train a fresh network on labelled samples (or continue the fitted one, with warm_start).
@@ -338,7 +307,7 @@ class NetRegressor(RegressorMixin, BaseNet):
                  init=None, dropout=0.0, network=None, input_shape=None, optimizer="adam", learning_rate=1e-3,
                  alpha=1e-4, optimizer_params=None, schedule="constant", schedule_params=None, clip_norm=None,
                  batch_size=32, max_epochs=200, early_stopping=False, validation_fraction=0.1, patience=10, tol=1e-4,
-                 warm_start=False, random_state=None, init_random_state=None, dtype="float32", verbose=False,
+                 warm_start=False, random_state=None, init_random_state=None, dtype="float64", verbose=False,
                  callbacks=None):
         self.loss = loss
         self.huber_delta = huber_delta
@@ -348,8 +317,8 @@ class NetRegressor(RegressorMixin, BaseNet):
                          schedule_params=schedule_params, clip_norm=clip_norm, batch_size=batch_size,
                          max_epochs=max_epochs, early_stopping=early_stopping,
                          validation_fraction=validation_fraction, patience=patience, tol=tol,
-                         warm_start=warm_start, random_state=random_state, init_random_state=init_random_state, dtype=dtype, verbose=verbose,
-                         callbacks=callbacks)
+                         warm_start=warm_start, random_state=random_state, init_random_state=init_random_state,
+                         dtype=dtype, verbose=verbose, callbacks=callbacks)
 
     def _make_loss(self):
         """A fresh core.losses.Loss for ``loss`` (and ``huber_delta``)."""

@@ -20,7 +20,8 @@ X_train, X_test, y_train, y_test, _, T_test = train_test_split(X, data.label, da
 
 # 3. model: periodic convolutions and a global average, so the network cannot tell where on the torus it looks
 network = cnn(channels=(8,), kernel_size=3, padding="periodic", global_pool=True, hidden_layer_sizes=(16,))
-model = NetClassifier(network=network, input_shape=(1, L, L), learning_rate=3e-3, max_epochs=30, random_state=0)
+model = NetClassifier(network=network, input_shape=(1, L, L), learning_rate=3e-3, max_epochs=30, random_state=0,
+                      dtype="float32")
 
 # 4. training: scikit-learn's fit, one call of core's training loop
 model.fit(X_train, y_train)

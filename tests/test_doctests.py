@@ -13,6 +13,7 @@ from tests.conftest import ROOT
 MODULES = (
     "core",
     "core.ensemble",
+    "core.sklearn_conv",
     "physics.app.plots",
     "physics.dynamics",
     "physics.ising",
