@@ -15,6 +15,12 @@ Tables:
    ``1 / (2 max(tau) * time per lattice sweep)`` (one core, measurements included).
 4. Time to generate the default Ising dataset (L = 32, :func:`physics.ising.default_temperatures`,
    300 samples per temperature) into an empty cache with all cores, and to load it back.
+5. Swendsen–Wang spin updates per second at T_c against a plain compiled reference (numba: bond
+   activation with ``p = 1 - exp(-2 beta)`` from numba's own generator, union-find with path
+   compression, a random sign per cluster), batches of 16 lattices at L = 16, 32, 64, 128, one
+   thread.  The two take turns in blocks; the ratio is the median of the per-block ratios.
+
+    python benchmarks/bench_ising.py --only 5   # just table 5
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
@@ -40,6 +48,7 @@ from physics.ising import (  # noqa: E402
     generate_dataset,
     simulate,
 )
+from physics.ising._kernels import _jit  # noqa: E402
 from physics.ising.sampling import pooled_tau_int  # noqa: E402
 
 T_C = critical_temperature("square")
@@ -89,15 +98,113 @@ def autocorrelation(algorithm: str, L: int, n_chains: int, burn_in: int, n_sweep
     return {"tau_m": (tau_m, err_m), "tau_e": (tau_e, err_e), "seconds": seconds}
 
 
+@_jit
+def _reference_find(parent, i):
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:  # path compression
+        parent[i], i = root, parent[i]
+    return root
+
+
+@_jit
+def _reference_seed(seed):
+    np.random.seed(seed)
+
+
+@_jit
+def reference_swendsen_wang(spins, p, n_sweeps, parent, sign):
+    """Reference: a plain compiled Swendsen–Wang sweep of (B, L, L) int8 spins (square lattice), in place.
+
+    ``p`` is the bond-activation probability, ``parent`` (L*L,) int64 and ``sign`` (L*L,) int8 scratch;
+    random numbers come from numba's own generator (seed it with :func:`_reference_seed`).
+    """
+    B, L = spins.shape[0], spins.shape[1]
+    for _ in range(n_sweeps):
+        for b in range(B):
+            s = spins[b]
+            for i in range(L * L):
+                parent[i] = i
+            for y in range(L):
+                for x in range(L):
+                    for yy, xx in ((y, (x + 1) % L), ((y + 1) % L, x)):
+                        if s[y, x] == s[yy, xx] and np.random.random() < p:
+                            ri, rj = _reference_find(parent, y * L + x), _reference_find(parent, yy * L + xx)
+                            if ri != rj:
+                                parent[ri] = rj
+            sign[:] = 0
+            for y in range(L):
+                for x in range(L):
+                    r = _reference_find(parent, y * L + x)
+                    if sign[r] == 0:
+                        sign[r] = 1 if np.random.random() < 0.5 else -1
+                    s[y, x] *= sign[r]
+
+
+def swendsen_wang_vs_reference(B: int, L: int, rounds: int, sweeps: int, rng) -> tuple[float, float, float]:
+    """Spin updates per second at T_c of the engine's Swendsen–Wang and of the numba reference, taking turns.
+
+    Returns (engine rate, reference rate, median over blocks of reference time / engine time).
+    """
+    chain = SwendsenWang(np.ones((B, L, L), np.int8), T_C)
+    ref_spins = np.ones((B, L, L), np.int8)
+    parent, sign = np.empty(L * L, np.int64), np.empty(L * L, np.int8)
+    p = -np.expm1(-2.0 / T_C)
+    _reference_seed(int(rng.integers(2**31)))
+    chain.sweep(rng, 20)  # compile or load, and equilibrate from the ordered start
+    reference_swendsen_wang(ref_spins, p, 20, parent, sign)
+    engine, reference = [], []
+    for _ in range(rounds):
+        engine.append(median_seconds(lambda: chain.sweep(rng, sweeps), 1, warmup=0))
+        reference.append(median_seconds(lambda: reference_swendsen_wang(ref_spins, p, sweeps, parent, sign), 1, warmup=0))
+    n = B * L * L * sweeps
+    ratio = float(np.median(np.array(reference) / np.array(engine)))
+    return n / float(np.median(engine)), n / float(np.median(reference)), ratio
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs (smoke test)")
+    parser.add_argument("--only", type=lambda text: {int(t) for t in text.split(",")}, default={1, 2, 3, 4, 5},
+                        help="comma-separated table numbers to run (default: all, 1-5)")
     args = parser.parse_args()
+    if not args.only <= {1, 2, 3, 4, 5}:
+        parser.error(f"--only takes table numbers 1-5, got {sorted(args.only)}")
     quick = args.quick
     rng = np.random.default_rng(0)
-    print(machine_description())
+    print(machine_description(), f"numba {numba.__version__}")
     print(f"load average at start: {os.getloadavg()[0]:.2f}  ({'quick' if quick else 'full'} run)\n")
+    with threadpool_limits(1):
+        run_tables(args.only, quick, rng)
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
+
+def run_tables(only: set, quick: bool, rng) -> None:
+    """Print the tables whose numbers are in ``only``."""
+    if 1 in only:
+        metropolis_table(quick, rng)
+    if 2 in only:
+        sweep_table(quick, rng)
+    if 3 in only:
+        autocorrelation_table(quick)
+    if 4 in only:
+        dataset_table(quick)
+    if 5 in only:
+        reference_table(quick, rng)
+
+
+def reference_table(quick: bool, rng) -> None:
+    print("5. Swendsen–Wang against a compiled union-find (numba), T = T_c, batches of 16 lattices, 1 thread")
+    rows = []
+    for L in (16, 32, 64, 128):
+        sweeps = max(1, (2**19 if quick else 2**21) // (16 * L * L))
+        engine, reference, ratio = swendsen_wang_vs_reference(16, L, 3 if quick else 9, sweeps, rng)
+        rows.append([f"L = {L}", f"{engine / 1e6:.1f} M/s", f"{reference / 1e6:.1f} M/s", f"{ratio:.2f}x"])
+    print(format_table(["size (16 lattices)", "engine", "numba union-find", "engine / reference"], rows), "\n")
+
+
+def metropolis_table(quick: bool, rng) -> None:
     print("1. Metropolis spin updates per second (T = T_c)")
     rows = []
     for label, B, L, rounds, sweeps in [("256 lattices, L = 32", 256, 32, 5 if quick else 9, 20 if quick else 50),
@@ -106,6 +213,8 @@ def main() -> None:
         rows.append([label, f"{engine / 1e6:.0f} M/s", f"{naive / 1e6:.0f} M/s", f"{engine / naive:.1f}x"])
     print(format_table(["workload", "engine", "naive np.roll", "engine / naive"], rows), "\n")
 
+
+def sweep_table(quick: bool, rng) -> None:
     print("2. Time per lattice sweep at T_c")
     rows = []
     for L, B, sweeps in [(32, 16, 10 if quick else 30), (128, 1, 5 if quick else 20)]:
@@ -115,6 +224,8 @@ def main() -> None:
             rows.append([f"L = {L}", algorithm, f"{t * 1e3:.3f} ms", f"{t / metro:.1f}x"])
     print(format_table(["size", "algorithm", "per lattice sweep", "vs Metropolis"], rows), "\n")
 
+
+def autocorrelation_table(quick: bool) -> None:
     print("3. Autocorrelation at T_c and independent samples per second (one core)")
     plan = {  # (L, algorithm): (chains, burn-in, measured sweeps) -- runs span >= ~50 tau
         "metropolis": {16: (16, 1000, 3000), 32: (16, 3000, 8000), 64: (8, 8000, 20000)},
@@ -134,6 +245,8 @@ def main() -> None:
     print(format_table(["size", "algorithm", "tau_int(|m|)", "tau_int(E)", "per lattice sweep", "indep. samples/s"], rows))
     print("(tau in sweeps; Wolff: a sweep is round(L^2 / <cluster size>) cluster flips)\n")
 
+
+def dataset_table(quick: bool) -> None:
     print("4. Default Ising dataset (L = 32, default_temperatures(), 300 per temperature, all cores)")
     temps = default_temperatures()
     n = 60 if quick else 300
@@ -146,8 +259,7 @@ def main() -> None:
         warm = time.perf_counter() - start
     rows = [[f"{temps.size} temperatures x {n}", f"{len(data)}", f"{cold:.1f} s", f"{warm:.2f} s",
              f"{cold / 30.0:.2f}"]]  # fmt: skip
-    print(format_table(["dataset", "configurations", "empty cache", "warm cache", "of 30 s target"], rows))
-    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    print(format_table(["dataset", "configurations", "empty cache", "warm cache", "of 30 s target"], rows), "\n")
 
 
 if __name__ == "__main__":

@@ -8,24 +8,33 @@ Flipping whole clusters of activated bonds satisfies detailed balance with respe
 distribution and has a much smaller dynamic exponent than single-spin updates near ``T_c``
 (Swendsen & Wang 1987; Wolff 1989).
 
-* :class:`SwendsenWang` -- activates bonds on every lattice of the batch at once, finds the clusters
-  of the whole batch as the connected components of one sparse graph
-  (``scipy.sparse.csgraph.connected_components``) and flips each cluster with probability 1/2.
-  One sweep = one such update of every lattice.
-* :class:`Wolff` -- grows one cluster per lattice from a random seed site (breadth first,
-  vectorised over the batch and over the cluster's frontier) and always flips it.  Bonds are
-  tested once each, when their first end joins the cluster.  One sweep = ``flips_per_sweep``
-  cluster flips, chosen per lattice so that on average about ``L*L`` spins are flipped per sweep.
+* :class:`SwendsenWang` -- activates bonds, finds the clusters with a union-find and flips each
+  cluster with probability 1/2, in compiled kernels (:mod:`._kernels`, numba) looping over the batch.
+  Random words: first one per bond of the whole batch (``(B, L*L, k)``), then one per cluster, the
+  clusters numbered lattice by lattice in the order of their smallest site -- the stream and the
+  numbering of the earlier ``scipy.sparse.csgraph.connected_components`` version, so seeded runs
+  are unchanged.  One sweep = one such update of every lattice.
+* :class:`Wolff` -- grows one cluster from a random seed site (depth first, compiled kernel in
+  :mod:`._kernels`, the lattices of the batch in turn) and always flips it.  Bonds are tested once
+  each, when their first end joins the cluster.  One sweep = ``flips_per_sweep`` cluster flips,
+  chosen per lattice so that on average about ``L*L`` spins are flipped per sweep.  Random words
+  are drawn from the generator in bulk and used in order; the unused ones are kept for the next
+  call with the same generator.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import connected_components
 
 from ._chain import MarkovChain, random_uint32, uint32_threshold
 from .lattice import neighbour_offsets
+
+
+def _kernels():
+    """The compiled kernels (:mod:`._kernels`), imported on first use: numba is slow to import."""
+    from . import _kernels as kernels
+
+    return kernels
 
 
 def _neighbour_table(L: int, offsets) -> np.ndarray:
@@ -62,15 +71,10 @@ class SwendsenWang(_ClusterChain):
 
     def _init_state(self, spins: np.ndarray) -> None:
         super()._init_state(spins)
-        B, N = self.n_chains, self.L * self.L
-        if B * N >= 2**31:
-            raise ValueError(
-                f"A batch of {B} lattices of {N} spins is too large for one cluster graph; use fewer chains."
-            )
+        _kernels()  # numba is imported here; the kernels compile (or load from the disk cache) on first call
         self._partner = _neighbour_table(self.L, neighbour_offsets(self.lattice))  # (N, k) one end per bond
-        offset = (np.arange(B, dtype=np.int32) * N)[:, None, None]
-        self._partner_global = (offset + self._partner[None]).reshape(B * N, -1)  # (B*N, k)
-        self._indptr = np.zeros(B * N + 1, dtype=np.int32)
+        self._labels = np.empty(self._flat.shape, np.int32)
+        self._offsets = np.zeros(self.n_chains, np.int64)
 
     def sweep(self, rng: np.random.Generator, n_sweeps: int = 1) -> None:
         """Apply ``n_sweeps`` Swendsen–Wang updates to every lattice.
@@ -85,17 +89,11 @@ class SwendsenWang(_ClusterChain):
         B, N = self._flat.shape
         k = self._partner.shape[1]
         for _ in range(int(n_sweeps)):
-            s = self._flat
-            active = s[:, :, None] == s[:, self._partner]  # satisfied bonds, (B, N, k)
-            active &= random_uint32(rng, active.shape) <= self._bond_thr[:, None, None]
-            active = active.reshape(B * N, k)
-            # CSR graph with one row per site, listing its activated bonds; rows come out sorted.
-            np.cumsum(active.sum(axis=1, dtype=np.int32), out=self._indptr[1:])
-            cols = self._partner_global[active]
-            graph = csr_array((np.ones(cols.size, np.int8), cols, self._indptr), shape=(B * N, B * N))
-            n_clusters, labels = connected_components(graph, directed=True, connection="weak")
-            flip = (random_uint32(rng, (n_clusters,)) & 1).astype(np.uint8) * np.uint8(254)  # 254: 1 <-> -1
-            np.bitwise_xor(s, flip[labels].view(np.int8).reshape(B, N), out=s)
+            bond_words = random_uint32(rng, (B, N, k))
+            counts = _kernels().sw_cluster_labels(self._flat, self._partner, bond_words, self._bond_thr, self._labels)
+            np.cumsum(counts[:-1], out=self._offsets[1:])
+            flip_words = random_uint32(rng, (int(counts.sum()),))
+            _kernels().sw_flip_clusters(self._flat, self._labels, self._offsets, flip_words)
 
 
 class Wolff(_ClusterChain):
@@ -137,43 +135,44 @@ class Wolff(_ClusterChain):
 
     def _init_state(self, spins: np.ndarray) -> None:
         super()._init_state(spins)
-        B, N = self.n_chains, self.L * self.L
+        _kernels()  # numba is imported here; the kernels compile (or load from the disk cache) on first call
         half = neighbour_offsets(self.lattice)
-        table = _neighbour_table(self.L, half + tuple((-dy, -dx) for dy, dx in half))  # (N, z)
-        self._table = (np.arange(B, dtype=np.int64)[:, None, None] * N + table[None]).reshape(B * N, -1)
-        self._stamp = np.empty(B * N, np.int64)  # scratch for de-duplicating a frontier without sorting
-        self._flipped = np.zeros(B, np.int64)
-        self._n_clusters = np.zeros(B, np.int64)
+        self._table = _neighbour_table(self.L, half + tuple((-dy, -dx) for dy, dx in half))  # (N, z)
+        self._stack = np.empty(self.L * self.L, np.int32)
+        self._flipped = np.zeros(self.n_chains, np.int64)
+        self._n_clusters = np.zeros(self.n_chains, np.int64)
+        self._words, self._pos, self._words_rng = np.empty(0, np.uint32), 0, None
 
     @property
     def mean_cluster_size(self) -> np.ndarray:
         return self._flipped / np.maximum(self._n_clusters, 1)
 
+    def _refill(self, rng: np.random.Generator) -> None:
+        """Append fresh words from ``rng`` to the unused ones (the buffer is dropped when ``rng`` changes)."""
+        N, z = self._table.shape
+        rest = self._words[self._pos :] if rng is self._words_rng else self._words[:0]
+        chunk = max(z * N + 64, min(z * N * (self.n_chains + 1), 2**21))  # about a sweep's worth, <= 8 MB
+        chunk += chunk % 2  # even: the buffered words continue rng's 32-bit stream exactly
+        self._words, self._pos, self._words_rng = np.concatenate([rest, random_uint32(rng, (chunk,))]), 0, rng
+
+    def _run(self, rng: np.random.Generator, jobs: np.ndarray) -> None:
+        """Flip one cluster on lattice ``jobs[m]`` for each m in turn (compiled; words drawn in bulk)."""
+        if rng is not self._words_rng:
+            self._refill(rng)
+        done = 0
+        while done < jobs.size:
+            done, self._pos = _kernels().wolff_flip_clusters(
+                self._flat, self._table, self._bond_thr, jobs, done, self._words, self._pos, self._stack,
+                self._flipped, self._n_clusters,
+            )
+            if done < jobs.size:
+                self._refill(rng)
+
     def _flip_clusters(self, rng: np.random.Generator, lattices: np.ndarray) -> np.ndarray:
         """Grow and flip one cluster on each lattice index in ``lattices``; return sizes, shape (B,)."""
-        B, N = self._flat.shape
-        s, stamp = self._flat.reshape(-1), self._stamp
-        frontier = lattices * N + rng.integers(0, N, size=lattices.size)  # seed sites, global indices
-        cluster_spin = np.zeros(B, np.int8)
-        cluster_spin[lattices] = s[frontier]
-        s[frontier] = -s[frontier]  # flipping on joining also marks a site as taken
-        sizes = np.zeros(B, np.int64)
-        sizes[lattices] = 1
-        while frontier.size:
-            owner = frontier // N
-            cand = self._table[frontier]  # (F, z) neighbours
-            grow = s[cand] == cluster_spin[owner][:, None]
-            grow &= random_uint32(rng, cand.shape) <= self._bond_thr[owner][:, None]
-            joined = cand[grow]
-            # A site reached through several bonds joins once: keep the entry whose position survived
-            # in ``stamp`` (repeated fancy assignment stores one of the positions).
-            stamp[joined] = np.arange(joined.size)
-            frontier = joined[stamp[joined] == np.arange(joined.size)]
-            s[frontier] = -s[frontier]
-            sizes += np.bincount(frontier // N, minlength=B)
-        self._flipped += sizes
-        self._n_clusters[lattices] += 1
-        return sizes
+        before = self._flipped.copy()
+        self._run(rng, np.asarray(lattices, dtype=np.int64))
+        return self._flipped - before
 
     def _flip_until(self, rng: np.random.Generator, n_spins: int) -> tuple[np.ndarray, np.ndarray]:
         """Flip clusters on each lattice until it has flipped ``n_spins`` spins; return (flips, spins flipped)."""
@@ -210,6 +209,9 @@ class Wolff(_ClusterChain):
         if self.flips_per_sweep is None and n_sweeps > 0:
             self._calibrate(rng)
             n_sweeps -= 2 * self._CALIBRATION_SWEEPS
-        for _ in range(max(n_sweeps, 0)):
-            for j in range(int(self.flips_per_sweep.max())):
-                self._flip_clusters(rng, np.flatnonzero(self.flips_per_sweep > j))
+        if n_sweeps <= 0:
+            return
+        fps = self.flips_per_sweep
+        jobs = np.concatenate([np.flatnonzero(fps > j) for j in range(int(fps.max()))])  # round-robin
+        for _ in range(n_sweeps):
+            self._run(rng, jobs)
