@@ -4,7 +4,10 @@ Before Hydra starts (and so before any run folder exists), the overrides are com
 an invalid one exits with status 1 and one line naming the key, what was given and what is allowed. In a
 sweep the first value of every swept key is checked. ``--help`` prints the help generated from the schemas;
 ``--version`` prints the package's version (``ml4phys 0.1.0``), not Hydra's. ``ml4phys predict run=<run folder>
-input=<file>`` applies a finished run's saved model to new inputs (:mod:`physics.app.predict`).
+input=<file>`` applies a finished run's saved model to new inputs (:mod:`physics.app.predict`). ``ml4phys data
+<overrides>`` generates only the task's Monte Carlo data (``stage=data``, :mod:`physics.app.cluster`);
+``ml4phys slurm-script <overrides>`` prints the sbatch script of a SLURM sweep without submitting it
+(:mod:`physics.app.slurm`).
 """
 from __future__ import annotations
 
@@ -73,7 +76,21 @@ def _job(cfg) -> float:
     in_sweep = hydra_config.mode == RunMode.MULTIRUN
     if in_sweep:
         _tag_log_lines(hydra_config.job.num)
-    return run_job(cfg, hydra_config.runtime.output_dir, in_sweep=in_sweep)
+    from physics.app.cluster import data_job, job_context  # stage=data; joblib backend, read-only cache
+
+    if cfg.get("stage") == "data":
+        return data_job(cfg, hydra_config.runtime.output_dir, in_sweep=in_sweep)
+    from contextlib import nullcontext
+
+    from physics.app.config import validate
+    from physics.app.schema import ConfigError
+
+    try:
+        context = job_context(validate(cfg), cfg)
+    except ConfigError:  # run_job reports it
+        context = nullcontext()
+    with context:
+        return run_job(cfg, hydra_config.runtime.output_dir, in_sweep=in_sweep)
 
 
 def main() -> None:
@@ -83,6 +100,12 @@ def main() -> None:
 
         predict_main(sys.argv[2:])
         return
+    if sys.argv[1:2] == ["slurm-script"]:  # the sbatch script a SLURM sweep would submit; nothing is submitted
+        from physics.app.slurm import main as slurm_main
+
+        raise SystemExit(slurm_main(sys.argv[2:]))
+    if sys.argv[1:2] == ["data"]:  # the data stage: the same config, only the Monte Carlo data (physics.app.cluster)
+        sys.argv[1:] = [*sys.argv[2:], "stage=data"]  # last: Hydra's parser wants the overrides after its flags
     if "--version" in sys.argv[1:]:  # Hydra would print its own version; nothing is composed or imported
         from core._version import package_version
 

@@ -24,7 +24,9 @@ from omegaconf.errors import OmegaConfBaseException
 
 from physics.app.baselines import check_specs
 from physics.app.networks import SCHEMAS, schema_for
-from physics.app.schema import AppConfig, ConfigError, FiguresConfig, Schema, TaskConfig, TrainerConfig
+from physics.app.schema import (AppConfig, ConfigError, DataConfig, FiguresConfig, LocalConfig, ParallelConfig, Schema,
+                                TaskConfig, TrainerConfig)
+from physics.app.schema import LoggerConfig
 from physics.tasks import TASKS, task_package
 
 #: the configs travel inside the package; the clone's top-level ``conf`` is a link to this folder
@@ -35,11 +37,15 @@ GROUPS = ("model", "optimizer", "schedule", "trainer", "task")
 
 ROOT_HELP = {"seed": "the one seed every random stream derives from",
              "progress": "progress bars (shown on a terminal only)",
-             "data_dir": "cache of generated data (Monte Carlo), shared by all runs; ~ is expanded"}
+             "data_dir": "cache of generated data (Monte Carlo), shared by all runs; ~ is expanded",
+             "stage": "train: run the task; data: only generate its Monte Carlo data into data_dir (ml4phys data)"}
 
 
 def register_configs() -> None:
     """Store every schema and every task's debug settings in Hydra's ConfigStore (call before composing)."""
+    from physics.app.cluster import register_resolvers
+
+    register_resolvers()  # ${ml4phys_cpus:} and ${ml4phys_setup:} of conf/hydra/launcher/slurm.yaml
     store = ConfigStore.instance()
     store.store(name="app_schema", node=AppConfig)
     store.store(group="schema", name="trainer", node=TrainerConfig)
@@ -146,10 +152,16 @@ def validate(cfg: DictConfig) -> AppConfig:
     baseline = OmegaConf.to_container(cfg.baseline, resolve=True) if cfg.get("baseline") is not None else {}
     baseline = {name: spec for name, spec in baseline.items() if spec is not None}  # `baseline.<name>=null` drops it
     app = AppConfig(**typed, baseline=baseline, seed=cfg.seed, progress=bool(cfg.progress) and sys.stderr.isatty(),
-                    data_dir=os.path.expanduser(str(cfg.data_dir)), figures=figures_config(cfg))
+                    data_dir=os.path.expanduser(str(cfg.data_dir)), figures=figures_config(cfg),
+                    stage=cfg.get("stage", "train"), data=root_node(cfg, "data", DataConfig),
+                    parallel=root_node(cfg, "parallel", ParallelConfig), local=root_node(cfg, "local", LocalConfig),
+                    logger=root_node(cfg, "logger", LoggerConfig))
     if isinstance(app.seed, bool) or not isinstance(app.seed, int) or app.seed < 0:
         raise ConfigError("seed", f"must be a non-negative integer. Got {app.seed!r} instead.")
     check_specs(app.baseline)
+    from physics.app.cluster import check_stage
+
+    check_stage(app)  # stage=data: a task with Monte Carlo data, data.size one of its sizes
     _check_model_supported(app.task, app.model)
     app.task.check_with(app)
     return app
@@ -173,6 +185,24 @@ def figures_config(cfg: DictConfig) -> FiguresConfig:
         key = getattr(error, "full_key", None) or ""
         raise ConfigError(f"figures.{key}" if key else "figures", str(error).splitlines()[0]) from None
     return typed.validate("figures")
+
+
+def root_node(cfg: DictConfig, name: str, schema: type) -> Schema:
+    """The root node ``name`` of ``cfg`` as a checked ``schema`` instance (its defaults when the node is absent).
+
+    Raises ConfigError naming the key (``parallel.backend``), what was given and what is allowed.
+    """
+    node = cfg.get(name)
+    names = [spec.name for spec in dataclasses.fields(schema)]
+    for key in node.keys() if isinstance(node, DictConfig) else ():
+        if key not in names:
+            raise ConfigError(f"{name}.{key}", f"{name} has no key {key!r}. Its keys: {', '.join(names)}.")
+    try:
+        typed = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), node or {}))
+    except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", None) or ""
+        raise ConfigError(f"{name}.{key}" if key else name, str(error).splitlines()[0]) from None
+    return typed.validate(name)
 
 
 def _check_model_supported(task: TaskConfig, model) -> None:

@@ -44,7 +44,7 @@ def help_text(overrides: Sequence[str] = ()) -> str:
     lines = [USAGE, "", "Tasks (task=NAME):"]
     lines += [f"  {name:<11} {(task_package(name).__doc__ or '').strip().splitlines()[0]}" for name in TASKS]
     lines += ["", "Config groups (GROUP=OPTION):"]
-    for group in ("model", "optimizer", "schedule", "baseline", "experiment", "debug"):
+    for group in ("model", "optimizer", "schedule", "baseline", "experiment", "debug", "logger"):
         lines.append(f"  {group:<11} {', '.join(group_options(group))}")
     try:
         cfg = compose(overrides)
@@ -60,6 +60,7 @@ def help_text(overrides: Sequence[str] = ()) -> str:
     for key, text in ROOT_HELP.items():
         lines.append(f"  {key} = {_describe(cfg[key])}\n      {text}")
     lines += list(_field_lines(app.figures, "figures"))
+    lines += list(_field_lines(app.logger, "logger"))
     lines.append(f"  baseline.<name>.<parameter>\n      scikit-learn baselines: {', '.join(app.baseline) or 'none'} "
                  f"(drop one with ~baseline.NAME)")
     return "\n".join(lines)

@@ -21,7 +21,7 @@ from core._atomic import remove_stale_temporaries
 from physics.app.config import validate
 from physics.app.io import write_json
 from physics.app.result import TaskResult
-from physics.app import plots
+from physics.app import plots, tracking
 from physics.app.schema import ConfigError
 from physics.tasks import task_module
 
@@ -70,12 +70,15 @@ def clear_previous_run(run_dir: Path) -> None:
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
-def run(cfg: DictConfig, run_dir: str | Path) -> TaskResult:
+def run(cfg: DictConfig, run_dir: str | Path, *, job: tracking.Job | None = None) -> TaskResult:
     """Validate ``cfg``, run its task with outputs in ``run_dir``, write ``metrics.json`` there; return the result.
 
     The task's figures are drawn with the settings of the ``figures`` node (:func:`plots.figure_settings`).
+    Every network's epochs are gathered into ``epochs.csv`` and the run is logged to the ``logger`` node's tracker
+    (:mod:`physics.app.tracking`), as failed when the task raises; ``job`` names the run there (None: a run
+    outside Hydra, named after ``run_dir``).
     Raises ConfigError before any work (and before ``run_dir`` is created) when the config is invalid, and
-    FloatingPointError, writing nothing, when the objective is not finite.
+    FloatingPointError, writing no ``metrics.json``, when the objective is not finite.
     """
     config = validate(cfg)
     run_dir = Path(run_dir)
@@ -85,17 +88,23 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TaskResult:
         remove_stale_temporaries(run_dir / "figures")
     start = time.perf_counter()
     figures = config.figures
-    with threadpool_limits(limits=config.trainer.blas_threads, user_api="blas"), \
-            plots.figure_settings(figures.format, figures.scale, figures.size):
-        result = task_module(config.task.name).run(config, run_dir)
-    if not result.finite:
-        raise FloatingPointError(f"the objective {result.objective_name} of task {config.task.name!r} is "
-                                 f"{result.objective}: the results are not finite and were not written as metrics")
+    try:
+        with threadpool_limits(limits=config.trainer.blas_threads, user_api="blas"), \
+                plots.figure_settings(figures.format, figures.scale, figures.size), tracking.active_run(run_dir):
+            result = task_module(config.task.name).run(config, run_dir)
+        if not result.finite:
+            raise FloatingPointError(f"the objective {result.objective_name} of task {config.task.name!r} is "
+                                     f"{result.objective}: the results are not finite and were not written as "
+                                     f"metrics")
+    except Exception:
+        tracking.log_run(config.logger, cfg, run_dir, job=job, failed=True)
+        raise
     metrics = result.flat({"task": config.task.name, "seed": config.seed})
     metrics["run_seconds"] = time.perf_counter() - start
     write_json(run_dir / "metrics.json", metrics)
     log.info("metrics written to %s (objective %s = %.6g, %s)", run_dir / "metrics.json", result.objective_name,
              result.objective, result.direction)
+    tracking.log_run(config.logger, cfg, run_dir, job=job, metrics=metrics)
     return result
 
 
@@ -108,7 +117,7 @@ def run_job(cfg: DictConfig, run_dir: str | Path, *, in_sweep: bool) -> float:
     """
     start = time.perf_counter()
     try:
-        return run(cfg, run_dir).objective
+        return run(cfg, run_dir, job=tracking.hydra_job()).objective
     except Exception as error:
         user_error = isinstance(error, USER_ERRORS)
         message = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"

@@ -266,6 +266,91 @@ class FiguresConfig(Schema):
                                       f"instead.")
 
 
+#: joblib backends ``parallel.backend`` may name (physics/app/parallel.py)
+JOBLIB_BACKENDS = ("loky", "threading", "dask")
+
+
+@dataclass
+class ParallelConfig(Schema):
+    """How every joblib loop of a job runs (the ``parallel`` node; :mod:`physics.app.parallel`)."""
+
+    backend: str = param("loky", help="joblib backend of the Monte Carlo and every other joblib loop: loky "
+                                      "(processes), threading, dask (needs the dask extra)", choices=JOBLIB_BACKENDS)
+    n_jobs: Optional[int] = param(None, help="workers of each joblib loop (null: every CPU of the machine or of the "
+                                             "SLURM allocation; negative: joblib style); a task's n_jobs wins")
+    scheduler_address: Optional[str] = param(None, help="backend=dask: address of a running dask scheduler "
+                                                        "(null: a local cluster of n_jobs worker processes)")
+
+    def check(self) -> None:
+        if self.n_jobs == 0:
+            raise ConfigError("n_jobs", "must be null, a positive count or negative (joblib style). Got 0 instead.")
+        if self.scheduler_address is not None and self.backend != "dask":
+            raise ConfigError("scheduler_address", f"is used by backend=dask only. Got backend={self.backend}.")
+        if self.backend == "dask":
+            import importlib.util
+
+            if importlib.util.find_spec("dask") is None or importlib.util.find_spec("distributed") is None:
+                raise ConfigError("backend", "dask needs dask and dask.distributed, which are not installed: "
+                                             "pip install 'ml4phys[dask]' (or choose loky or threading).")
+
+
+@dataclass
+class DataConfig(Schema):
+    """The Monte Carlo cache in ``data_dir`` (the ``data`` node; :mod:`physics.app.cluster`)."""
+
+    cache: str = param("generate", help="generate: a missing cache file is generated; read: it is an error naming "
+                                        "the command that generates it (training jobs on a shared cache)",
+                       choices=("generate", "read"))
+    size: Optional[int] = param(None, help="stage=data: only this lattice size of the task (null: every size)",
+                                low=2)
+    part: Optional[int] = param(None, help="stage=data: only part `part` (0 .. parts-1) of each temperature list "
+                                           "(null: all of it)", low=0)
+    parts: int = param(1, help="stage=data: the temperature lists are cut into this many parts", low=1)
+
+    def check(self) -> None:
+        if self.part is not None and self.part >= self.parts:
+            raise ConfigError("part", f"must be below data.parts = {self.parts}. Got {self.part} instead.")
+
+
+@dataclass
+class LocalConfig(Schema):
+    """Site settings (the ``local`` node; conf/local/default.yaml when present, see conf/local/example.yaml)."""
+
+    account: Optional[str] = param(None, help="SLURM account charged (sbatch --account; null: your default)")
+    partition: Optional[str] = param(None, help="SLURM partition (null: the cluster's default)")
+    qos: Optional[str] = param(None, help="SLURM quality of service (null: the default)")
+    constraint: Optional[str] = param(None, help="SLURM node features (sbatch --constraint; null: any node)")
+    cpus_per_task: int = param(1, help="CPUs of a SLURM job whose parallel.n_jobs (task.n_jobs) is null", low=1)
+    setup: list[str] = param(help="shell lines run before each SLURM job (modules, environments, umask)",
+                             factory=list)
+
+
+#: experiment trackers ``logger.name`` may name -> the package each needs (physics/app/tracking.py)
+LOGGERS = {"csv": None, "mlflow": "mlflow", "tensorboard": "tensorboardX"}
+
+
+@dataclass
+class LoggerConfig(Schema):
+    """Where a run's config, per-epoch curves, metrics and figures are logged (the ``logger`` node; conf/logger/,
+    :mod:`physics.app.tracking`)."""
+
+    name: str = param("csv", help="csv: the files of the run folder only (every network's epochs in epochs.csv); "
+                                  "mlflow: also an MLflow run; tensorboard: also TensorBoard event files in "
+                                  "<run folder>/tensorboard", choices=tuple(LOGGERS))
+    tracking_uri: Optional[str] = param(None, help="logger=mlflow: the tracking URI or a folder (null: a file store "
+                                                   "mlruns/ in the run folder, or in the sweep folder for a sweep)")
+    experiment: Optional[str] = param(None, help="logger=mlflow: the experiment's name (null: the task's name)")
+
+    def check(self) -> None:
+        import importlib.util
+
+        package = LOGGERS[self.name]
+        if package is not None and importlib.util.find_spec(package) is None:
+            raise ConfigError("name", f"logger={self.name} needs the package {package}, which is not installed: "
+                                      f"pip install -e \".[tracking]\" (or pip install 'ml4phys[tracking]'), or "
+                                      f"choose logger=csv.")
+
+
 @dataclass
 class AppConfig:
     """The root config: one node per group (typed by its own schema once validated), plus run-wide settings.
@@ -284,3 +369,8 @@ class AppConfig:
     progress: bool = True
     data_dir: str = "~/.cache/ml4phys"
     figures: FiguresConfig = field(default_factory=FiguresConfig)
+    stage: str = "train"  # train: run the task; data: only generate its Monte Carlo data (ml4phys data ...)
+    data: DataConfig = field(default_factory=DataConfig)
+    parallel: ParallelConfig = field(default_factory=ParallelConfig)
+    local: LocalConfig = field(default_factory=LocalConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)

@@ -18,6 +18,7 @@ from typing import Iterator, Sequence
 from core.sklearn import NetClassifier, NetRegressor
 from physics.app.schema import AppConfig, TrainerConfig
 from physics.app.seeding import seed_sequence
+from physics.app.tracking import epoch_callbacks
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +52,16 @@ def network_estimator(config: AppConfig, kind: str, sample_shape: Sequence[int] 
     loss : str, default "softmax_cross_entropy"
         The classifier's loss: "softmax_cross_entropy" or "binary_cross_entropy".
     description : str, default "network"
-        Label of the progress bar (shown on a terminal only).
+        Label of the progress bar (shown on a terminal only) and of the network's epochs in the run's
+        ``epochs.csv`` and tracker (:mod:`physics.app.tracking`).
 
     Returns
     -------
     NetRegressor or NetClassifier
         Unfitted. Training settings: ``trainer.epochs`` at most, early stopping on a random
         ``trainer.validation_fraction`` of the training set when ``trainer.early_stopping`` (none held out
-        otherwise), the best epoch's weights kept.
+        otherwise), the best epoch's weights kept. Inside a run (:func:`physics.app.tracking.active_run`) its
+        ``callbacks`` log every epoch of every fit (:class:`physics.app.tracking.EpochLog`); outside, None.
 
     Raises
     ------
@@ -70,14 +73,15 @@ def network_estimator(config: AppConfig, kind: str, sample_shape: Sequence[int] 
     seed = config.seed if network_seed is None else network_seed
     params = dict(network=model.network(n_outputs),
                   input_shape=None if sample_shape is None else model.input_shape(sample_shape),
-                  init_random_state=seed_sequence(seed, "network"), optimizer=config.optimizer.name, learning_rate=config.optimizer.lr,
+                  init_random_state=seed_sequence(seed, "network"), optimizer=config.optimizer.name,
+                  learning_rate=config.optimizer.lr,
                   alpha=config.optimizer.weight_decay, optimizer_params=config.optimizer.own_keys(),
                   clip_norm=config.optimizer.clip_norm, schedule=config.schedule.name,
                   schedule_params=config.schedule.own_keys(), batch_size=trainer.batch_size,
                   max_epochs=trainer.epochs, early_stopping=trainer.early_stopping,
                   validation_fraction=trainer.validation_fraction, patience=trainer.patience, tol=0.0,
                   random_state=seed_sequence(config.seed, training_stream), dtype=model.dtype,
-                  verbose=description if config.progress else False)
+                  verbose=description if config.progress else False, callbacks=epoch_callbacks(description) or None)
     if kind == "regressor":
         return NetRegressor(**params)
     if kind == "classifier":

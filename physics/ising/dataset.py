@@ -23,6 +23,19 @@ so runs sharing a cache split the work (one another run is generating is waited 
 interruption (Ctrl-C; SIGTERM via :func:`physics.app.signals.handle_termination`) kills the workers and
 removes their temporary files; a SIGKILLed run's are removed by the next run writing to the folder.
 
+Permissions, for a cache a group shares: files get ``0o664`` and folders this module creates ``0o2775`` (setgid,
+so files keep the folder's group), both filtered by the umask, except that owner and group may always read (and
+enter folders): umask 022 gives ``0o644`` / ``0o2755`` (the group reads), umask 002 ``0o664`` / ``0o2775`` (the
+group also generates missing temperatures into the same folders), umask 077 ``0o640`` / ``0o2750``.  Existing
+folders (the cache root itself) are left as they are; lock files get the files' mode.
+
+Read-only use (a training job on a cache filled beforehand): ``read_only=True``, or every call inside
+:func:`read_only_cache`, raises :class:`IsingCacheMissing` naming the missing size, temperatures and seed
+instead of generating anything (a corrupt file is an error too), and never writes to the cache.
+
+Joblib: the temperatures run under the active joblib backend (``joblib.parallel_config``: loky, threading,
+dask); ``n_jobs=None`` takes the ``n_jobs`` of that configuration when it sets one.  Results never depend on it.
+
 Random streams: temperature ``T`` is sampled with ``SeedSequence(seed, spawn_key=(bits of T,))``,
 a child of ``SeedSequence(seed)`` as ``spawn`` would make, keyed by the temperature's float64 bits
 instead of its position in the list.  So the samples of a temperature do not depend on ``n_jobs``,
@@ -32,22 +45,26 @@ between temperature grids.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import logging
 import os
+import stat
+import time
 import warnings
 import zipfile
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, cpu_count, delayed
+from joblib.parallel import get_active_backend
 from tqdm import tqdm
 
-from core._atomic import atomic_path, file_lock, remove_stale_temporaries, temporaries_of
+from core._atomic import atomic_path, file_lock, lock_path, remove_stale_temporaries, temporaries_of
 
 from .lattice import check_lattice, check_size, check_temperatures, critical_temperature
 from .sampling import ALGORITHMS, _check_int, sample_with_info
@@ -56,7 +73,12 @@ from .temperatures import temperature_grid
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2  # 2: Swendsen–Wang from t = -0.10 and thinning by 4 (8) tau_int (issue 11): older files differ
+#: 2: the numba Wolff kernel (same distribution, other samples for a seed); in the key of Wolff datasets only
+WOLFF_KERNEL_VERSION = 2
 CACHE_ENV_VAR = "ML4PHYS_CACHE_DIR"
+FILE_MODE = 0o664  # cache files and lock files, before the umask (owner and group always read)
+FOLDER_MODE = 0o2775  # folders the cache creates, before the umask (owner and group always read and enter)
+_READ_ONLY: contextvars.ContextVar = contextvars.ContextVar("ising_cache_read_only", default=None)
 _FIELDS = (
     "format_version", "key", "checksum", "shape", "spins_packed", "energy", "magnetization", "temperature",
     "algorithm", "burn_in", "thin", "tau_energy", "tau_abs_magnetization",
@@ -69,6 +91,47 @@ class IsingCacheWarning(UserWarning):
 
 class IsingCacheError(OSError):
     """The cache cannot be used: a file this process may not read, or a folder it cannot create or write."""
+
+
+class IsingCacheMissing(IsingCacheError):
+    """A read-only run (``read_only=True`` or :func:`read_only_cache`) found a temperature missing or corrupt."""
+
+
+@contextmanager
+def read_only_cache(hint: str = ""):
+    """Make every :func:`generate_dataset` in the block read-only: a missing temperature raises
+    :class:`IsingCacheMissing` (with ``hint`` appended, e.g. the command that generates it) instead of being
+    generated.
+
+    Parameters
+    ----------
+    hint : str
+        Appended to the error message.
+    """
+    token = _READ_ONLY.set(hint)
+    try:
+        yield
+    finally:
+        _READ_ONLY.reset(token)
+
+
+@dataclass(frozen=True)
+class CacheReport:
+    """What :func:`cache_dataset` did for one lattice size.
+
+    Attributes
+    ----------
+    temperatures : int
+        Temperatures requested.
+    generated : int
+        Temperatures this call simulated and wrote.
+    read : int
+        Temperatures found complete in the cache (before or after waiting for another run).
+    """
+
+    temperatures: int
+    generated: int
+    read: int
 
 
 _FIX = (f"Use a cache folder of your own: data_dir=<folder> on the ml4phys command line, cache_dir=<folder> in "
@@ -182,8 +245,11 @@ def temperature_seed(seed: int, temperature: float) -> np.random.SeedSequence:
 
 
 def _parameters(L, lattice, algorithm, n, seed, T, burn_in, thin) -> dict:
-    return {"L": L, "lattice": lattice, "algorithm": algorithm, "n_per_temperature": n, "seed": seed,
-            "temperature": float(T).hex(), "burn_in": burn_in, "thin": thin}  # fmt: skip
+    params = {"L": L, "lattice": lattice, "algorithm": algorithm, "n_per_temperature": n, "seed": seed,
+              "temperature": float(T).hex(), "burn_in": burn_in, "thin": thin}  # fmt: skip
+    if algorithm == "wolff":  # the compiled Wolff kernel draws its random words differently: other samples
+        params["wolff_kernel"] = WOLFF_KERNEL_VERSION
+    return params
 
 
 def _sha256(obj) -> str:
@@ -217,9 +283,56 @@ def cache_path(cache_dir, params: dict) -> Path:
     return Path(cache_dir) / "ising" / f"{params['lattice']}_L{params['L']}" / name
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where Linux tells it (``os.umask`` sets it for every thread)."""
+    with suppress(OSError, ValueError, StopIteration), open("/proc/self/status") as status:
+        return int(next(line for line in status if line.startswith("Umask:")).split()[1], 8)
+    mask = os.umask(0o022)  # pragma: no cover - no /proc
+    os.umask(mask)  # pragma: no cover
+    return mask  # pragma: no cover
+
+
+def cache_modes() -> tuple[int, int]:
+    """The permission bits of cache files and of the folders the cache creates, under the current umask.
+
+    Returns
+    -------
+    file_mode, folder_mode : int
+        ``FILE_MODE`` and ``FOLDER_MODE`` filtered by the umask, owner and group read (and folder search)
+        always kept (module docstring).
+    """
+    mask = _umask()
+    return (FILE_MODE & ~mask) | 0o440, (FOLDER_MODE & ~mask) | 0o2750
+
+
+def _set_mode(path: Path, mode: int) -> None:
+    """chmod ``path`` to ``mode`` if it is ours and differs (another user's file is left alone)."""
+    with suppress(OSError):
+        info = path.stat()
+        if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) != mode:
+            os.chmod(path, mode)
+
+
+def _make_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents with the cache's folder mode (existing ones are left alone)."""
+    missing = []
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            break
+        missing.append(parent)
+    _, folder_mode = cache_modes()
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:  # another run made it meanwhile
+            continue
+        _set_mode(path, folder_mode)
+
+
 def _write_atomic(path: Path, arrays: dict) -> None:
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, **arrays)
+    _set_mode(path, cache_modes()[0])  # atomic_path gave 0o666 & ~umask: equal unless the umask hides the group
 
 
 def _generate_temperature(params: dict, path, wait: bool = False):
@@ -239,6 +352,7 @@ def _generate_temperature(params: dict, path, wait: bool = False):
                                   f"({error.strerror}). {_FIX}") from None
         if not held:
             return None
+        _set_mode(lock_path(path), cache_modes()[0])
         record, _ = _load_record(path, params)  # written by another run while we waited for the lock?
         if record is not None:
             return {**record, "generated": False}
@@ -283,7 +397,11 @@ def _load_record(path: Path, params: dict):
     Raises :class:`IsingCacheError` for a file that exists but may not be read (never overwritten).
     """
     try:
-        handle = open(path, "rb")
+        try:
+            handle = open(path, "rb")
+        except PermissionError:  # a writer under umask 077 between its rename and its chmod: once more
+            time.sleep(0.2)
+            handle = open(path, "rb")
     except (FileNotFoundError, NotADirectoryError):
         return None, None
     except PermissionError as error:
@@ -324,7 +442,7 @@ def _unpack(record: dict, L: int) -> np.ndarray:
 
 def generate_dataset(
     L, temperatures, n_per_temperature, *, seed=0, lattice="square", algorithm="auto", cache_dir=None,
-    n_jobs=None, progress=True, burn_in=None, thin=None,
+    n_jobs=None, progress=True, burn_in=None, thin=None, read_only=False,
 ) -> IsingDataset:  # fmt: skip
     """Equilibrium configurations at several temperatures with ordered/disordered labels, cached.
 
@@ -345,14 +463,18 @@ def generate_dataset(
     cache_dir : None or str or pathlib.Path or False
         None: :func:`default_cache_dir`; False: no cache; else the cache folder.
     n_jobs : int or None
-        Joblib workers over temperatures; None: all cores (at most one per missing temperature).
-        Results do not depend on it.
+        Joblib workers over temperatures; None: the ``n_jobs`` of the active ``joblib.parallel_config`` if it sets
+        one, else all cores (at most one per missing temperature).  Results do not depend on it, nor on the
+        joblib backend.
     progress : bool
         Whether to show a tqdm progress bar over temperatures.
     burn_in : int or None
         Burn-in override passed to :func:`physics.ising.sample`, >= 0.
     thin : int or None
         Thinning override passed to :func:`physics.ising.sample`, >= 1.
+    read_only : bool
+        Never generate nor write: a missing or corrupt temperature raises :class:`IsingCacheMissing` (also inside
+        :func:`read_only_cache`).
 
     Returns
     -------
@@ -364,7 +486,54 @@ def generate_dataset(
     >>> data = generate_dataset(16, [1.5, 2.0, 3.0], 50, seed=1, cache_dir=False, progress=False, n_jobs=1)
     >>> data.spins.shape, data.label[:1]
     ((150, 16, 16), array([1]))
+
+    Raises
+    ------
+    IsingCacheMissing
+        Read-only and a temperature is not in the cache.
+    IsingCacheError
+        A cache file this process may not read, or a cache folder it cannot create or write.
     """
+    records, temps, L, lattice, _ = _fill(L, temperatures, n_per_temperature, seed, lattice, algorithm, cache_dir,
+                                          n_jobs, progress, burn_in, thin, read_only)
+    return _assemble(records, temps, L, lattice)
+
+
+def cache_dataset(
+    L, temperatures, n_per_temperature, *, seed=0, lattice="square", algorithm="auto", cache_dir=None,
+    n_jobs=None, progress=True, burn_in=None, thin=None,
+) -> CacheReport:  # fmt: skip
+    """Make sure the cache holds what :func:`generate_dataset` with the same arguments reads; say what it did.
+
+    The data-only step of a cluster workflow (``ml4phys data``): same arguments, same files, same samples, but
+    the configurations are not unpacked into a dataset.  Parameters as :func:`generate_dataset`; ``cache_dir``
+    may not be False.
+
+    Returns
+    -------
+    report : CacheReport
+        How many temperatures were generated by this call and how many were read.
+    """
+    if cache_dir is False:
+        raise ValueError("The 'cache_dir' parameter must name a cache (None, a str or a path). Got False instead.")
+    records, temps, _, _, generated = _fill(L, temperatures, n_per_temperature, seed, lattice, algorithm, cache_dir,
+                                            n_jobs, progress, burn_in, thin, False)
+    return CacheReport(temperatures=temps.size, generated=generated, read=temps.size - generated)
+
+
+def _workers(n_jobs, n_tasks: int) -> int:
+    """Joblib workers: ``n_jobs``, else the active ``parallel_config``'s, else every core; at most ``n_tasks``."""
+    if n_jobs is None:
+        n_jobs = get_active_backend()[1]
+    if n_jobs is None:
+        return min(cpu_count(), n_tasks)
+    return min(n_jobs, n_tasks) if n_jobs > 0 else n_jobs
+
+
+def _fill(L, temperatures, n_per_temperature, seed, lattice, algorithm, cache_dir, n_jobs, progress, burn_in, thin,
+          read_only):
+    """Check the arguments; load the cached temperatures and generate the missing ones (or refuse, read-only).
+    Returns (records, temperatures, L, lattice, number generated by this call)."""
     lattice = check_lattice(lattice)
     L = check_size(L, lattice)
     temps = check_temperatures(temperatures, name="temperatures")
@@ -386,13 +555,24 @@ def generate_dataset(
     params = [_parameters(L, lattice, algorithm, n, seed, T, burn_in, thin) for T in temps]
     paths = [None if root is None else cache_path(root, p) for p in params]
     records: list = [None] * temps.size
+    hint = _READ_ONLY.get()
+    read_only = root is not None and (read_only or hint is not None)
     for i, path in enumerate(paths):
         if path is None:
             continue
         records[i], problem = _load_record(path, params[i])
         if problem is not None:
-            warnings.warn(f"Cache file {path} is {problem}; regenerating it.", IsingCacheWarning, stacklevel=2)
+            action = "a read-only run cannot regenerate it" if read_only else "regenerating it"
+            warnings.warn(f"Cache file {path} is {problem}; {action}.", IsingCacheWarning, stacklevel=3)
     missing = [i for i, rec in enumerate(records) if rec is None]
+    if missing and read_only:
+        absent = ", ".join(f"{temps[i]:.6g}" for i in missing)
+        raise IsingCacheMissing(
+            f"The Ising cache {root} lacks {len(missing)} of {temps.size} temperatures of L={L} {lattice} "
+            f"(seed {seed}, {n} configurations per temperature, algorithm {algorithm}): T = {absent}, e.g. "
+            f"{paths[missing[0]]}. This run only reads the cache and never generates. "
+            f"{hint or 'Generate them first with the same arguments.'}"
+        )
     logger.info(
         "Ising L=%d %s: %d of %d temperatures cached in %s", L, lattice, temps.size - len(missing), temps.size, root
     )
@@ -401,22 +581,23 @@ def generate_dataset(
         if folder is not None:
             _check_writable(folder)  # before any Monte Carlo
             remove_stale_temporaries(folder)
-        workers = min(cpu_count(), len(missing)) if n_jobs is None else n_jobs
+        workers = _workers(n_jobs, len(missing))
         with tqdm(total=temps.size, initial=temps.size - len(missing), disable=not progress,
                   desc=f"Ising L={L} {lattice}", unit="T") as bar:  # fmt: skip
             busy = _run(_generate_temperature, missing, params, paths, records, workers, bar, folder)
             if busy:  # being generated by another run: wait for it and read its files
                 logger.info("Ising L=%d %s: waiting for another run generating %d temperatures", L, lattice, len(busy))
                 _run(partial(_generate_temperature, wait=True), busy, params, paths, records, workers, bar, folder)
-        generated = sum(bool(records[i].get("generated", True)) for i in missing)
+    generated = sum(bool(records[i].get("generated", True)) for i in missing)
+    if missing:
         logger.info("Ising L=%d %s: generated %d temperatures, read %d written meanwhile by another run",
                     L, lattice, generated, len(missing) - generated)  # fmt: skip
-    return _assemble(records, temps, L, lattice)
+    return records, temps, L, lattice, generated
 
 
 def _check_writable(folder: Path) -> None:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_folders(folder)
     except OSError as error:
         reason = error.strerror or error
         raise IsingCacheError(f"Cannot create the Ising cache folder {folder} ({reason}). {_FIX}") from None

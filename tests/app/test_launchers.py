@@ -73,7 +73,7 @@ def test_slurm_preset_composes_with_every_task(compose_config, task):
     assert cfg.task.name == task
     launcher = cfg.hydra.launcher
     assert launcher._target_.endswith("SlurmLauncher")
-    assert launcher.timeout_min == 60 and launcher.cpus_per_task == 2 and launcher.mem_gb == 8
+    assert launcher.timeout_min == 60 and launcher.cpus_per_task == 1 and launcher.mem_gb == 8
     assert launcher.array_parallelism == 32 and launcher.partition is None
     assert launcher.submitit_folder == f"{cfg.hydra.sweep.dir}/.submitit/%j"
     assert any("OMP_NUM_THREADS" in line for line in launcher.setup)

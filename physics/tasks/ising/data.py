@@ -25,11 +25,54 @@ log = logging.getLogger(__name__)
 def load_dataset(config: AppConfig, L: int, temperatures, n_per_temperature: int, seed: int,
                  lattice: str = "square") -> IsingDataset:
     """Monte Carlo configurations from :func:`physics.ising.generate_dataset` with Monte Carlo seed ``seed``
-    (a replica's, :func:`replica_seed`), cached in ``config.data_dir``: every run with that seed shares them."""
+    (a replica's, :func:`replica_seed`), cached in ``config.data_dir``: every run with that seed shares them.
+    With ``data.cache=read`` nothing is generated: a missing temperature raises
+    :class:`physics.ising.dataset.IsingCacheMissing`. Every call must be listed by :func:`data_requests`."""
     task = config.task
     return generate_dataset(L, np.asarray(temperatures, dtype=np.float64), n_per_temperature, seed=seed,
                             lattice=lattice, algorithm=task.algorithm, cache_dir=config.data_dir,
-                            n_jobs=task.n_jobs, progress=config.progress)
+                            n_jobs=task.n_jobs, progress=config.progress, read_only=config.data.cache == "read")
+
+
+def data_requests(config: AppConfig) -> list[DataRequest]:
+    """Every Monte Carlo set a run of ``task=ising`` (or ``ising_autoencoder``) loads with :func:`load_dataset`, in
+    the order it loads them: what ``ml4phys data`` generates. Keep in step with replica.py and analysis.py (the
+    cluster tests run a task on a cache filled from this list with ``data.cache=read``)."""
+    task = config.task
+    if task.name == "ising_autoencoder":  # physics/tasks/ising_autoencoder/replica.py
+        T = tuple(task.grid().tolist())
+        return [DataRequest(L, T, task.n_per_temperature, replica_seed(config.seed, r))
+                for r in range(task.n_replicas) for L in task.sizes]
+    T, requests = tuple(task.grid().tolist()), []
+    for r in range(task.n_replicas):  # replica.py
+        seed = replica_seed(config.seed, r)
+        if task.protocol == "extremes":
+            requests.append(DataRequest(task.network_L, tuple(task.training_grid().tolist()),
+                                        task.n_train_per_temperature, seed))
+        requests += [DataRequest(L, T, task.n_per_temperature, seed) for L in task.sizes]
+    if task.confusion.enabled:  # analysis.confusion
+        from physics.ising.temperatures import temperature_grid
+
+        c = task.confusion
+        requests.append(DataRequest(c.L, tuple(temperature_grid(c.temperature_range, c.temperature_step).tolist()),
+                                    c.n_per_temperature, config.seed))
+    if task.transfer.enabled and task.protocol == "extremes":  # analysis.transfer
+        grid = tuple(task.transfer.grid().tolist())
+        requests += [DataRequest(L, grid, task.transfer.n_per_temperature, replica_seed(config.seed, r),
+                                 "triangular") for r in range(task.n_replicas) for L in task.transfer.sizes]
+    return requests
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """One call of :func:`load_dataset`: lattice size ``L``, ``temperatures`` (J/k_B), configurations per
+    temperature, Monte Carlo seed, lattice."""
+
+    L: int
+    temperatures: tuple
+    n_per_temperature: int
+    seed: int
+    lattice: str = "square"
 
 
 def flat(spins: np.ndarray) -> np.ndarray:

@@ -39,6 +39,7 @@ from core.optim import get_optimizer
 from core.schedules import get_schedule
 from physics.app.schema import AppConfig
 from physics.app.seeding import generator
+from physics.app.tracking import epoch_callbacks
 from physics.tasks.ising.data import replica_seed
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,8 @@ def train(config: AppConfig, kind: str, X: np.ndarray, L: int, replica: int) -> 
         model, X, epochs=trainer.epochs, batch_size=trainer.batch_size, optimizer=make_optimizer(config),
         validation_fraction=trainer.validation_fraction if trainer.early_stopping else None,
         random_state=generator(config.seed, f"training/{kind}/L{L}/replica{replica}"),
-        callbacks=[EarlyStopping(trainer.patience, restore_best=True)] if trainer.early_stopping else (),
+        callbacks=[*([EarlyStopping(trainer.patience, restore_best=True)] if trainer.early_stopping else []),
+                   *epoch_callbacks(label)],
         verbose=label if config.progress else False)
     scale = 1.0 if kind == "ae" else 1.0 / X.shape[1]  # per spin
     curves = {"loss": [v * scale for v in history.loss], "val_loss": [v * scale for v in history.val_loss],

@@ -47,7 +47,9 @@ def test_extremes_protocol_with_every_analysis(compose_config, tiny, tmp_path):
     assert "transfer.pseudo_critical.L12.kind" in metrics
     for name in FIGURES + ["confusion", "transfer_triangular"]:
         assert (tmp_path / "figures" / f"{name}.png").stat().st_size > 1000, name
-    assert (tmp_path / "model.npz").exists() and (tmp_path / "model.json").exists()
+    saved = sorted(path.name for path in (tmp_path / "models").glob("replica*.npz"))
+    assert len(saved) == metrics["tc.n_replicas"]  # one network per replica
+    assert all((tmp_path / "models" / name.replace(".npz", ".json")).exists() for name in saved)
     header = (tmp_path / "tc_by_size.csv").read_text().splitlines()[0]
     assert header == "model,L,replica,T_star,slope"
     assert "network_L16_p_ordered" in (tmp_path / "per_temperature.csv").read_text().splitlines()[0]
@@ -84,7 +86,7 @@ def test_labelled_protocol_with_the_cnn(compose_config, tiny, tmp_path):
         assert math.isfinite(metrics[f"baselines.{name}.L8.accuracy_critical_sd"])
     assert (tmp_path / "figures" / "accuracy_by_temperature_L8.png").exists()
     assert (tmp_path / "figures" / "accuracy_L8.png").exists()
-    assert (tmp_path / "model.npz").exists()
+    assert sorted((tmp_path / "models").glob("replica0*.npz"))  # the first replica's network(s)
 
 
 def test_binary_cross_entropy_with_augmentation(compose_config, tiny, tmp_path):
