@@ -1,26 +1,29 @@
-"""Training throughput of ``core`` against scikit-learn, a minimal numpy loop and PyTorch (if importable).
+"""Training throughput of core's MLPs against scikit-learn, PyTorch (if importable) and a minimal numpy loop.
 
-    python benchmarks/bench_core.py            # full run (1-2 minutes on an idle 2-core machine)
-    python benchmarks/bench_core.py --quick    # fewer epochs, for a smoke test
-    python benchmarks/bench_core.py --profile  # also print where one core epoch spends its time
-    python benchmarks/bench_core.py --threads 1  # one BLAS thread (steadier numbers on a shared machine)
+    python -m benchmarks.bench_core               # both workloads at 1 and 2 BLAS threads (~2-3 minutes on 2 cores)
+    python -m benchmarks.bench_core --quick       # fewer blocks, for a smoke test
+    python -m benchmarks.bench_core --threads 1   # one BLAS thread only
+    python -m benchmarks.bench_core --profile     # also print where one core epoch spends its time
 
-Workload 1, MLP: 1024 -> 256 -> 256 -> 2, ReLU, softmax cross-entropy, float32, batch 128, plain SGD (no momentum,
-no weight decay), 20,000 samples. Workload 2, CNN: 32x32 lattices of +-1 spins, Conv2D 1 -> 16 (3x3, periodic),
-ReLU, global average pool, Dense 16 -> 2, batch 64, plain SGD, 8,192 samples.
+Workloads (float32, ReLU, softmax cross-entropy, two classes, a fresh permutation each epoch):
 
-Each implementation trains whole epochs (a fresh permutation each epoch); the implementations take turns in
-blocks of epochs so that the noise of a shared machine hits them alike, and the median epoch time is reported
-(one warm-up epoch each is not timed). For core the clock runs from ``Callback.on_train_begin`` to each
-``on_epoch_end``, i.e. the one-off input checks of ``fit`` are not in the epoch time (they are printed apart).
+- ``mlp``: 1024 -> 256 -> 256 -> 2, batch 128, plain SGD (lr 0.01, no momentum, no weight decay), 20,000 samples;
+  also timed: the minimal numpy loop and the matrix products of its steps alone ("matmul only").
+- ``task_mlp``: 1024 -> 64 -> 64 -> 2, batch 32, Adam (lr 1e-3, betas 0.9 / 0.999, eps 1e-8), 8,192 samples (the
+  shape of the task MLPs, where the optimizer, not the products, is the largest part of a step).
 
-FLOPs are the matrix-product FLOPs actually executed per sample: forward 2 m n k per Dense/Conv2D; backward
-2 m n k for the weight gradient of every layer plus 2 m n k for the input gradient of every layer but the first
-(nobody needs dL/dX of the input; core, scikit-learn and the minimal loops all skip it). The machine's matmul rate
-for this workload is measured in the same run, taking turns with the implementations: the row "matmul only" runs
-exactly the matrix products of every training step of an epoch (same shapes and transposes, preallocated
-outputs) and nothing else; "of matmul-only rate" is its epoch time divided by the row's. "Peak sgemm" is a
-1024^3 float32 product, for reference.
+The CNNs are measured by ``benchmarks/bench_cnn.py``.
+
+Timing: each implementation trains whole epochs; the implementations and the thread counts take turns in blocks
+(one epoch per implementation per block, the order rotating from block to block) so that the load of a shared
+machine hits them alike; one untimed warm-up epoch each. Reported: median epoch time and samples/s per thread
+count, the ratio of the medians (``speed-up vs core`` = the row's median epoch time / core's: > 1 means core is
+faster) and the range of the per-block paired ratios. BLAS threads are set with threadpoolctl, PyTorch's own pool
+with ``torch.set_num_threads``. For core the clock runs from ``Callback.on_train_begin`` to each ``on_epoch_end``,
+i.e. the one-off input checks of ``fit`` are not in the epoch time.
+
+FLOPs are the matrix-product FLOPs executed per sample: forward 2 m n k per Dense; backward 2 m n k for every
+weight gradient plus 2 m n k for the input gradient of every layer but the first (nobody needs dL/dX of the input).
 """
 
 from __future__ import annotations
@@ -34,58 +37,65 @@ import statistics
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from benchmarks._util import format_table, gemm_flops, machine_description, matmul_rate  # noqa: E402
-from core.layers import Conv2D, Dense, GlobalAvgPool2D  # noqa: E402
-from core.activations import ReLU  # noqa: E402
+from benchmarks._util import format_table, gemm_flops, machine_description  # noqa: E402
 from core.models import mlp  # noqa: E402
-from core.network import Sequential  # noqa: E402
-from core.optim import SGD  # noqa: E402
+from core.optim import SGD, Adam  # noqa: E402
 from core.training import Callback, TrainingSettings, fit  # noqa: E402
 
-LEARNING_RATE = 0.01
-MLP = {"n_samples": 20_000, "sizes": (1024, 256, 256, 2), "batch": 128}
-CNN = {"n_samples": 8_192, "L": 32, "filters": 16, "k": 3, "batch": 64}
+LEARNING_RATE = 0.01  # of the plain-SGD workload
+_clock = time.perf_counter  # the clock of every timing (``--clock``)
 
 
-# ----------------------------------------------------------------------------- data and FLOP counts
-def mlp_data(rng, n=MLP["n_samples"]):
-    X = rng.standard_normal((n, MLP["sizes"][0]), dtype=np.float32)  # (n, 1024)
-    y = (X @ rng.standard_normal(MLP["sizes"][0], dtype=np.float32) > 0).astype(np.intp)  # learnable labels
+@dataclass(frozen=True)
+class Workload:
+    """One MLP training workload: layer sizes (inputs first), batch size, optimizer and its learning rate."""
+
+    name: str
+    sizes: tuple[int, ...]
+    batch: int
+    optimizer: str  # "sgd" (plain) or "adam"
+    learning_rate: float
+    n_samples: int
+
+    @property
+    def title(self) -> str:
+        arrow = "-".join(map(str, self.sizes))
+        rule = "plain SGD" if self.optimizer == "sgd" else "Adam"
+        return (f"{self.name}: MLP {arrow}, ReLU, softmax CE, float32, batch {self.batch}, {rule} "
+                f"(lr {self.learning_rate:g}), {self.n_samples:,} samples")
+
+    def flops_per_sample(self) -> int:
+        pairs = list(zip(self.sizes[:-1], self.sizes[1:]))
+        forward = sum(gemm_flops(1, a, b) for a, b in pairs)
+        input_grads = sum(gemm_flops(1, a, b) for a, b in pairs[1:])  # all layers but the first
+        return 2 * forward + input_grads  # forward + weight gradients (same FLOPs) + input gradients
+
+
+WORKLOADS = {
+    "mlp": Workload("mlp", (1024, 256, 256, 2), 128, "sgd", LEARNING_RATE, 20_000),
+    "task_mlp": Workload("task_mlp", (1024, 64, 64, 2), 32, "adam", 1e-3, 8_192),
+}
+MLP = {"n_samples": WORKLOADS["mlp"].n_samples, "sizes": WORKLOADS["mlp"].sizes, "batch": WORKLOADS["mlp"].batch}
+
+
+# ----------------------------------------------------------------------------- data
+def mlp_data(rng, n=MLP["n_samples"], n_features=MLP["sizes"][0]):
+    """Gaussian features (n, n_features) float32 and learnable labels (n,) intp (the sign of a random projection)."""
+    X = rng.standard_normal((n, n_features), dtype=np.float32)
+    y = (X @ rng.standard_normal(n_features, dtype=np.float32) > 0).astype(np.intp)
     return X, y
 
 
-def cnn_data(rng, n=CNN["n_samples"]):
-    L = CNN["L"]
-    y = rng.integers(0, 2, n)
-    # class 1: mostly aligned spins (ordered), class 0: independent random spins (disordered)
-    p_up = np.where(y == 1, 0.9, 0.5)[:, None, None, None]
-    X = np.where(rng.random((n, 1, L, L)) < p_up, 1.0, -1.0).astype(np.float32)  # (n, 1, L, L)
-    return X, y
-
-
-def mlp_flops_per_sample() -> int:
-    sizes = MLP["sizes"]
-    forward = sum(gemm_flops(1, a, b) for a, b in zip(sizes[:-1], sizes[1:]))
-    input_grads = sum(gemm_flops(1, a, b) for a, b in zip(sizes[1:-1], sizes[2:]))  # all layers but the first
-    return 2 * forward + input_grads  # forward + weight gradients (same FLOPs) + input gradients
-
-
-def cnn_flops_per_sample() -> int:
-    sites, f, k = CNN["L"] ** 2, CNN["filters"], CNN["k"]
-    conv = gemm_flops(sites, k * k, f)  # forward = weight gradient; no input gradient for the first layer
-    dense = gemm_flops(1, f, 2)
-    return 2 * conv + 3 * dense
-
-
-def mlp_step_products(rng):
-    """The matrix products of one MLP training step, with the layouts the backward pass uses."""
-    b, sizes = MLP["batch"], MLP["sizes"]
+def mlp_step_products(rng, workload=WORKLOADS["mlp"]):
+    """The matrix products of one training step, with the layouts the backward pass uses."""
+    b, sizes = workload.batch, workload.sizes
     acts = [rng.standard_normal((b, n), dtype=np.float32) for n in sizes]
     weights = [rng.standard_normal((m, n), dtype=np.float32) for m, n in zip(sizes[:-1], sizes[1:])]
     forward = [(acts[i], weights[i]) for i in range(len(weights))]
@@ -94,41 +104,30 @@ def mlp_step_products(rng):
     return forward + weight_grads + input_grads
 
 
-def cnn_step_products(rng):
-    """The products of one CNN step in the plain im2col form (the layout of the minimal loop, independent of how
-    core arranges its arrays): cols (N H W, k k) @ W (k k, F), dW = cols^T @ dH, and the small dense layer."""
-    b, sites, f, k = CNN["batch"], CNN["L"] ** 2, CNN["filters"], CNN["k"]
-    cols = rng.standard_normal((b * sites, k * k), dtype=np.float32)
-    w = rng.standard_normal((k * k, f), dtype=np.float32)
-    dh = rng.standard_normal((b * sites, f), dtype=np.float32)
-    pooled = rng.standard_normal((b, f), dtype=np.float32)
-    wd = rng.standard_normal((f, 2), dtype=np.float32)
-    dz = rng.standard_normal((b, 2), dtype=np.float32)
-    return [(cols, w), (cols.T, dh), (pooled, wd), (pooled.T, dz), (dz, wd.T)]
-
-
 # ----------------------------------------------------------------------------- implementations
 class _EpochClock(Callback):
     def on_train_begin(self, context):
-        self.stamps = [time.perf_counter()]
+        self.stamps = [_clock()]
 
     def on_epoch_end(self, epoch, logs):
-        self.stamps.append(time.perf_counter())
+        self.stamps.append(_clock())
 
 
 class CoreTrainer:
-    """core.fit on a core network; ``run(k)`` trains k epochs, returns their times."""
+    """core.fit on a core MLP; ``run(k)`` trains k epochs and returns their times."""
 
     name = "core (this package)"
 
-    def __init__(self, network, X, y, batch, rng):
-        self.network, self.X, self.y, self.batch, self.rng = network, X, y, batch, rng
-        self.optimizer = SGD(LEARNING_RATE)
+    def __init__(self, workload, X, y, rng):
+        sizes = workload.sizes
+        self.network = mlp(sizes[1:-1], sizes[-1]).build((sizes[0],), rng)
+        self.X, self.y, self.batch, self.rng = X, y, workload.batch, rng
+        self.optimizer = SGD(workload.learning_rate) if workload.optimizer == "sgd" else Adam(workload.learning_rate)
         self.setup_times = []
 
     def run(self, epochs):
         clock = _EpochClock()
-        start = time.perf_counter()
+        start = _clock()
         fit(self.network, "softmax_cross_entropy", self.optimizer, self.X, self.y,
             TrainingSettings(epochs=epochs, batch_size=self.batch), rng=self.rng, callbacks=[clock])
         self.setup_times.append(clock.stamps[0] - start)
@@ -136,26 +135,27 @@ class CoreTrainer:
 
 
 class SklearnMLPTrainer:
-    """MLPClassifier with the same architecture and plain SGD; one ``partial_fit`` call is one epoch."""
+    """MLPClassifier with the same architecture, batch and optimizer; one ``partial_fit`` call is one epoch."""
 
     name = "scikit-learn MLPClassifier"
 
-    def __init__(self, X, y):
+    def __init__(self, workload, X, y):
         from sklearn.neural_network import MLPClassifier
 
         self.X, self.y = X, y
-        self.model = MLPClassifier(hidden_layer_sizes=MLP["sizes"][1:-1], activation="relu", solver="sgd",
-                                   alpha=0.0, batch_size=MLP["batch"], learning_rate="constant",
-                                   learning_rate_init=LEARNING_RATE, momentum=0.0, nesterovs_momentum=False,
-                                   early_stopping=False, shuffle=True, random_state=0)
+        solver = {"solver": "sgd", "momentum": 0.0, "nesterovs_momentum": False, "learning_rate": "constant"} \
+            if workload.optimizer == "sgd" else {"solver": "adam", "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
+        self.model = MLPClassifier(hidden_layer_sizes=workload.sizes[1:-1], activation="relu", alpha=0.0,
+                                   batch_size=workload.batch, learning_rate_init=workload.learning_rate,
+                                   early_stopping=False, shuffle=True, random_state=0, **solver)
         self.classes = np.unique(y)
 
     def run(self, epochs):
         times = []
         for _ in range(epochs):
-            start = time.perf_counter()
+            start = _clock()
             self.model.partial_fit(self.X, self.y, classes=self.classes)
-            times.append(time.perf_counter() - start)
+            times.append(_clock() - start)
         return times
 
 
@@ -169,22 +169,9 @@ def _softmax_grad(logits, labels):
     return logits
 
 
-class _EpochLoop:
-    """Times whole epochs of ``step(index)`` over minibatches of a fresh permutation of ``self.X``."""
-
-    def run(self, epochs):
-        times = []
-        for _ in range(epochs):
-            start = time.perf_counter()
-            order = self.rng.permutation(len(self.X))
-            for s in range(0, len(order), self.batch):
-                self.step(order[s:s + self.batch])
-            times.append(time.perf_counter() - start)
-        return times
-
-
-class NumpyMLPTrainer(_EpochLoop):
-    """The minimal hand-written numpy loop: the floor of what core's abstraction may cost."""
+class NumpyMLPTrainer:
+    """The minimal hand-written numpy loop of the plain-SGD ``mlp`` workload: the floor of what core's abstraction
+    may cost."""
 
     name = "minimal numpy loop"
 
@@ -194,6 +181,16 @@ class NumpyMLPTrainer(_EpochLoop):
         self.W = [(rng.standard_normal((m, n)) * np.sqrt(2 / m)).astype(np.float32)  # He init, (m, n)
                   for m, n in zip(sizes[:-1], sizes[1:])]
         self.b = [np.zeros(n, np.float32) for n in sizes[1:]]
+
+    def run(self, epochs):
+        times = []
+        for _ in range(epochs):
+            start = _clock()
+            order = self.rng.permutation(len(self.X))
+            for s in range(0, len(order), self.batch):
+                self.step(order[s:s + self.batch])
+            times.append(_clock() - start)
+        return times
 
     def step(self, idx):
         (W1, W2, W3), (b1, b2, b3) = self.W, self.b
@@ -218,73 +215,41 @@ class NumpyMLPTrainer(_EpochLoop):
             p -= LEARNING_RATE * g
 
 
-class NumpyCNNTrainer(_EpochLoop):
-    """Minimal numpy CNN loop: periodic im2col as (N H W, 9) @ (9, F), global mean, dense, plain SGD."""
-
-    name = "minimal numpy loop"
-
-    def __init__(self, X, y, rng):
-        self.X, self.y, self.rng, self.batch = X[:, 0], y, rng, CNN["batch"]  # X: (n, L, L)
-        f, k = CNN["filters"], CNN["k"]
-        self.Wc = (rng.standard_normal((k * k, f)) * np.sqrt(2 / (k * k))).astype(np.float32)
-        self.bc = np.zeros(f, np.float32)
-        self.Wd = (rng.standard_normal((f, 2)) * np.sqrt(1 / f)).astype(np.float32)
-        self.bd = np.zeros(2, np.float32)
-
-    def step(self, idx):
-        Wc, bc, Wd, bd, k, sites = self.Wc, self.bc, self.Wd, self.bd, CNN["k"], CNN["L"] ** 2
-        x, labels = self.X[idx], self.y[idx]
-        padded = np.pad(x, ((0, 0), (1, 1), (1, 1)), mode="wrap")  # (B, L+2, L+2)
-        cols = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2)).reshape(-1, k * k)
-        h = cols @ Wc  # (B L L, F)
-        h += bc
-        np.maximum(h, 0, out=h)
-        pooled = h.reshape(len(idx), sites, -1).mean(axis=1)  # (B, F)
-        z = pooled @ Wd
-        z += bd
-        dz = _softmax_grad(z, labels)
-        dWd, dbd = pooled.T @ dz, dz.sum(axis=0)
-        dh = (h > 0).reshape(len(idx), sites, -1) * ((dz @ Wd.T) / sites)[:, None, :]  # (B, L L, F)
-        dh = dh.reshape(-1, dh.shape[-1])
-        dWc, dbc = cols.T @ dh, dh.sum(axis=0)
-        for p, g in ((Wc, dWc), (bc, dbc), (Wd, dWd), (bd, dbd)):
-            p -= LEARNING_RATE * g
-
-
 class TorchMLPTrainer:
-    """The same MLP in PyTorch on the CPU (only when torch happens to be importable; never a dependency)."""
+    """The same MLP, batch and optimizer in PyTorch on the CPU (only when torch is importable; never a
+    dependency)."""
 
     name = "PyTorch (CPU)"
 
-    def __init__(self, X, y, seed, threads=None):
+    def __init__(self, workload, X, y, seed):
         import torch
 
-        if threads is not None:
-            torch.set_num_threads(threads)  # threadpoolctl does not reach torch's own thread pool
         torch.manual_seed(seed)
-        sizes = MLP["sizes"]
+        sizes = workload.sizes
         layers = []
         for i, (m, n) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(torch.nn.Linear(m, n))
             if i < len(sizes) - 2:
                 layers.append(torch.nn.ReLU())
-        self.torch, self.model = torch, torch.nn.Sequential(*layers)
+        self.torch, self.model, self.batch = torch, torch.nn.Sequential(*layers), workload.batch
         self.X, self.y = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LEARNING_RATE)
+        parameters = self.model.parameters()
+        self.optimizer = torch.optim.SGD(parameters, lr=workload.learning_rate) if workload.optimizer == "sgd" \
+            else torch.optim.Adam(parameters, lr=workload.learning_rate, betas=(0.9, 0.999), eps=1e-8)
         self.generator = torch.Generator().manual_seed(seed)
 
     def run(self, epochs):
-        torch, batch, times = self.torch, MLP["batch"], []
+        torch, batch, times = self.torch, self.batch, []
         loss_fn = torch.nn.CrossEntropyLoss()
         for _ in range(epochs):
-            start = time.perf_counter()
+            start = _clock()
             order = torch.randperm(len(self.X), generator=self.generator)
             for s in range(0, len(order), batch):
                 idx = order[s:s + batch]
                 self.optimizer.zero_grad(set_to_none=True)
                 loss_fn(self.model(self.X[idx]), self.y[idx]).backward()
                 self.optimizer.step()
-            times.append(time.perf_counter() - start)
+            times.append(_clock() - start)
         return times
 
 
@@ -302,62 +267,87 @@ class MatmulFloor:
     def run(self, epochs):
         times = []
         for _ in range(epochs):
-            start = time.perf_counter()
+            start = _clock()
             for _ in range(self.n_batches):
                 for (a, b), out in zip(self.products, self.outs):
                     np.matmul(a, b, out=out)
-            times.append(time.perf_counter() - start)
+            times.append(_clock() - start)
         return times
 
 
 # ----------------------------------------------------------------------------- measurement and report
-def measure(trainers, blocks, epochs_per_block):
-    """Warm each trainer up with one epoch, then let them take turns; return {name: [epoch seconds]}.
+def set_threads(threads, torch=None):
+    """Limit BLAS (threadpoolctl) and, if given, PyTorch's pool to ``threads`` threads."""
+    from threadpoolctl import threadpool_limits
 
-    The order of the turns rotates from block to block, so that no implementation always follows the same one
-    (caches, and the rhythm of other jobs on a shared machine, would otherwise favour a fixed position).
+    threadpool_limits(threads)
+    if torch is not None:
+        torch.set_num_threads(threads)
+
+
+def measure(trainers, blocks, threads_list, torch=None):
+    """Warm each trainer up with one epoch, then take turns; return {threads: {name: [epoch seconds per block]}}.
+
+    Each block runs every thread count in turn, and at each thread count one epoch of every trainer; the order of
+    the trainers rotates from block to block, so that no implementation always follows the same one.
     """
+    set_threads(threads_list[0], torch)
     for trainer in trainers:
         trainer.run(1)
-    times = {trainer.name: [] for trainer in trainers}
+    times = {threads: {trainer.name: [] for trainer in trainers} for threads in threads_list}
     for block in range(blocks):
         shift = block % len(trainers)
-        for trainer in trainers[shift:] + trainers[:shift]:
-            times[trainer.name] += trainer.run(epochs_per_block)
+        for threads in threads_list:
+            set_threads(threads, torch)
+            for trainer in trainers[shift:] + trainers[:shift]:
+                times[threads][trainer.name] += trainer.run(1)
     return times
 
 
-def report(title, times, n_samples, flops_per_sample, peak_rate, missing=()):
-    """Print the table; return {name: median epoch seconds}."""
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    core_s, floor_s = medians[CoreTrainer.name], medians[MatmulFloor.name]
+def summarize(times, n_samples):
+    """Per thread count and implementation: median epoch s, samples/s, ratio of medians to core and the range of
+    the per-block paired ratios. Returns {threads: {name: dict}}."""
+    summary = {}
+    for threads, by_name in times.items():
+        core = by_name[CoreTrainer.name]
+        core_median = statistics.median(core)
+        summary[threads] = {}
+        for name, seconds in by_name.items():
+            median = statistics.median(seconds)
+            paired = [s / c for s, c in zip(seconds, core)]
+            summary[threads][name] = {"seconds": median, "samples_per_s": n_samples / median,
+                                      "vs_core": median / core_median, "paired": (min(paired), max(paired))}
+    return summary
+
+
+def report(workload, summary, missing=()):
+    """Print one workload's table and its target line."""
+    flops = workload.flops_per_sample()
     rows = []
-    for name, seconds in medians.items():
-        gflops = n_samples * flops_per_sample / seconds / 1e9
-        rows.append([name, f"{seconds:.3f}", f"{n_samples / seconds:,.0f}", f"{seconds / core_s:.2f}",
-                     f"{gflops:.1f}", f"{100 * floor_s / seconds:.0f}%", f"{100 * gflops / peak_rate:.0f}%"])
-    rows += [[name, "n/a", "n/a", "n/a", "n/a", "n/a", reason] for name, reason in missing]
-    print(f"\n### {title}\n")
-    print(format_table(["implementation", "epoch s (median)", "samples/s", "core speed-up", "GFLOP/s",
-                        "of matmul-only rate", "of peak sgemm"], rows))
-    n_timed = len(next(iter(times.values())))
-    print(f"\n{flops_per_sample / 1e6:.3f} MFLOP per sample; peak sgemm (1024^3): {peak_rate:.1f} GFLOP/s; "
-          f"{n_timed} timed epochs per row, median; core speed-up = epoch time of the row / epoch time of core")
-    return medians
-
-
-def check_targets(medians):
-    """Print the issue's targets for the MLP with PASS/MISS."""
-    core_s = medians[CoreTrainer.name]
+    for threads, by_name in summary.items():
+        floor = by_name.get(MatmulFloor.name)
+        for name, s in by_name.items():
+            gflops = s["samples_per_s"] * flops / 1e9
+            of_floor = f"{100 * floor['seconds'] / s['seconds']:.0f}%" if floor else "n/a"
+            low, high = s["paired"]
+            rows.append([str(threads), name, f"{s['seconds']:.3f}", f"{s['samples_per_s']:,.0f}", f"{s['vs_core']:.2f}",
+                         f"{low:.2f}-{high:.2f}", f"{gflops:.1f}", of_floor])
+        rows += [[str(threads), name, "n/a", "n/a", "n/a", "n/a", "n/a", reason] for name, reason in missing]
+    print(f"\n### {workload.title}\n")
+    print(format_table(["threads", "implementation", "epoch s (median)", "samples/s", "speed-up vs core",
+                        "paired per block", "GFLOP/s", "of matmul-only rate"], rows))
+    print(f"\n{flops / 1e6:.3f} MFLOP per sample; speed-up vs core = the row's median epoch time / core's (> 1: core "
+          f"is faster); paired per block = min-max of that ratio block by block")
     checks = []
-    if SklearnMLPTrainer.name in medians:
-        ratio = medians[SklearnMLPTrainer.name] / core_s
-        checks.append(("core >= 1.5x scikit-learn", ratio >= 1.5, f"{ratio:.2f}x"))
-    ratio = medians[NumpyMLPTrainer.name] / core_s
-    checks.append(("core >= 0.95x minimal numpy loop", ratio >= 0.95, f"{ratio:.2f}x"))
-    fraction = medians[MatmulFloor.name] / core_s
-    checks.append(("core >= 70% of the matmul rate", fraction >= 0.70, f"{100 * fraction:.0f}%"))
-    print("\nTargets (MLP): " + "; ".join(f"{text}: {'PASS' if ok else 'MISS'} ({got})" for text, ok, got in checks))
+    for threads, by_name in summary.items():
+        for name, label in ((SklearnMLPTrainer.name, "scikit-learn"), (TorchMLPTrainer.name, "PyTorch")):
+            if name in by_name:
+                checks.append(f"core/{label} at {threads} thread{'s' * (threads > 1)}: "
+                              f"{by_name[name]['vs_core']:.2f}x")
+    one = summary.get(1, {}).get(SklearnMLPTrainer.name)
+    if one is not None:
+        checks.append(f"target core >= 1.5x scikit-learn at 1 thread: {'PASS' if one['vs_core'] >= 1.5 else 'MISS'}")
+    print("Ratios: " + "; ".join(checks))
 
 
 def profile_core_epoch(trainer):
@@ -371,59 +361,60 @@ def profile_core_epoch(trainer):
     print(stream.getvalue())
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="4 timed epochs per implementation instead of 12")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of one core epoch per workload")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="limit the BLAS threads (threadpoolctl) for every implementation; default: BLAS's own")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.threads is not None:
-        from threadpoolctl import threadpool_limits
+def run_workload(workload, rng, blocks, threads_list, seed=0, with_torch=True, profile=False):
+    """Measure and print one workload; return its summary ({threads: {name: dict}})."""
+    X, y = mlp_data(rng, workload.n_samples, workload.sizes[0])
+    core = CoreTrainer(workload, X, y, rng)
+    trainers = [core, SklearnMLPTrainer(workload, X, y)]
+    if workload.name == "mlp":
+        trainers += [NumpyMLPTrainer(X, y, rng), MatmulFloor(mlp_step_products(rng, workload), workload.n_samples,
+                                                            workload.batch)]
+    torch = None
+    if with_torch:
+        import torch
 
-        threadpool_limits(args.threads)
-    blocks, per_block = (4, 1) if args.quick else (12, 1)  # one epoch per turn: load changes hit all alike
-    rng = np.random.default_rng(args.seed)
-    torch_missing = importlib.util.find_spec("torch") is None
-
-    print("# core training throughput\n")
-    print(machine_description())
-    peak_rate = matmul_rate([(rng.standard_normal((1024, 1024), dtype=np.float32),
-                              rng.standard_normal((1024, 1024), dtype=np.float32))])
-
-    X, y = mlp_data(rng)
-    sizes, n, batch = MLP["sizes"], MLP["n_samples"], MLP["batch"]
-    core = CoreTrainer(mlp(sizes[1:-1], sizes[-1]).build((sizes[0],), rng), X, y, batch, rng)
-    trainers = [core, SklearnMLPTrainer(X, y), NumpyMLPTrainer(X, y, rng),
-                MatmulFloor(mlp_step_products(rng), n, batch)]
-    if not torch_missing:
-        trainers.append(TorchMLPTrainer(X, y, args.seed, args.threads))
+        trainers.append(TorchMLPTrainer(workload, X, y, seed))
     with warnings.catch_warnings():
-        # partial_fit on a problem it has not converged on is the point here
         from sklearn.exceptions import ConvergenceWarning
 
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        times = measure(trainers, blocks, per_block)
-    missing = [(TorchMLPTrainer.name, "not installed")] if torch_missing else []
-    title = "MLP 1024-256-256-2, ReLU, softmax CE, float32, batch 128, plain SGD, 20,000 samples"
-    check_targets(report(title, times, n, mlp_flops_per_sample(), peak_rate, missing))
-    setup_ms = statistics.median(core.setup_times) * 1e3
-    print(f"core fit() one-off setup (input checks, buffers): {setup_ms:.0f} ms per call, not in the epoch times")
-    if args.profile:
+        warnings.simplefilter("ignore", ConvergenceWarning)  # partial_fit on an unconverged problem is the point
+        times = measure(trainers, blocks, threads_list, torch)
+    summary = summarize(times, workload.n_samples)
+    report(workload, summary, [] if with_torch else [(TorchMLPTrainer.name, "not importable")])
+    print(f"core fit() one-off setup (input checks, buffers): {statistics.median(core.setup_times) * 1e3:.0f} ms per "
+          f"call, not in the epoch times; {blocks} timed epochs per row")
+    if profile:
+        set_threads(threads_list[0], torch)
         profile_core_epoch(core)
+    return summary
 
-    del X, y, trainers, core
-    X, y = cnn_data(rng)
-    L, f, k, n, batch = CNN["L"], CNN["filters"], CNN["k"], CNN["n_samples"], CNN["batch"]
-    network = Sequential([Conv2D(f, k, padding="periodic"), ReLU(), GlobalAvgPool2D(), Dense(2)])
-    core = CoreTrainer(network.build((1, L, L), rng), X, y, batch, rng)
-    trainers = [core, NumpyCNNTrainer(X, y, rng), MatmulFloor(cnn_step_products(rng), n, batch)]
-    times = measure(trainers, blocks, per_block)
-    title = "CNN on 32x32 lattices: Conv2D 1->16 3x3 periodic, ReLU, global avg pool, Dense 16->2, batch 64"
-    report(title, times, n, cnn_flops_per_sample(), peak_rate, [("scikit-learn", "no CNN in scikit-learn")])
-    if args.profile:
-        profile_core_epoch(core)
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 blocks instead of 9 (a smoke test)")
+    parser.add_argument("--blocks", type=int, default=None, help="timed blocks (epochs per row); default 9")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="BLAS thread counts, default 1 2")
+    parser.add_argument("--workloads", nargs="+", choices=sorted(WORKLOADS), default=list(WORKLOADS))
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if it is importable")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of one core epoch per workload")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall: time.perf_counter; cpu: time.process_time, the CPU time of this process (steadier "
+                             "on a loaded machine at 1 thread; at more threads it adds up the threads' times)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    global _clock
+    _clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    if any(t < 1 for t in args.threads) or (args.blocks is not None and args.blocks < 1):
+        parser.error("--threads and --blocks must be >= 1")
+    blocks = args.blocks or (3 if args.quick else 9)
+    with_torch = not args.no_torch and importlib.util.find_spec("torch") is not None
+    rng = np.random.default_rng(args.seed)
+
+    print("# core MLP training throughput\n")
+    print(machine_description())
+    print(f"threads {args.threads}; clock {args.clock}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    return {name: run_workload(WORKLOADS[name], rng, blocks, args.threads, args.seed, with_torch, args.profile)
+            for name in args.workloads}
 
 
 if __name__ == "__main__":

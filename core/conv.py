@@ -7,15 +7,28 @@ Conv2D is a cross-correlation (as in every deep-learning library), stride 1:
 where Xp is the input padded by ``before = (k - 1) // 2`` rows/columns in front and ``after = k // 2``
 behind ("zero": zeros; "periodic": the lattice wrapped around, i.e. a torus) or not padded ("valid").
 "zero" and "periodic" therefore keep H and W for odd and even k; "valid" gives H - k + 1, W - k + 1.
-It is computed as one matrix product: the k*k shifted copies of the input ("im2col", built with
-``sliding_window_view``) form a (C k k, batch H' W') matrix, which is multiplied by W reshaped to (F, C k k)
-(the bias rides along as one more column of W against a row of ones). The output is returned as a
-(batch, F, H', W') view of a channel-last (batch, H', W', F) array: that is the layout the product yields,
-and elementwise layers and pooling keep it, so no copy is ever made to reorder it.
 With periodic padding the layer commutes with lattice translations (np.roll of the input rolls the output).
+
+How it is computed. Arrays are kept channel-last, (batch, H, W, C) in memory, and handed on as
+(batch, C, H, W) views. The input is padded into a reused channel-last buffer (kept for the backward pass), and
+the output sites are processed in chunks of a few thousand: each chunk's shifted windows ("im2col") are copied
+into a reused buffer of about one megabyte, which stays in the CPU cache while matrix products
+(sites, C k k) @ (C k k, F) turn it into the chunk's outputs. (The same product on all sites at once streams a
+matrix ~9x the size of the input from memory and runs 3-4x slower.) With many channels the windows are not
+copied k*k times but k times, as row stacks from which every window is a contiguous run (:class:`_RowStacked`);
+with few (the first layer of a network) tap by tap (:class:`_TapMajor`). The weight gradient sums the chunks'
+(C k k, sites) @ (sites, F) products, rebuilding the chunk columns from the kept padded input (cheaper than
+keeping all columns, which would leave the cache); the bias gradient is one matrix-vector product. The input
+gradient is the cross-correlation of dY, padded the other way round (``after`` in front, ``before`` behind;
+k - 1 zeros on both sides for "valid"), with the kernel flipped in space and transposed in channels:
+dX[n, c, u, v] = sum_{f, i, j} W[f, c, k-1-i, k-1-j] dYp[n, f, u + i, v + j], computed like the forward pass.
+All arithmetic stays in the layer's dtype; results agree with the straightforward sums up to that dtype's
+rounding (tests/core/test_conv_reference.py).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -28,6 +41,12 @@ __all__ = ["Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "PADDINGS"]
 
 PADDINGS = ("zero", "valid", "periodic")
 
+#: elements of one im2col chunk (1 MiB in float32): small enough to stay in the per-core cache
+_CHUNK_ELEMENTS = 1 << 18
+#: channels x kernel side from which the columns are laid out site by site (rows of C k contiguous values);
+#: below it (e.g. one input channel) tap by tap, each row a contiguous run of image columns
+_SITE_MAJOR_MIN_RUN = 8
+
 
 def _check_image_shape(input_shape, owner: str) -> None:
     if len(input_shape) != 3:
@@ -37,16 +56,173 @@ def _check_image_shape(input_shape, owner: str) -> None:
         )
 
 
-def _fold_periodic(grad: np.ndarray, axis: int, size: int, before: int) -> np.ndarray:
-    """Adjoint of periodic padding along ``axis``: entry p of the padded axis belongs to site
-    (p - before) mod size; sum all entries that belong to the same site. Works for any padding width."""
-    length = grad.shape[axis]
-    lead = (-before) % size
-    total = -(-(lead + length) // size) * size
-    widths = [(0, 0)] * grad.ndim
-    widths[axis] = (lead, total - lead - length)
-    grad = np.pad(grad, widths)
-    return grad.reshape(grad.shape[:axis] + (total // size, size) + grad.shape[axis + 1:]).sum(axis=axis)
+def _buffer(cache: dict, name: str, shape: tuple, dtype) -> np.ndarray:
+    """A C-contiguous array of ``shape`` carved from a reusable flat buffer ``cache[name]`` (grown as needed)."""
+    size = math.prod(shape)
+    flat = cache.get(name)
+    if flat is None or flat.size < size or flat.dtype != dtype:
+        flat = cache[name] = np.empty(size, dtype)
+    return flat[:size].reshape(shape)
+
+
+def _zeroed_buffer(cache: dict, name: str, shape: tuple, dtype) -> np.ndarray:
+    """A reusable array ``cache[name]`` of exactly ``shape``, filled with zeros when (re)allocated."""
+    array = cache.get(name)
+    if array is None or array.shape != shape or array.dtype != dtype:
+        array = cache[name] = np.zeros(shape, dtype)
+    return array
+
+
+def _pad_channel_last(X: np.ndarray, out: np.ndarray, before: int, after: int, periodic: bool) -> None:
+    """Write X (N, H, W, C) into ``out`` (N, H + before + after, W + before + after, C), padded periodically
+    or with zeros. For zero padding the border of ``out`` must already be zero (it is never written)."""
+    _, H, W, _ = X.shape
+    if not periodic:
+        out[:, before:before + H, before:before + W] = X
+        return
+    if max(before, after) > min(H, W):  # wraps around the torus more than once
+        rows = (np.arange(H + before + after) - before) % H
+        columns = (np.arange(W + before + after) - before) % W
+        np.take(np.take(X, rows, axis=1), columns, axis=2, out=out)
+        return
+    out[:, before:before + H, before:before + W] = X
+    out[:, :before] = out[:, H:H + before]
+    out[:, before + H:] = out[:, before:before + after]
+    out[:, :, :before] = out[:, :, W:W + before]
+    out[:, :, before + W:] = out[:, :, before:before + after]
+
+
+def _chunks(N: int, Ho: int, Wo: int, per_site: int):
+    """(n0, n1, y0, y1): blocks of whole samples, or row blocks of one sample, of about _CHUNK_ELEMENTS
+    column entries (``per_site`` per output site); each block of outputs is contiguous in (N, Ho, Wo, F)."""
+    sites = max(1, _CHUNK_ELEMENTS // per_site)
+    if sites >= Ho * Wo:
+        step = sites // (Ho * Wo)
+        for n0 in range(0, N, step):
+            yield n0, min(N, n0 + step), 0, Ho
+    else:
+        step = max(1, sites // Wo)
+        for n in range(N):
+            for y0 in range(0, Ho, step):
+                yield n, n + 1, y0, min(Ho, y0 + step)
+
+
+def _im2col(padded: np.ndarray, k: int, cache: dict):
+    """The chunked im2col of a padded channel-last array (N, Ho + k - 1, Wo + k - 1, C), in the layout that
+    suits its channel count."""
+    return (_RowStacked if padded.shape[3] * k >= _SITE_MAJOR_MIN_RUN else _TapMajor)(padded, k, cache)
+
+
+class _TapMajor:
+    """Columns (C, k, k, sites), one contiguous run of image columns per row; for few channels (C k small).
+
+    Used through ``correlate`` (the forward product) and ``weight_gradient`` (the chunk sums of cols dY)."""
+
+    def __init__(self, padded: np.ndarray, k: int, cache: dict) -> None:
+        self.padded, self.k, self.cache = padded, k, cache
+        N, Hp, Wp, C = padded.shape
+        self.N, self.Ho, self.Wo, self.C = N, Hp - k + 1, Wp - k + 1, C
+        self.windows = sliding_window_view(padded, (k, k), axis=(1, 2))  # (N, Ho, Wo, C, k, k), no copy
+
+    def _columns(self, n0, n1, y0, y1) -> np.ndarray:
+        """(sites, C k k) transposed view of the chunk's (C k k, sites) columns, rows in (c, i, j) order."""
+        k, C = self.k, self.C
+        shape = (n1 - n0, y1 - y0, self.Wo)
+        cols = _buffer(self.cache, "cols", (C, k, k) + shape, self.padded.dtype)
+        np.copyto(cols, self.windows[n0:n1, y0:y1].transpose(3, 4, 5, 0, 1, 2))
+        return cols.reshape(C * k * k, -1).T
+
+    def correlate(self, W: np.ndarray, out: np.ndarray, bias: np.ndarray | None = None) -> None:
+        """out (N, Ho, Wo, F) = cross-correlation of ``padded`` with W (F, C, k, k) [+ bias]."""
+        F = W.shape[0]
+        Wm = W.transpose(1, 2, 3, 0).reshape(-1, F)
+        for n0, n1, y0, y1 in _chunks(self.N, self.Ho, self.Wo, self.C * self.k * self.k):
+            block = out[n0:n1, y0:y1].reshape(-1, F)
+            np.matmul(self._columns(n0, n1, y0, y1), Wm, out=block)
+            if bias is not None:
+                block += bias
+
+    def weight_gradient(self, dY: np.ndarray):
+        """dW (F, C, k, k) from dY (N, Ho, Wo, F), C-contiguous."""
+        k, C, F = self.k, self.C, dY.shape[3]
+        grad = np.zeros((C * k * k, F), dtype=self.padded.dtype)
+        partial = np.empty_like(grad)
+        for n0, n1, y0, y1 in _chunks(self.N, self.Ho, self.Wo, C * k * k):
+            grad += np.matmul(self._columns(n0, n1, y0, y1).T, dY[n0:n1, y0:y1].reshape(-1, F), out=partial)
+        return grad.reshape(C, k, k, F).transpose(3, 0, 1, 2)
+
+
+class _RowStacked:
+    """Im2col with a third of the copying, for many channels (C k large).
+
+    The chunk's image rows y are copied k times, stacked: Z[y, x, i, c] = Xp[y + i, x, c] for every padded
+    column x (Wp = Wo + k - 1 of them). The k x k window of output site (y, x) is then the contiguous run
+    Z[y, x:x + k] of k k C values, and the windows of the sites s = k q + r (s = y Wp + x counted over the
+    chunk, r fixed) tile Z without gaps or overlap: a plain (sites / k, k k C) matrix for each phase r, so k
+    products cover every site. The k - 1 sites x >= Wo per row are wasted work (their windows straddle two
+    rows); their outputs are dropped and their gradients set to zero.
+    """
+
+    def __init__(self, padded: np.ndarray, k: int, cache: dict) -> None:
+        self.padded, self.k, self.cache = padded, k, cache
+        N, Hp, self.Wp, C = padded.shape
+        self.N, self.Ho, self.Wo, self.C = N, Hp - k + 1, self.Wp - k + 1, C
+        # (N, Ho, Wp, k, C) view of the row stacks, no copy
+        self.stacks = sliding_window_view(padded, k, axis=1).transpose(0, 1, 2, 4, 3)
+
+    def _chunks(self):
+        return _chunks(self.N, self.Ho, self.Wo, self.Wp * self.k * self.C // self.Wo)
+
+    def _phases(self, n0, n1, y0, y1):
+        """Fill Z for the chunk; return its k phase matrices (sites of phase r, k k C) and the chunk's site
+        count (Wp per row)."""
+        k, C, Wp = self.k, self.C, self.Wp
+        sites = (n1 - n0) * (y1 - y0) * Wp
+        run = k * C  # values per site in Z
+        flat = _buffer(self.cache, "stacked", ((sites + k - 1) * run,), self.padded.dtype)
+        np.copyto(flat[:sites * run].reshape(n1 - n0, y1 - y0, Wp, k, C), self.stacks[n0:n1, y0:y1])
+        flat[sites * run:] = 0  # read only by the dropped sites; kept finite so that 0 * value stays 0
+        return [flat[r * run:(r + (sites - r + k - 1) // k * k) * run].reshape(-1, k * run)
+                for r in range(k)], sites
+
+    def _scratch(self, name, sites, F):
+        return _buffer(self.cache, name, (sites, F), self.padded.dtype)
+
+    def correlate(self, W: np.ndarray, out: np.ndarray, bias: np.ndarray | None = None) -> None:
+        """out (N, Ho, Wo, F) = cross-correlation of ``padded`` with W (F, C, k, k) [+ bias]."""
+        k, F, Wo = self.k, W.shape[0], self.Wo
+        Wm = W.transpose(3, 2, 1, 0).reshape(-1, F)  # rows in the (j, i, c) order of a window
+        for n0, n1, y0, y1 in self._chunks():
+            phases, sites = self._phases(n0, n1, y0, y1)
+            full = self._scratch("out", sites, F)
+            for r, A in enumerate(phases):
+                np.matmul(A, Wm, out=full[r::k])
+            valid = full.reshape(-1, self.Wp, F)[:, :Wo]
+            block = out[n0:n1, y0:y1].reshape(-1, Wo, F)
+            if bias is None:
+                np.copyto(block, valid)
+            else:
+                np.add(valid, bias, out=block)
+
+    def weight_gradient(self, dY: np.ndarray):
+        """dW (F, C, k, k) from dY (N, Ho, Wo, F), C-contiguous."""
+        k, C, F, Wo = self.k, self.C, dY.shape[3], self.Wo
+        grad = np.zeros((k * k * C, F), dtype=self.padded.dtype)
+        partial = np.empty_like(grad)
+        for n0, n1, y0, y1 in self._chunks():
+            phases, sites = self._phases(n0, n1, y0, y1)
+            full = self._scratch("grad", sites, F).reshape(-1, self.Wp, F)
+            full[:, :Wo] = dY[n0:n1, y0:y1].reshape(-1, Wo, F)
+            full[:, Wo:] = 0
+            full = full.reshape(sites, F)
+            for r, A in enumerate(phases):
+                grad += np.matmul(A.T, full[r::k], out=partial)
+        return grad.reshape(k, k, C, F).transpose(3, 2, 1, 0)
+
+
+def _channel_last(A: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> its (N, H, W, C) transpose, a view when A is channel-last in memory, else a copy."""
+    return np.ascontiguousarray(A.transpose(0, 2, 3, 1))
 
 
 class Conv2D(Layer):
@@ -68,9 +244,11 @@ class Conv2D(Layer):
 
     Notes
     -----
-    Shapes: X (batch, C, H, W) -> Y (batch, F, H', W'); W (F, C, k, k); b (F,).
+    Shapes: X (batch, C, H, W) -> Y (batch, F, H', W'); W (F, C, k, k); b (F,). Y and dX are (batch, C, H, W)
+    views of channel-last arrays (see the module docstring); any memory layout of X and dY is accepted.
 
-    Gradients: [dW | db] = dY_mat^T cols^T (one product), dX = col2im(W_mat^T dY_mat^T).
+    Gradients: dW[f, c, i, j] = sum over n, y, x of dY[n, f, y, x] Xp[n, c, y + i, x + j] (chunked products);
+    db[f] = sum of dY[:, f]; dX = the cross-correlation of dY with the flipped kernel (module docstring).
     """
 
     fresh_output = True
@@ -89,7 +267,9 @@ class Conv2D(Layer):
         self.init = init
         self.use_bias = bool(use_bias)
         self.fallback_init = "glorot"
-        self._cols = None
+        self._forward_buffers: dict = {}
+        self._backward_buffers: dict = {}
+        self._padded = None
         k = self.kernel_size
         self._before, self._after = ((k - 1) // 2, k // 2) if padding != "valid" else (0, 0)
 
@@ -113,41 +293,23 @@ class Conv2D(Layer):
             self._allocate("b", np.zeros(F))
         return output_shape
 
-    def _pad(self, X: np.ndarray) -> np.ndarray:
-        if self.padding == "valid":
-            return X
-        widths = ((0, 0), (0, 0), (self._before, self._after), (self._before, self._after))
-        return np.pad(X, widths, mode="wrap" if self.padding == "periodic" else "constant")
-
-    def _im2col(self, X: np.ndarray) -> np.ndarray:
-        """Columns (C k k [+1], N Ho Wo): row (c, i, j) holds Xp[n, c, y + i, x + j] for every output site
-        (n, y, x); with a bias, a last row of ones turns the bias into one more weight. The buffer is reused
-        from call to call when the batch size is unchanged (it is only needed until the next forward)."""
-        N = X.shape[0]
-        C, k = self.input_shape[0], self.kernel_size
-        _, Ho, Wo = self.output_shape
-        rows = C * k * k + self.use_bias
-        cols = self._cols
-        if cols is None or cols.shape != (rows, N * Ho * Wo) or cols.dtype != X.dtype:
-            cols = np.empty((rows, N * Ho * Wo), dtype=X.dtype)
-            if self.use_bias:
-                cols[-1] = 1
-        windows = sliding_window_view(self._pad(X), (k, k), axis=(2, 3))  # (N, C, Ho, Wo, k, k), no copy
-        np.copyto(cols[:C * k * k].reshape(C, k, k, N, Ho, Wo), windows.transpose(1, 4, 5, 0, 2, 3))
-        self._cols = cols
-        return cols
-
-    def _weight_matrix(self) -> np.ndarray:
-        """(F, C k k [+1]): W flattened, with b appended as the last column when there is a bias."""
-        W = self.params["W"].reshape(self.filters, -1)
-        return np.concatenate([W, self.params["b"][:, None]], axis=1) if self.use_bias else W
+    def _pad(self, A: np.ndarray, before: int, after: int, periodic: bool, buffers: dict) -> np.ndarray:
+        """A (N, C, H, W) padded into a reused channel-last buffer (N, H + before + after, W + ..., C)."""
+        N, C, H, W = A.shape
+        shape = (N, H + before + after, W + before + after, C)
+        padded = _zeroed_buffer(buffers, "padded", shape, self.params["W"].dtype)
+        _pad_channel_last(A.transpose(0, 2, 3, 1), padded, before, after, periodic)
+        return padded
 
     def forward(self, X, training=False):
         N = X.shape[0]
         _, Ho, Wo = self.output_shape
-        cols = self._im2col(X)
-        Y = np.matmul(cols.T, self._weight_matrix().T)  # (N*Ho*Wo, F): one matrix product, bias included
-        return Y.reshape(N, Ho, Wo, self.filters).transpose(0, 3, 1, 2)  # (N, F, Ho, Wo) view, channel-last
+        padded = self._pad(X, self._before, self._after, self.padding == "periodic", self._forward_buffers)
+        Y = np.empty((N, Ho, Wo, self.filters), dtype=padded.dtype)
+        _im2col(padded, self.kernel_size, self._forward_buffers).correlate(
+            self.params["W"], Y, self.params["b"] if self.use_bias else None)
+        self._padded = padded
+        return Y.transpose(0, 3, 1, 2)  # (N, F, Ho, Wo) view of the channel-last result
 
     def backward(self, dY, input_grad: bool = True):
         """Fill ``grads`` from dY and return dX.
@@ -164,31 +326,25 @@ class Conv2D(Layer):
         ndarray or None
             dX, shape (batch, C, H, W), or None if ``input_grad`` is False.
         """
-        N = dY.shape[0]
-        C, k, F = self.input_shape[0], self.kernel_size, self.filters
-        _, Ho, Wo = self.output_shape
-        dY_sites = dY.transpose(0, 2, 3, 1).reshape(N, Ho * Wo, F)  # free when dY is channel-last like Y
-        cols = self._cols.reshape(-1, N, Ho * Wo).transpose(1, 0, 2)  # (N, C k k [+1], Ho*Wo) view
-        # [dW | db]^T summed over samples; N small products beat one (F, N Ho Wo) x (N Ho Wo, C k k) product,
-        # whose long inner dimension BLAS handles poorly
-        grad = np.matmul(cols, dY_sites).sum(axis=0)  # (C k k [+1], F)
-        np.copyto(self.grads["W"].reshape(F, C * k * k), grad[:C * k * k].T)
-        if self.use_bias:
-            np.copyto(self.grads["b"], grad[-1])
+        k = self.kernel_size
+        dY_sites = _channel_last(dY)  # (N, Ho, Wo, F)
+        np.copyto(self.grads["W"], _im2col(self._padded, k, self._forward_buffers).weight_gradient(dY_sites))
+        if self.use_bias:  # the sum over sites as a product: numpy's sum along the strided axis is slower
+            dY_sites = dY_sites.reshape(-1, self.filters)
+            np.matmul(np.ones(len(dY_sites), dY_sites.dtype), dY_sites, out=self.grads["b"])
         if not input_grad:
             return None
-        dY_mat = dY_sites.reshape(N * Ho * Wo, F)
-        dcols = np.matmul(self.params["W"].reshape(F, -1).T, dY_mat.T).reshape(C, k, k, N, Ho, Wo)
-        _, H, W = self.input_shape
-        dXp = np.zeros((C, N, Ho + k - 1, Wo + k - 1), dtype=dcols.dtype)  # channel-major padded dX
-        for i in range(k):  # col2im: a loop over the k*k kernel offsets, not over samples
-            for j in range(k):
-                dXp[:, :, i:i + Ho, j:j + Wo] += dcols[:, i, j]
-        if self.padding == "periodic":
-            dXp = _fold_periodic(_fold_periodic(dXp, 2, H, self._before), 3, W, self._before)
-        elif self.padding == "zero":
-            dXp = dXp[:, :, self._before:self._before + H, self._before:self._before + W]
-        return dXp.transpose(1, 0, 2, 3)
+        N = dY.shape[0]
+        C, H, W = self.input_shape
+        if self.padding == "valid":
+            before = after = k - 1
+        else:
+            before, after = self._after, self._before
+        padded = self._pad(dY, before, after, self.padding == "periodic", self._backward_buffers)
+        dX = np.empty((N, H, W, C), dtype=padded.dtype)
+        flipped = self.params["W"][:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, k, k)
+        _im2col(padded, k, self._backward_buffers).correlate(flipped, dX)
+        return dX.transpose(0, 3, 1, 2)
 
     def get_config(self):
         return {"filters": self.filters, "kernel_size": self.kernel_size, "padding": self.padding,

@@ -184,6 +184,33 @@ class Loss:
             return self.forward(output, target)
         return self.forward(output, target, sample_weight=sample_weight)
 
+    def forward_backward(self, output, target, sample_weight=None, *, checked_target: bool = False):
+        """The mean loss and its gradient in one call: ``(forward(...), backward())``.
+
+        Parameters
+        ----------
+        output : ndarray
+            Shape (batch, ...).
+            The network's output, as for ``forward``.
+        target : array_like
+            The targets, as for ``forward``.
+        sample_weight : array_like or None, default None
+            As for ``forward``.
+        checked_target : bool, default False
+            True promises that ``target`` already has the form this loss accepts (as returned by
+            :func:`core.training.check_targets` for this loss, e.g. intp labels in range), so that a loss may skip
+            re-checking it; the results are the same either way.
+
+        Returns
+        -------
+        loss : float
+            The mean loss L, as ``forward`` returns it.
+        grad : ndarray
+            Shape of ``output``.
+            dL/d output, as ``backward`` returns it.
+        """
+        return float(self(output, target, sample_weight)), self.backward()
+
 
 class MeanSquaredError(Loss):
     """L = mean over all N*K elements of (output - target)^2 (for K = 1 output: the usual MSE over the batch).
@@ -304,6 +331,29 @@ class SoftmaxCrossEntropy(Loss):
         if self._scale is not None:
             return -_mean(np.einsum("nk,nk->n", rows, log_p), self._scale)
         return float(-np.einsum("nk,nk->", rows, log_p) / N)
+
+    def forward_backward(self, output, target, sample_weight=None, *, checked_target: bool = False):
+        if not (checked_target and sample_weight is None and isinstance(output, np.ndarray) and output.ndim == 2
+                and output.dtype.kind == "f" and target.ndim == 1 and target.dtype == np.intp):
+            return super().forward_backward(output, target, sample_weight)
+        # the arithmetic of forward + backward, without re-checking the labels
+        N = len(output)
+        rows = self._row_index(N)
+        log_p = log_softmax(output)
+        probabilities = np.exp(log_p)
+        self._scale, self._probabilities, self._labels, self._rows = None, probabilities, target, None
+        total = np.add.reduce(log_p[rows, target])
+        value = -float(total.dtype.type(float(total) / N))  # what .mean() computes, without its dispatch
+        grad = probabilities.copy()
+        grad[rows, target] -= 1
+        grad *= 1.0 / N
+        return value, grad
+
+    def _row_index(self, N: int) -> np.ndarray:
+        rows = getattr(self, "_arange", None)
+        if rows is None or len(rows) != N:
+            rows = self._arange = np.arange(N)
+        return rows
 
     @staticmethod
     def _check_labels(target, N, n_classes):

@@ -2,7 +2,9 @@
 
 Forward: Y = f_L(... f_2(f_1(X))). Backward applies the chain rule from the last layer to the first:
 each layer turns dL/dY into dL/dX and fills its ``grads``. The network's trainable arrays are exposed as
-:class:`Parameter` tuples holding the very arrays an optimizer updates in place.
+:class:`Parameter` tuples holding the very arrays an optimizer updates in place. ``build`` places all parameters
+in one contiguous buffer and all gradients in another (the layers hold views), so that an optimizer updates the
+whole network with a few vectorised calls.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ class Parameter(NamedTuple):
     name : str
         "<layer index>.<param name>", e.g. "0.W".
     value : ndarray
-        The layer's own parameter array (update it in place: ``value -= step``).
+        The layer's own parameter array (update it in place: ``value -= step``). In a built
+        :class:`Sequential` it is a view into one buffer holding all the network's parameters, in the order of
+        ``parameters()``.
     grad : ndarray
-        The layer's gradient buffer, overwritten by every ``backward``.
+        The layer's gradient buffer, overwritten by every ``backward``; likewise a view into one buffer of all
+        gradients.
     decay : bool
         Whether weight decay applies (input weights "W" and recurrent weights "U": yes; biases "b": no).
     """
@@ -141,14 +146,39 @@ class Sequential:
         for layer in layers:
             shape = layer.build(shape, rng, self.dtype)
         self.input_shape, self.output_shape = input_shape, tuple(shape)
-        self._parameters = [
-            Parameter(f"{i}.{name}", value, layer.grads[name], name in DECAYED)
-            for i, layer in enumerate(layers) for name, value in layer.params.items()
-        ]
+        self._flatten()
         trainable = [i for i, layer in enumerate(layers) if layer.params]
         self._first_trainable = trainable[0] if trainable else None
         self.built = True
         return self
+
+    def _flatten(self) -> None:
+        """Move every layer's parameters, and their gradients, into two contiguous buffers (one for the values,
+        one for the gradients) in the order of :meth:`parameters`; the layers' ``params`` and ``grads`` become
+        views into them, with their values unchanged. An optimizer then updates all parameters with a few
+        vectorised calls (see :mod:`core.optim`)."""
+        entries = [(i, layer, name) for i, layer in enumerate(self.layers) for name in layer.params]
+        dtypes = {layer.params[name].dtype for _, layer, name in entries}
+        if len(dtypes) == 1:
+            dtype = dtypes.pop()
+            sizes = [layer.params[name].size for _, layer, name in entries]
+            values, grads = np.empty(sum(sizes), dtype), np.zeros(sum(sizes), dtype)
+            offset = 0
+            for (_, layer, name), size in zip(entries, sizes):
+                shape = layer.params[name].shape
+                value = values[offset:offset + size].reshape(shape)
+                value[...] = layer.params[name]
+                layer.params[name] = value
+                layer.grads[name] = grads[offset:offset + size].reshape(shape)
+                offset += size
+        self._parameters = [Parameter(f"{i}.{name}", layer.params[name], layer.grads[name], name in DECAYED)
+                            for i, layer, name in entries]
+
+    def __setstate__(self, state: dict) -> None:
+        # copy.deepcopy and pickle copy each parameter array on its own: gather them into one buffer again
+        self.__dict__.update(state)
+        if self.built:
+            self._flatten()
 
     def _check_built(self, method: str) -> None:
         if not self.built:

@@ -12,10 +12,14 @@ passed to every ``step``. One step, with g the gradient and lr the scheduled lea
 Step 3 uses the weights before step 4, as in Loshchilov & Hutter (2019) and ``torch.optim.AdamW``. The update
 rules follow the PyTorch conventions (momentum buffer v <- mu v + g; eps added to sqrt of the second moment), so
 published hyper-parameters carry over. The gradient arrays serve as scratch space: after ``step`` a
-``Parameter.grad`` may no longer hold the gradient (clipping, the L2 term and SGD's update work in it in place; the
+``Parameter.grad`` may no longer hold the gradient (clipping, the L2 term and the SGD and Adam rules work in it in place; the
 next ``backward`` overwrites it anyway), so read gradients before stepping. The learning rate during epoch e is
 ``base_learning_rate * schedule(e)`` (see :mod:`core.schedules`); the training loop calls
 :meth:`Optimizer.set_epoch`.
+
+Parameters that lie one after the other in one buffer, values and gradients alike (those of a built
+:class:`core.network.Sequential`), are updated together, the rule applied once to the whole run with the state
+kept in matching buffers; element by element the arithmetic is the one of a parameter updated alone.
 """
 
 from __future__ import annotations
@@ -68,6 +72,24 @@ def clip_grad_norm(parameters, max_norm: float) -> float:
         for p in parameters:
             np.multiply(p.grad, scale, out=p.grad)
     return total
+
+
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
+def _follows(first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether ``second`` starts right where ``first`` ends, both C-contiguous views of one C-contiguous buffer."""
+    base = first.base
+    return (isinstance(base, np.ndarray) and second.base is base and base.flags.c_contiguous and first.flags.c_contiguous
+            and second.flags.c_contiguous and first.dtype == second.dtype
+            and _address(second) == _address(first) + first.nbytes)
+
+
+def _span(first: np.ndarray, size: int) -> np.ndarray:
+    """The 1-D view of ``size`` elements of ``first.base`` starting at ``first`` (see :func:`_follows`)."""
+    start = (_address(first) - _address(first.base)) // first.itemsize
+    return first.base.reshape(-1)[start:start + size]
 
 
 def _adaptive_step(value, numerator, second_moment, moment_scale, eps, step_size, tmp) -> None:
@@ -133,6 +155,7 @@ class Optimizer:
         self.epoch = 0
         self._states: list[dict[str, np.ndarray]] | None = None
         self._shapes: list[tuple[int, ...]] = []
+        self._runs, self._runs_key = [], None
 
     def set_epoch(self, epoch: int) -> float:
         """Set the learning rate for an epoch from the schedule; return it.
@@ -164,6 +187,7 @@ class Optimizer:
         """Forget the per-parameter state and the step count (e.g. before training a fresh network)."""
         self._states = None
         self._shapes = []
+        self._runs, self._runs_key = [], None
         self.iterations = 0
 
     def step(self, parameters) -> None:
@@ -178,10 +202,15 @@ class Optimizer:
         ------
         ValueError
             If the parameters' count or shapes differ from those the state was built for (call ``reset`` first).
+
+        Notes
+        -----
+        Parameters that lie one after the other in one buffer (as those of a built
+        :class:`core.network.Sequential` do, values and gradients alike) are updated together, with one call per
+        array operation of the rule; the arithmetic of every element is the same as one parameter at a time.
         """
         if self._states is None:
-            self._states = [self._new_state(p.value) for p in parameters]
-            self._shapes = [p.value.shape for p in parameters]
+            self._build_state(parameters)
         elif len(parameters) != len(self._states) or any(
             p.value.shape != shape for p, shape in zip(parameters, self._shapes)
         ):
@@ -194,14 +223,73 @@ class Optimizer:
             clip_grad_norm(parameters, self.clip_norm)
         self.iterations += 1
         lr = self.learning_rate
-        for p, state in zip(parameters, self._states):
-            grad = p.grad
-            if p.decay and self.weight_decay:
-                np.multiply(p.value, self.weight_decay, out=state["tmp"])
-                grad += state["tmp"]  # g + lambda w, in the gradient buffer itself
-            if p.decay and self.decoupled_weight_decay:
-                np.multiply(p.value, 1.0 - lr * self.decoupled_weight_decay, out=p.value)
-            self._update(p.value, grad, state, lr)
+        if self.weight_decay or self.decoupled_weight_decay:
+            for p, state in zip(parameters, self._states):
+                if p.decay and self.weight_decay:
+                    np.multiply(p.value, self.weight_decay, out=state["tmp"])
+                    np.add(p.grad, state["tmp"], out=p.grad)  # g + lambda w, in the gradient buffer itself
+                if p.decay and self.decoupled_weight_decay:
+                    np.multiply(p.value, 1.0 - lr * self.decoupled_weight_decay, out=p.value)
+        for value, grad, state in self._runs_of(parameters):
+            self._update(value, grad, state, lr)
+
+    def _build_state(self, parameters) -> None:
+        """The state of every parameter: views into one buffer per state array when all share a dtype."""
+        self._shapes = [p.value.shape for p in parameters]
+        dtypes = {p.value.dtype for p in parameters}
+        self._runs, self._runs_key = [], None
+        if len(dtypes) != 1:
+            self._flat_state = None
+            self._states = [self._new_state(p.value) for p in parameters]
+            return
+        sizes = [p.value.size for p in parameters]
+        self._offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        self._flat_state = self._new_state(np.empty(self._offsets[-1], dtype=dtypes.pop()))
+        self._states = [self._state_slice(i, i + 1, p.value.shape) for i, p in enumerate(parameters)]
+
+    def _state_slice(self, start: int, stop: int, shape) -> dict[str, np.ndarray]:
+        """The state of parameters start..stop-1 as views of shape ``shape`` into the flat state arrays."""
+        lo, hi = self._offsets[start], self._offsets[stop]
+        return {key: array[lo:hi].reshape(shape) for key, array in self._flat_state.items()}
+
+    def _runs_of(self, parameters) -> list:
+        """(value, grad, state) per maximal run of consecutive parameters whose values tile one contiguous block of
+        memory and whose gradients do too (flat views over the run); single parameters otherwise. Cached for
+        the same arrays."""
+        key = [(p.value, p.grad) for p in parameters]
+        cached = self._runs_key
+        if cached is not None and all(v is cv and g is cg for (v, g), (cv, cg) in zip(key, cached)):
+            return self._runs
+        if self._flat_state is None:
+            runs = [(p.value, p.grad, state) for p, state in zip(parameters, self._states)]
+        else:
+            runs, start = [], 0
+            while start < len(parameters):
+                stop = start + 1
+                while (stop < len(parameters) and _follows(parameters[stop - 1].value, parameters[stop].value)
+                       and _follows(parameters[stop - 1].grad, parameters[stop].grad)):
+                    stop += 1
+                if stop - start == 1:
+                    runs.append((parameters[start].value, parameters[start].grad, self._states[start]))
+                else:
+                    value = _span(parameters[start].value, self._offsets[stop] - self._offsets[start])
+                    grad = _span(parameters[start].grad, self._offsets[stop] - self._offsets[start])
+                    runs.append((value, grad, self._state_slice(start, stop, value.shape)))
+                start = stop
+        self._runs, self._runs_key = runs, key
+        return runs
+
+    def __getstate__(self) -> dict:
+        # the per-parameter states are views into the flat state (rebuilt on loading); the runs are a cache
+        state = {**self.__dict__, "_runs": [], "_runs_key": None}
+        if state.get("_flat_state") is not None:
+            state["_states"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if getattr(self, "_flat_state", None) is not None:
+            self._states = [self._state_slice(i, i + 1, shape) for i, shape in enumerate(self._shapes)]
 
     def _new_state(self, value: np.ndarray) -> dict[str, np.ndarray]:
         # scratch of the shape of the parameter, so that a step allocates nothing (np.empty touches no memory
@@ -388,11 +476,14 @@ class Adam(Optimizer):
         np.multiply(grad, 1.0 - self.beta1, out=tmp)
         m += tmp
         v *= self.beta2
-        np.multiply(grad, grad, out=tmp)
-        tmp *= 1.0 - self.beta2
-        v += tmp
-        # m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t)
-        _adaptive_step(value, m, v, 1.0 / (1.0 - self.beta2**t), self.eps, lr / (1.0 - self.beta1**t), tmp)
+        np.multiply(grad, grad, out=grad)  # g^2, in the gradient buffer (scratch from here on)
+        grad *= 1.0 - self.beta2
+        v += grad
+        # lr m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t), written as
+        # lr sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps sqrt(1 - beta2^t)): one pass fewer
+        root_correction = math.sqrt(1.0 - self.beta2**t)
+        _adaptive_step(value, m, v, 1.0, self.eps * root_correction, lr * root_correction / (1.0 - self.beta1**t),
+                       tmp)
 
     def get_config(self):
         return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}

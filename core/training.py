@@ -489,11 +489,12 @@ def _train_epoch(network, loss, optimizer, parameters, batches, order, metrics, 
             X_batch, y_batch = batches.gather(index)
             w_batch = batches.weights(index)
             output = network.forward(X_batch, training=True)  # (batch, *output_shape)
-            batch_loss = float(loss(output, y_batch, w_batch))
+            # y_batch passed check_targets for this loss
+            batch_loss, d_output = loss.forward_backward(output, y_batch, w_batch, checked_target=True)
             watch.batch(batch_loss, epoch, batch)
             for metric in metrics:
                 metric.update(output, y_batch)
-            network.backward(loss.backward(), input_grad=False)
+            network.backward(d_output, input_grad=False)
             optimizer.step(parameters)
             batch_weight = len(index) if w_batch is None else float(w_batch.sum())
             loss_sum += batch_loss * batch_weight

@@ -18,6 +18,8 @@ Usage:  ml4phys [GROUP=OPTION ...] [KEY=VALUE ...]         (in a clone also: pyt
         ml4phys task=ising --help                          the keys of one task
         ml4phys --cfg job                                  the composed config, without running
         ml4phys predict run=<run|task> input=<file>        apply a run's saved model to new inputs (CSV out)
+        ml4phys data task=ising [-m data.size=16,32]       only generate the task's Monte Carlo data (cluster)
+        ml4phys slurm-script [data] KEY=V1,V2 ...          print the SLURM array script of that sweep
 Outputs go to outputs/<task>/<date>/<time>/ (metrics.json, figures/, run.log)."""
 
 
@@ -59,8 +61,8 @@ def help_text(overrides: Sequence[str] = ()) -> str:
         lines += list(_field_lines(getattr(app, group), group))
     for key, text in ROOT_HELP.items():
         lines.append(f"  {key} = {_describe(cfg[key])}\n      {text}")
-    lines += list(_field_lines(app.figures, "figures"))
-    lines += list(_field_lines(app.logger, "logger"))
+    for node in ("figures", "logger", "data", "parallel", "local"):
+        lines += list(_field_lines(getattr(app, node), node))
     lines.append(f"  baseline.<name>.<parameter>\n      scikit-learn baselines: {', '.join(app.baseline) or 'none'} "
                  f"(drop one with ~baseline.NAME)")
     return "\n".join(lines)

@@ -86,3 +86,33 @@ def test_collapse_rejects_bad_input():
         fit_collapse({16: good, 32: good}, 2.25, 1.0, bounds=((2.2, 2.3), (0.5, 2.0)), rise=0)
     with pytest.raises(ValueError, match="'bounds' parameter"):
         fit_collapse({16: good, 32: good}, 2.5, 1.0, bounds=((2.2, 2.3), (0.5, 2.0)))
+
+
+def test_taper_by_hand():
+    """The curves of test_quality_by_hand with taper=True. Each of the three enclosed points lies half an interval
+    inside the other size's range, so its term (1/6, as untapered) gets the weight 1/2 and N = 3/2: S = 1/6 again.
+    Moved a quarter interval from its partner's end, a point counts with weight 1/4."""
+    curves = {1: ([0.0, 1.0, 2.0], [0.0, 1.0, 2.0], [1.0, 1.0, 1.0]),
+              2: ([0.25, 0.75], [1.0, 2.0], [1.0, 1.0])}
+    assert quality(curves, 0.0, 1.0, master="mean", taper=True) == pytest.approx(1 / 6, rel=1e-12)
+    # L = 2 at x = 0.25 and 1.5: x = 0.25 (weight 1/4 against L = 1; interpolation 0.25, variance 0.625, term
+    # 0.75^2 / 1.625) and x = 1.5 (weight 1/2, term 1/6); L = 1 at x = 1 (against L = 2's one interval [0.25, 1.5]:
+    # weight min(0.75, 0.5) / 1.25 = 0.4, t = 0.6, interpolation 1.6, variance 0.52, term 0.36 / 1.52)
+    shifted = {1: curves[1], 2: ([0.125, 0.75], [1.0, 2.0], [1.0, 1.0])}
+    expected = (0.25 * 0.75 ** 2 / 1.625 + 0.5 / 6 + 0.4 * 0.36 / 1.52) / (0.25 + 0.5 + 0.4)
+    assert quality(shifted, 0.0, 1.0, master="mean", taper=True) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="'taper' parameter needs master='mean'"):
+        quality(curves, 0.0, 1.0, taper=True)
+
+
+def test_taper_makes_the_quality_continuous():
+    """On a 0.01 grid with sizes 16/32/64, at nu = 1 and T_c on a grid temperature, points of several sizes enter and
+    leave the other sizes' ranges together: the hard-edged S jumps there (by 0.05 to 0.2 in these curves), which
+    pulled the fits of task=ising onto such lines. Tapered, S changes by at most a few 1e-3 per 1e-5 in T_c (its
+    slope there is ~10 per unit T_c, so a step of 1e-5 moves it by ~1e-4; 0.01 allows for curvature)."""
+    curves = _curves(np.random.default_rng(3), T=np.round(np.arange(2.23, 2.33 + 1e-9, 0.01), 6), n=200)
+    tcs = 2.27 + np.arange(-40, 41) * 1e-5
+    hard = np.array([quality(curves, t, 1.0, master="mean") for t in tcs])
+    smooth = np.array([quality(curves, t, 1.0, master="mean", taper=True) for t in tcs])
+    assert np.abs(np.diff(hard)).max() > 0.02
+    assert np.abs(np.diff(smooth)).max() < 0.01

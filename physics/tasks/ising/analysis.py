@@ -204,16 +204,16 @@ def collapse(T: np.ndarray, per_replica: dict, mean_curves: dict, sizes: list, m
     fits = []
     for r in range(len(per_replica[sizes[0]])):
         curves = _collapse_curves(T, {L: (per_replica[L][r].mean, per_replica[L][r].sem) for L in sizes}, sizes)
-        fits.append(fit_collapse(curves, start_at(starts[r]), 1.0, master="mean", n_starts=N_STARTS))
+        fits.append(fit_collapse(curves, start_at(starts[r]), 1.0, master="mean", taper=True, n_starts=N_STARTS))
     start = start_at(np.nanmean(starts) if np.isfinite(starts).any() else np.nan)
     what = f"collapse of <P>_L(T) over L = {sizes} fitted for T_c and nu in each replica (Houdayer-Hartmann quality)"
     tc = combine([f["tc"] for f in fits], method=f"{method}; {what}", kind="T_c(inf)", sizes=tuple(sizes))
     nu = combine([f["nu"] for f in fits], method=what, kind="T_c(inf)", sizes=tuple(sizes))
-    main = fit_collapse(_collapse_curves(T, mean_curves, sizes), start, 1.0, master="mean", n_starts=N_STARTS)
+    main = fit_collapse(_collapse_curves(T, mean_curves, sizes), start, 1.0, master="mean", taper=True, n_starts=N_STARTS)
     sys_tc = sys_nu = 0.0
     source = "not assessed: only two sizes >= L_min"
     if len(sizes) >= 3:
-        dropped = fit_collapse(_collapse_curves(T, mean_curves, sizes[1:]), start, 1.0, master="mean",
+        dropped = fit_collapse(_collapse_curves(T, mean_curves, sizes[1:]), start, 1.0, master="mean", taper=True,
                                n_starts=N_STARTS)
         sys_tc, sys_nu = abs(dropped["tc"] - main["tc"]), abs(dropped["nu"] - main["nu"])
         source = (f"|T_c(L >= {sizes[1]}) - T_c(L >= {sizes[0]})| of the collapse of the replica-mean curves: "
@@ -225,8 +225,8 @@ def collapse(T: np.ndarray, per_replica: dict, mean_curves: dict, sizes: list, m
     return {"tc": tc,
             "nu": {"value": nu.value, "stat": nu.stat, "sys": sys_nu, "dof": nu.dof, "method": what,
                    "stat_source": nu.stat_source, "sys_source": source.replace("T_c(", "nu(")},
-            "quality_at_fit": float(quality(mean_of, tc.value, nu.value, master="mean")) if tc.ok else math.nan,
-            "quality_at_exact": float(quality(mean_of, EXACT_2D_ISING["tc"], EXACT_2D_ISING["nu"], master="mean")),
+            "quality_at_fit": float(quality(mean_of, tc.value, nu.value, master="mean", taper=True)) if tc.ok else math.nan,
+            "quality_at_exact": float(quality(mean_of, EXACT_2D_ISING["tc"], EXACT_2D_ISING["nu"], master="mean", taper=True)),
             "quality_at_fit_of_replicas": [float(f["S_min"]) for f in fits]}
 
 
