@@ -19,8 +19,10 @@ Timing: each implementation trains whole epochs; the implementations and the thr
 machine hits them alike; one untimed warm-up epoch each. Reported: median epoch time and samples/s per thread
 count, the ratio of the medians (``speed-up vs core`` = the row's median epoch time / core's: > 1 means core is
 faster) and the range of the per-block paired ratios. BLAS threads are set with threadpoolctl, PyTorch's own pool
-with ``torch.set_num_threads``. For core the clock runs from ``Callback.on_train_begin`` to each ``on_epoch_end``,
-i.e. the one-off input checks of ``fit`` are not in the epoch time.
+with ``torch.set_num_threads``; while one implementation runs, the pool it does not use is held at one thread.
+For core the clock runs from ``Callback.on_train_begin`` to each ``on_epoch_end``, i.e. the one-off input checks
+of ``fit`` are not in the epoch time. ``--clock cpu`` times with the process's CPU time instead of the wall clock:
+steadier on a loaded machine at one thread, but at more threads it adds up the threads' times.
 
 FLOPs are the matrix-product FLOPs executed per sample: forward 2 m n k per Dense; backward 2 m n k for every
 weight gradient plus 2 m n k for the input gradient of every layer but the first (nobody needs dL/dX of the input).
@@ -276,13 +278,16 @@ class MatmulFloor:
 
 
 # ----------------------------------------------------------------------------- measurement and report
-def set_threads(threads, torch=None):
-    """Limit BLAS (threadpoolctl) and, if given, PyTorch's pool to ``threads`` threads."""
+def set_threads(threads, torch=None, trainer=None):
+    """Give ``threads`` threads to the pool ``trainer`` computes with: PyTorch's own for the PyTorch trainer, BLAS
+    (threadpoolctl) for the others; the other pool gets one thread, so that its idle workers do not spin on the
+    cores the measured one needs."""
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(threads)
+    uses_torch = isinstance(trainer, TorchMLPTrainer)
+    threadpool_limits(1 if uses_torch else threads, user_api="blas")
     if torch is not None:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(threads if uses_torch else 1)
 
 
 def measure(trainers, blocks, threads_list, torch=None):
@@ -291,15 +296,15 @@ def measure(trainers, blocks, threads_list, torch=None):
     Each block runs every thread count in turn, and at each thread count one epoch of every trainer; the order of
     the trainers rotates from block to block, so that no implementation always follows the same one.
     """
-    set_threads(threads_list[0], torch)
     for trainer in trainers:
+        set_threads(threads_list[0], torch, trainer)
         trainer.run(1)
     times = {threads: {trainer.name: [] for trainer in trainers} for threads in threads_list}
     for block in range(blocks):
         shift = block % len(trainers)
         for threads in threads_list:
-            set_threads(threads, torch)
             for trainer in trainers[shift:] + trainers[:shift]:
+                set_threads(threads, torch, trainer)
                 times[threads][trainer.name] += trainer.run(1)
     return times
 
@@ -384,7 +389,7 @@ def run_workload(workload, rng, blocks, threads_list, seed=0, with_torch=True, p
     print(f"core fit() one-off setup (input checks, buffers): {statistics.median(core.setup_times) * 1e3:.0f} ms per "
           f"call, not in the epoch times; {blocks} timed epochs per row")
     if profile:
-        set_threads(threads_list[0], torch)
+        set_threads(threads_list[0], torch, core)
         profile_core_epoch(core)
     return summary
 

@@ -103,7 +103,7 @@ class Dense(Layer):
         """
         np.matmul(self._X.T, dY, out=self.grads["W"])
         if self.use_bias:
-            np.sum(dY, axis=0, out=self.grads["b"])
+            np.add.reduce(dY, axis=0, out=self.grads["b"])  # np.sum without its Python-level dispatch
         return np.matmul(dY, self.params["W"].T) if input_grad else None
 
     def get_config(self):

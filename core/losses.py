@@ -334,13 +334,18 @@ class SoftmaxCrossEntropy(Loss):
 
     def forward_backward(self, output, target, sample_weight=None, *, checked_target: bool = False):
         if not (checked_target and sample_weight is None and isinstance(output, np.ndarray) and output.ndim == 2
-                and output.dtype.kind == "f" and target.ndim == 1 and target.dtype == np.intp):
+                and output.dtype.kind == "f" and isinstance(target, np.ndarray) and target.ndim == 1
+                and target.dtype == np.intp):
             return super().forward_backward(output, target, sample_weight)
         # the arithmetic of forward + backward, without re-checking the labels
         N = len(output)
         rows = self._row_index(N)
-        log_p = log_softmax(output)
+        # log_softmax(output) and its exp, as log_softmax computes them, with the reductions called directly
+        log_p = np.subtract(output, np.maximum.reduce(output, axis=1, keepdims=True))
         probabilities = np.exp(log_p)
+        log_sum = np.add.reduce(probabilities, axis=1, keepdims=True)
+        log_p -= np.log(log_sum, out=log_sum)
+        np.exp(log_p, out=probabilities)
         self._scale, self._probabilities, self._labels, self._rows = None, probabilities, target, None
         total = np.add.reduce(log_p[rows, target])
         value = -float(total.dtype.type(float(total) / N))  # what .mean() computes, without its dispatch

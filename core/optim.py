@@ -12,9 +12,9 @@ passed to every ``step``. One step, with g the gradient and lr the scheduled lea
 Step 3 uses the weights before step 4, as in Loshchilov & Hutter (2019) and ``torch.optim.AdamW``. The update
 rules follow the PyTorch conventions (momentum buffer v <- mu v + g; eps added to sqrt of the second moment), so
 published hyper-parameters carry over. The gradient arrays serve as scratch space: after ``step`` a
-``Parameter.grad`` may no longer hold the gradient (clipping, the L2 term and the SGD and Adam rules work in it in place; the
-next ``backward`` overwrites it anyway), so read gradients before stepping. The learning rate during epoch e is
-``base_learning_rate * schedule(e)`` (see :mod:`core.schedules`); the training loop calls
+``Parameter.grad`` may no longer hold the gradient (clipping, the L2 term and the SGD and Adam rules work in it in
+place; the next ``backward`` overwrites it anyway), so read gradients before stepping. The learning rate during
+epoch e is ``base_learning_rate * schedule(e)`` (see :mod:`core.schedules`); the training loop calls
 :meth:`Optimizer.set_epoch`.
 
 Parameters that lie one after the other in one buffer, values and gradients alike (those of a built
@@ -81,8 +81,8 @@ def _address(array: np.ndarray) -> int:
 def _follows(first: np.ndarray, second: np.ndarray) -> bool:
     """Whether ``second`` starts right where ``first`` ends, both C-contiguous views of one C-contiguous buffer."""
     base = first.base
-    return (isinstance(base, np.ndarray) and second.base is base and base.flags.c_contiguous and first.flags.c_contiguous
-            and second.flags.c_contiguous and first.dtype == second.dtype
+    return (isinstance(base, np.ndarray) and second.base is base and base.flags.c_contiguous
+            and first.flags.c_contiguous and second.flags.c_contiguous and first.dtype == second.dtype
             and _address(second) == _address(first) + first.nbytes)
 
 
@@ -211,9 +211,9 @@ class Optimizer:
         """
         if self._states is None:
             self._build_state(parameters)
-        elif len(parameters) != len(self._states) or any(
+        elif not self._same_arrays(parameters) and (len(parameters) != len(self._states) or any(
             p.value.shape != shape for p, shape in zip(parameters, self._shapes)
-        ):
+        )):
             raise ValueError(
                 f"{type(self).__name__}.step got {len(parameters)} parameters with shapes "
                 f"{[p.value.shape for p in parameters]}, but its state was built for shapes {self._shapes}. "
@@ -252,14 +252,19 @@ class Optimizer:
         lo, hi = self._offsets[start], self._offsets[stop]
         return {key: array[lo:hi].reshape(shape) for key, array in self._flat_state.items()}
 
+    def _same_arrays(self, parameters) -> bool:
+        """Whether ``parameters`` hold the very arrays the cached runs were made for."""
+        cached = self._runs_key
+        return (cached is not None and len(cached) == len(parameters)
+                and all(p.value is v and p.grad is g for p, (v, g) in zip(parameters, cached)))
+
     def _runs_of(self, parameters) -> list:
         """(value, grad, state) per maximal run of consecutive parameters whose values tile one contiguous block of
         memory and whose gradients do too (flat views over the run); single parameters otherwise. Cached for
         the same arrays."""
-        key = [(p.value, p.grad) for p in parameters]
-        cached = self._runs_key
-        if cached is not None and all(v is cv and g is cg for (v, g), (cv, cg) in zip(key, cached)):
+        if self._same_arrays(parameters):
             return self._runs
+        key = [(p.value, p.grad) for p in parameters]
         if self._flat_state is None:
             runs = [(p.value, p.grad, state) for p, state in zip(parameters, self._states)]
         else:
