@@ -54,3 +54,21 @@ def test_collapse_intervals_are_calibrated():
         per_replica, means = _replicas(rng, correction=0.05)
         covered += collapse(T, per_replica, means, SIZES, "synthetic", np.full(4, 2.27))["tc"].covers(TC, 0.95)
     assert covered >= 34
+
+
+def test_width_floor_raises_only_a_spread_smaller_than_one_fit_implies():
+    """Four replicas that agree to 1e-4 while each fit's minimum has a half-width 0.002 (rise 1): the statistical
+    error becomes sqrt(2 * 0.002^2 / 4) = 0.0014 with Student's t of 3 dof kept; replicas that scatter more than
+    that keep SD/sqrt(n)."""
+    from physics.tasks.ising.analysis import WIDTH_RISE, with_width_floor
+    from physics.transition.replicas import combine
+
+    close = combine([2.2700, 2.2701, 2.2702, 2.2701], method="m", kind="T_c(inf)")
+    floored = with_width_floor(close, [0.002, 0.002, np.nan, 0.002])  # a NaN width is left out
+    assert floored.stat == pytest.approx(np.sqrt(WIDTH_RISE * 0.002 ** 2 / 4), rel=1e-12) and floored.dof == 3
+    assert floored.extra["stat_replica_spread"] == close.stat and "half-width" in floored.stat_source
+    assert floored.value == close.value
+    spread = combine([2.266, 2.270, 2.274, 2.268], method="m", kind="T_c(inf)")
+    kept = with_width_floor(spread, [0.002] * 4)
+    assert kept.stat == spread.stat and kept.stat_source == spread.stat_source
+    assert with_width_floor(spread, [np.nan] * 4) == spread
