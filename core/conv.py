@@ -16,9 +16,10 @@ into a reused buffer of about one megabyte, which stays in the CPU cache while m
 (sites, C k k) @ (C k k, F) turn it into the chunk's outputs. (The same product on all sites at once streams a
 matrix ~9x the size of the input from memory and runs 3-4x slower.) With many channels the windows are not
 copied k*k times but k times, as row stacks from which every window is a contiguous run (:class:`_RowStacked`);
-with few (the first layer of a network) tap by tap (:class:`_TapMajor`). The weight gradient sums the chunks'
-(C k k, sites) @ (sites, F) products, rebuilding the chunk columns from the kept padded input (cheaper than
-keeping all columns, which would leave the cache); the bias gradient is one matrix-vector product. The input
+the weight gradient sums the chunks' (C k k, sites) @ (sites, F) products, rebuilding the chunk columns from the
+kept padded input (cheaper than keeping all columns, which would leave the cache), and the bias gradient is one
+matrix-vector product. With few channels (the first layer of a network) the columns of the whole batch are built
+tap by tap, with a row of ones for the bias, and kept for the weight gradient (:class:`_TapMajor`). The input
 gradient is the cross-correlation of dY, padded the other way round (``after`` in front, ``before`` behind;
 k - 1 zeros on both sides for "valid"), with the kernel flipped in space and transposed in channels:
 dX[n, c, u, v] = sum_{f, i, j} W[f, c, k-1-i, k-1-j] dYp[n, f, u + i, v + j], computed like the forward pass.
@@ -43,8 +44,8 @@ PADDINGS = ("zero", "valid", "periodic")
 
 #: elements of one im2col chunk (1 MiB in float32): small enough to stay in the per-core cache
 _CHUNK_ELEMENTS = 1 << 18
-#: channels x kernel side from which the columns are laid out site by site (rows of C k contiguous values);
-#: below it (e.g. one input channel) tap by tap, each row a contiguous run of image columns
+#: channels x kernel side from which the columns are row stacks (_RowStacked, runs of C k contiguous values);
+#: below it (e.g. one input channel) the whole batch's columns are built tap by tap (_TapMajor)
 _SITE_MAJOR_MIN_RUN = 8
 
 
@@ -107,49 +108,52 @@ def _chunks(N: int, Ho: int, Wo: int, per_site: int):
                 yield n, n + 1, y0, min(Ho, y0 + step)
 
 
+def _engine(channels: int, k: int):
+    """The im2col class that suits ``channels`` input channels and k x k kernels."""
+    return _RowStacked if channels * k >= _SITE_MAJOR_MIN_RUN else _TapMajor
+
+
 def _im2col(padded: np.ndarray, k: int, cache: dict):
-    """The chunked im2col of a padded channel-last array (N, Ho + k - 1, Wo + k - 1, C), in the layout that
-    suits its channel count."""
-    return (_RowStacked if padded.shape[3] * k >= _SITE_MAJOR_MIN_RUN else _TapMajor)(padded, k, cache)
+    """The im2col object of a padded channel-last array (N, Ho + k - 1, Wo + k - 1, C)."""
+    return _engine(padded.shape[3], k)(padded, k, cache)
 
 
 class _TapMajor:
-    """Columns (C, k, k, sites), one contiguous run of image columns per row; for few channels (C k small).
-
-    Used through ``correlate`` (the forward product) and ``weight_gradient`` (the chunk sums of cols dY)."""
+    """Columns (C k k [+ 1], sites) of the whole batch, each row one shifted copy of the image (rows in (c, i, j)
+    order), with a last row of ones when there is a bias, so that the bias rides along in the products; for few
+    channels (C k small), where the columns are no bigger than a few copies of the output. Kept from
+    ``correlate`` for ``weight_gradient``."""
 
     def __init__(self, padded: np.ndarray, k: int, cache: dict) -> None:
         self.padded, self.k, self.cache = padded, k, cache
         N, Hp, Wp, C = padded.shape
         self.N, self.Ho, self.Wo, self.C = N, Hp - k + 1, Wp - k + 1, C
-        self.windows = sliding_window_view(padded, (k, k), axis=(1, 2))  # (N, Ho, Wo, C, k, k), no copy
-
-    def _columns(self, n0, n1, y0, y1) -> np.ndarray:
-        """(sites, C k k) transposed view of the chunk's (C k k, sites) columns, rows in (c, i, j) order."""
-        k, C = self.k, self.C
-        shape = (n1 - n0, y1 - y0, self.Wo)
-        cols = _buffer(self.cache, "cols", (C, k, k) + shape, self.padded.dtype)
-        np.copyto(cols, self.windows[n0:n1, y0:y1].transpose(3, 4, 5, 0, 1, 2))
-        return cols.reshape(C * k * k, -1).T
+        self.cols = None
 
     def correlate(self, W: np.ndarray, out: np.ndarray, bias: np.ndarray | None = None) -> None:
         """out (N, Ho, Wo, F) = cross-correlation of ``padded`` with W (F, C, k, k) [+ bias]."""
-        F = W.shape[0]
-        Wm = W.transpose(1, 2, 3, 0).reshape(-1, F)
-        for n0, n1, y0, y1 in _chunks(self.N, self.Ho, self.Wo, self.C * self.k * self.k):
-            block = out[n0:n1, y0:y1].reshape(-1, F)
-            np.matmul(self._columns(n0, n1, y0, y1), Wm, out=block)
-            if bias is not None:
-                block += bias
+        k, C, F = self.k, self.C, W.shape[0]
+        taps = C * k * k
+        cols = _buffer(self.cache, "cols", (taps + (bias is not None), self.N * self.Ho * self.Wo),
+                       self.padded.dtype)
+        windows = sliding_window_view(self.padded, (k, k), axis=(1, 2))  # (N, Ho, Wo, C, k, k), no copy
+        np.copyto(cols[:taps].reshape(C, k, k, self.N, self.Ho, self.Wo), windows.transpose(3, 4, 5, 0, 1, 2))
+        Wm = W.reshape(F, taps)
+        if bias is not None:
+            cols[taps] = 1
+            Wm = np.concatenate([Wm, bias[:, None]], axis=1)
+        np.matmul(cols.T, Wm.T, out=out.reshape(-1, F))
+        self.cols = cols
 
     def weight_gradient(self, dY: np.ndarray):
-        """dW (F, C, k, k) from dY (N, Ho, Wo, F), C-contiguous."""
+        """(dW (F, C, k, k), db (F,) or None without a bias) from dY (N, Ho, Wo, F), C-contiguous."""
         k, C, F = self.k, self.C, dY.shape[3]
-        grad = np.zeros((C * k * k, F), dtype=self.padded.dtype)
-        partial = np.empty_like(grad)
-        for n0, n1, y0, y1 in _chunks(self.N, self.Ho, self.Wo, C * k * k):
-            grad += np.matmul(self._columns(n0, n1, y0, y1).T, dY[n0:n1, y0:y1].reshape(-1, F), out=partial)
-        return grad.reshape(C, k, k, F).transpose(3, 0, 1, 2)
+        taps = C * k * k
+        per_sample = self.cols.reshape(-1, self.N, self.Ho * self.Wo).transpose(1, 0, 2)
+        # N small products beat one (C k k, N Ho Wo) @ (N Ho Wo, F) product, whose long inner dimension BLAS
+        # handles poorly
+        grad = np.matmul(per_sample, dY.reshape(self.N, -1, F)).sum(axis=0)  # (C k k [+ 1], F)
+        return grad[:taps].T.reshape(F, C, k, k), (grad[taps] if len(grad) > taps else None)
 
 
 class _RowStacked:
@@ -188,24 +192,47 @@ class _RowStacked:
     def _scratch(self, name, sites, F):
         return _buffer(self.cache, name, (sites, F), self.padded.dtype)
 
-    def correlate(self, W: np.ndarray, out: np.ndarray, bias: np.ndarray | None = None) -> None:
-        """out (N, Ho, Wo, F) = cross-correlation of ``padded`` with W (F, C, k, k) [+ bias]."""
-        k, F, Wo = self.k, W.shape[0], self.Wo
-        Wm = W.transpose(3, 2, 1, 0).reshape(-1, F)  # rows in the (j, i, c) order of a window
+    def correlate(self, W: np.ndarray | None, out: np.ndarray | None, bias: np.ndarray | None = None,
+                  source: np.ndarray | None = None):
+        """out (N, Ho, Wo, F) = cross-correlation of ``padded`` with W (F, C, k, k) [+ bias] (skipped if W is
+        None).
+
+        With ``source`` (N, Ho, Wo, S), also return G (S, C, k, k), G[s, c, i, j] = sum over n, y, x of
+        source[n, y, x, s] padded[n, y + i, x + j, c], from the same columns (the weight gradient, computed
+        with the input gradient); else None."""
+        k, C, Wo = self.k, self.C, self.Wo
+        if W is not None:
+            F = W.shape[0]
+            Wm = W.transpose(3, 2, 1, 0).reshape(-1, F)  # rows in the (j, i, c) order of a window
+        if source is not None:
+            S = source.shape[3]
+            grad = np.zeros((k * k * C, S), dtype=self.padded.dtype)
+            partial = np.empty_like(grad)
         for n0, n1, y0, y1 in self._chunks():
             phases, sites = self._phases(n0, n1, y0, y1)
-            full = self._scratch("out", sites, F)
-            for r, A in enumerate(phases):
-                np.matmul(A, Wm, out=full[r::k])
-            valid = full.reshape(-1, self.Wp, F)[:, :Wo]
-            block = out[n0:n1, y0:y1].reshape(-1, Wo, F)
-            if bias is None:
-                np.copyto(block, valid)
-            else:
-                np.add(valid, bias, out=block)
+            if W is not None:
+                full = self._scratch("out", sites, F)
+                for r, A in enumerate(phases):
+                    np.matmul(A, Wm, out=full[r::k])
+                valid = full.reshape(-1, self.Wp, F)[:, :Wo]
+                block = out[n0:n1, y0:y1].reshape(-1, Wo, F)
+                if bias is None:
+                    np.copyto(block, valid)
+                else:
+                    np.add(valid, bias, out=block)
+            if source is not None:
+                rows = self._scratch("source", sites, S).reshape(n1 - n0, y1 - y0, self.Wp, S)
+                rows[:, :, :Wo] = source[n0:n1, y0:y1]
+                rows[:, :, Wo:] = 0
+                rows = rows.reshape(sites, S)
+                for r, A in enumerate(phases):
+                    grad += np.matmul(A.T, rows[r::k], out=partial)
+        if source is not None:
+            return grad.reshape(k, k, C, S).transpose(3, 2, 1, 0)
+        return None
 
     def weight_gradient(self, dY: np.ndarray):
-        """dW (F, C, k, k) from dY (N, Ho, Wo, F), C-contiguous."""
+        """(dW (F, C, k, k), db (F,)) from dY (N, Ho, Wo, F), C-contiguous."""
         k, C, F, Wo = self.k, self.C, dY.shape[3], self.Wo
         grad = np.zeros((k * k * C, F), dtype=self.padded.dtype)
         partial = np.empty_like(grad)
@@ -217,7 +244,9 @@ class _RowStacked:
             full = full.reshape(sites, F)
             for r, A in enumerate(phases):
                 grad += np.matmul(A.T, full[r::k], out=partial)
-        return grad.reshape(k, k, C, F).transpose(3, 2, 1, 0)
+        # the bias gradient as a matrix-vector product: numpy's sum along the strided axis is slower
+        sites = dY.reshape(-1, F)
+        return grad.reshape(k, k, C, F).transpose(3, 2, 1, 0), np.matmul(np.ones(len(sites), sites.dtype), sites)
 
 
 def _channel_last(A: np.ndarray) -> np.ndarray:
@@ -269,7 +298,7 @@ class Conv2D(Layer):
         self.fallback_init = "glorot"
         self._forward_buffers: dict = {}
         self._backward_buffers: dict = {}
-        self._padded = None
+        self._columns = None
         k = self.kernel_size
         self._before, self._after = ((k - 1) // 2, k // 2) if padding != "valid" else (0, 0)
 
@@ -306,9 +335,9 @@ class Conv2D(Layer):
         _, Ho, Wo = self.output_shape
         padded = self._pad(X, self._before, self._after, self.padding == "periodic", self._forward_buffers)
         Y = np.empty((N, Ho, Wo, self.filters), dtype=padded.dtype)
-        _im2col(padded, self.kernel_size, self._forward_buffers).correlate(
-            self.params["W"], Y, self.params["b"] if self.use_bias else None)
-        self._padded = padded
+        columns = _im2col(padded, self.kernel_size, self._forward_buffers)
+        columns.correlate(self.params["W"], Y, self.params["b"] if self.use_bias else None)
+        self._columns = columns
         return Y.transpose(0, 3, 1, 2)  # (N, F, Ho, Wo) view of the channel-last result
 
     def backward(self, dY, input_grad: bool = True):
@@ -326,25 +355,43 @@ class Conv2D(Layer):
         ndarray or None
             dX, shape (batch, C, H, W), or None if ``input_grad`` is False.
         """
-        k = self.kernel_size
-        dY_sites = _channel_last(dY)  # (N, Ho, Wo, F)
-        np.copyto(self.grads["W"], _im2col(self._padded, k, self._forward_buffers).weight_gradient(dY_sites))
-        if self.use_bias:  # the sum over sites as a product: numpy's sum along the strided axis is slower
-            dY_sites = dY_sites.reshape(-1, self.filters)
-            np.matmul(np.ones(len(dY_sites), dY_sites.dtype), dY_sites, out=self.grads["b"])
-        if not input_grad:
-            return None
-        N = dY.shape[0]
+        k, F = self.kernel_size, self.filters
         C, H, W = self.input_shape
-        if self.padding == "valid":
-            before = after = k - 1
-        else:
-            before, after = self._after, self._before
-        padded = self._pad(dY, before, after, self.padding == "periodic", self._backward_buffers)
-        dX = np.empty((N, H, W, C), dtype=padded.dtype)
+        dY_sites = _channel_last(dY)  # (N, Ho, Wo, F)
+        if self.use_bias:  # the sum over sites as a product: numpy's sum along the strided axis is slower
+            flat = dY_sites.reshape(-1, F)
+            np.matmul(np.ones(len(flat), flat.dtype), flat, out=self.grads["b"])
         flipped = self.params["W"][:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, k, k)
-        _im2col(padded, k, self._backward_buffers).correlate(flipped, dX)
-        return dX.transpose(0, 3, 1, 2)
+        dX = np.empty((dY.shape[0], H, W, C), dtype=dY_sites.dtype) if input_grad else None
+        if isinstance(self._columns, _RowStacked) and _engine(F, k) is _RowStacked:
+            # dW[f, c, i, j] = sum over sites (u, v) of X[c, u, v] dYp[f, u + k-1-i, v + k-1-j]: the weight
+            # gradient from the columns of dY that dX needs anyway, with the input as the other operand (the same
+            # way with or without dX, so that skipping dX leaves dW bit for bit unchanged)
+            b = self._before
+            inputs = self._columns.padded[:, b:b + H, b:b + W]  # (N, H, W, C) view of the kept padded input
+            columns = self._input_grad_columns(dY)
+            grad = columns.correlate(flipped if input_grad else None, dX, source=inputs)  # (C, F, k, k)
+            np.copyto(self.grads["W"], grad.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+        else:
+            np.copyto(self.grads["W"], self._columns.weight_gradient(dY_sites)[0])
+            if input_grad:
+                self._input_grad_columns(dY).correlate(flipped, dX)
+        return dX.transpose(0, 3, 1, 2) if input_grad else None
+
+    def _input_grad_columns(self, dY: np.ndarray):
+        """The im2col object of dY padded for the input gradient: ``after`` in front and ``before`` behind
+        (k - 1 zeros on both sides for "valid"), so that correlating it with the flipped kernel gives dX."""
+        k = self.kernel_size
+        before, after = (k - 1, k - 1) if self.padding == "valid" else (self._after, self._before)
+        padded = self._pad(dY, before, after, self.padding == "periodic", self._backward_buffers)
+        return _im2col(padded, k, self._backward_buffers)
+
+    def __getstate__(self) -> dict:
+        # the scratch buffers and the last forward's columns are rebuilt by the next forward: copies and pickles
+        # leave them out (they can be far larger than the weights, and unpickled from a memory map, read-only)
+        state = self.__dict__.copy()
+        state.update(_forward_buffers={}, _backward_buffers={}, _columns=None)
+        return state
 
     def get_config(self):
         return {"filters": self.filters, "kernel_size": self.kernel_size, "padding": self.padding,
