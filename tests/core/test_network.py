@@ -91,7 +91,7 @@ def test_predict_in_chunks_equals_one_forward():
     X = np.random.default_rng(4).standard_normal((23, 5))
     np.testing.assert_array_equal(network.predict(X, batch_size=4), network.forward(X))
     assert network.predict(X[:0]).shape == (0, 3)
-    # Conv2D reuses its im2col buffer while the batch size stays the same: chunks of 4, 4, 3 samples
+    # Conv2D reuses its scratch buffers while the batch size stays the same: chunks of 4, 4, 3 samples
     conv_net = cnn((3, 2), pool="max", hidden_layer_sizes=(4,)).build((1, 4, 4), 0, "float64")
     images = np.random.default_rng(5).standard_normal((11, 1, 4, 4))
     np.testing.assert_allclose(conv_net.predict(images, batch_size=4), conv_net.forward(images), rtol=1e-13)
