@@ -21,10 +21,8 @@ followed by thread variables consistent with them.
 from __future__ import annotations
 
 import logging
-import math
 import shlex
 import time
-import traceback
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -154,7 +152,7 @@ def data_job(cfg: DictConfig, run_dir: str | Path, *, in_sweep: bool) -> float:
     NaN in a sweep, exit status 1 alone for a user error."""
     from physics.app.config import validate
     from physics.app.io import write_json
-    from physics.app.runner import USER_ERRORS
+    from physics.app.runner import failed_job
 
     start, run_dir = time.perf_counter(), Path(run_dir)
     try:
@@ -165,17 +163,7 @@ def data_job(cfg: DictConfig, run_dir: str | Path, *, in_sweep: bool) -> float:
         write_json(run_dir / "metrics.json", metrics)
         return metrics["objective"]
     except Exception as error:
-        user_error = isinstance(error, USER_ERRORS)
-        message = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
-        (log.error if user_error else log.exception)("%s", message)
-        log.debug("%s", traceback.format_exc())
-        write_json(run_dir / "failure.json", {"status": "failed", "error": message, "error_type": type(error).__name__,
-                                              "run_seconds": time.perf_counter() - start})
-        if in_sweep:
-            return math.nan
-        if user_error:
-            raise SystemExit(1) from None
-        raise
+        return failed_job(error, run_dir, start, in_sweep=in_sweep)
 
 
 # -- resolvers of conf/hydra/launcher/slurm.yaml --------------------------------------------------------------

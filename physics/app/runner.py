@@ -119,19 +119,37 @@ def run_job(cfg: DictConfig, run_dir: str | Path, *, in_sweep: bool) -> float:
     try:
         return run(cfg, run_dir, job=tracking.hydra_job()).objective
     except Exception as error:
-        user_error = isinstance(error, USER_ERRORS)
-        message = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
-        message += divergence_hint(error, cfg)
-        if user_error:
-            log.error("%s", message)
-            log.debug("%s", traceback.format_exc())
-        else:
-            log.exception("the job failed")
-        write_json(Path(run_dir) / "failure.json",
-                   {"status": "failed", "error": message, "error_type": type(error).__name__,
-                    "run_seconds": time.perf_counter() - start})
-        if in_sweep:
-            return math.nan
-        if user_error:
-            raise SystemExit(1) from None
-        raise
+        return failed_job(error, run_dir, start, in_sweep=in_sweep, hint=divergence_hint(error, cfg))
+
+
+def failed_job(error: Exception, run_dir: str | Path, start: float, *, in_sweep: bool, hint: str = "") -> float:
+    """Log ``error`` and write ``failure.json`` in ``run_dir`` (never ``metrics.json``); return NaN in a sweep,
+    else exit with status 1 for a user error (one line) or re-raise anything else (a bug, with its traceback).
+
+    Parameters
+    ----------
+    error : Exception
+        What stopped the job (call from its ``except`` block: a bug is re-raised with ``raise``).
+    run_dir : str or Path
+        The job's folder.
+    start : float
+        ``time.perf_counter()`` when the job started (for ``run_seconds``).
+    in_sweep : bool
+        Whether the job is one of a sweep.
+    hint : str, default ""
+        Appended to the message (e.g. :func:`divergence_hint`).
+    """
+    user_error = isinstance(error, USER_ERRORS)
+    message = (str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}") + hint
+    if user_error:
+        log.error("%s", message)
+        log.debug("%s", traceback.format_exc())
+    else:
+        log.exception("the job failed")
+    write_json(Path(run_dir) / "failure.json", {"status": "failed", "error": message, "error_type": type(error).__name__,
+                                                "run_seconds": time.perf_counter() - start})
+    if in_sweep:
+        return math.nan
+    if user_error:
+        raise SystemExit(1) from None
+    raise error
