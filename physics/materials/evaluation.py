@@ -28,12 +28,14 @@ does. Out-of-fold predictions cover every test sample once.
 from __future__ import annotations
 
 import logging
+import pickle
 import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.feature_selection import VarianceThreshold
@@ -549,6 +551,7 @@ def cross_validate(
     target_type: str = "regression",
     keep_estimators: bool = False,
     errors: str = "raise",
+    n_jobs: int = 1,
 ) -> CVResult:
     """Evaluate every model on the same folds, preprocessing fitted on training rows only.
 
@@ -591,6 +594,10 @@ def cross_validate(
         "raise" (default): a fit that raises or predicts NaN/inf stops the run with a ``RuntimeError`` naming the
         model and fold; "record": the fold's metrics become NaN, the message goes to ``ModelResult.errors`` and
         the log.
+    n_jobs : int, optional
+        Folds fitted at the same time (joblib processes, or the backend of an enclosing
+        ``joblib.parallel_config``; -1: every core). Every fold's estimator has its own fixed random state, so
+        the results do not depend on it. Default 1 (one after the other, in this process).
 
     Returns
     -------
@@ -624,7 +631,7 @@ def cross_validate(
     results = {}
     for name, spec in models.items():
         grid = (param_grids or {}).get(name)
-        results[name] = _evaluate_model(name, spec, splits, context, grid, keep_estimators, errors)
+        results[name] = _evaluate_model(name, spec, splits, context, grid, keep_estimators, errors, n_jobs)
     mad = float(np.mean(np.abs(y - y.mean()))) if target_type == "regression" else None
     return CVResult(models=results, splits=splits, fold_of_sample=fold_of_sample, y=y, mad=mad, cv=cv,
                     target_type=target_type)
@@ -646,8 +653,8 @@ class _FoldContext:
     extend_edges: bool
 
 
-def _evaluate_model(name, spec, splits, context: _FoldContext, grid, keep_estimators, errors) -> ModelResult:
-    X, y, target_type = context.X, context.y, context.target_type
+def _evaluate_model(name, spec, splits, context: _FoldContext, grid, keep_estimators, errors, n_jobs=1) -> ModelResult:
+    y, target_type = context.y, context.target_type
     n_folds = len(splits)
     classes = np.unique(y) if target_type == "classification" else None
     probabilities = target_type == "classification" and hasattr(new_model(spec), "predict_proba")
@@ -657,20 +664,15 @@ def _evaluate_model(name, spec, splits, context: _FoldContext, grid, keep_estima
     seconds = np.zeros(n_folds)
     best_params, messages, estimators = ([] if grid else None), [], ([] if keep_estimators else None)
     searched_grids = [] if grid else None
-    for k, (train, test) in enumerate(splits):
-        start = time.perf_counter()
-        try:
-            estimator, chosen, searched = _fit_fold(spec, train, context, grid)
-            estimator = serial_prediction(estimator)
-            prediction = np.asarray(estimator.predict(X[test]))
-            if target_type == "regression":
-                prediction = prediction.astype(np.float64).ravel()
-                if not np.all(np.isfinite(prediction)):
-                    raise FloatingPointError(f"{np.sum(~np.isfinite(prediction))} of {len(test)} predictions are "
-                                             f"NaN or inf (diverged?)")
-            proba = _aligned_proba(estimator, X[test], classes) if probabilities else None
-            scores = fold_scores(target_type, y[test], prediction, proba, classes)
-        except Exception as error:  # noqa: BLE001 -- re-raised below unless errors="record"
+    if n_jobs == 1:
+        outcomes = (_fold(spec, train, test, context, grid, classes, probabilities) for train, test in splits)
+    else:
+        outcomes = Parallel(n_jobs=n_jobs)(delayed(_fold)(spec, train, test, context, grid, classes, probabilities,
+                                                          portable=True) for train, test in splits)
+    for k, ((train, test), outcome) in enumerate(zip(splits, outcomes)):
+        seconds[k] = outcome.seconds
+        if outcome.error is not None:
+            error = outcome.error
             message = f"Model {name!r} failed on fold {k} ({len(train)} training rows): {type(error).__name__}: {error}"
             if errors == "raise":
                 raise RuntimeError(message) from error
@@ -679,23 +681,68 @@ def _evaluate_model(name, spec, splits, context: _FoldContext, grid, keep_estima
             if best_params is not None:
                 best_params.append({})
                 searched_grids.append({})
-            seconds[k] = time.perf_counter() - start
             continue
-        seconds[k] = time.perf_counter() - start
-        oof[test] = prediction
+        oof[test] = outcome.prediction
         for metric in names:
-            fold_metrics[metric][k] = scores.get(metric, np.nan)
+            fold_metrics[metric][k] = outcome.scores.get(metric, np.nan)
         if best_params is not None:
-            best_params.append(chosen)
-            searched_grids.append(searched)
+            best_params.append(outcome.chosen)
+            searched_grids.append(outcome.searched)
         if estimators is not None:
-            estimators.append(estimator)
+            estimators.append(outcome.estimator)
         headline = HEADLINE[target_type][0]
-        logger.info("%s fold %d/%d: %s %.4g (%.2f s)%s", name, k + 1, n_folds, headline, scores[headline],
-                    seconds[k], f", tuned: {chosen}" if chosen else "")
+        logger.info("%s fold %d/%d: %s %.4g (%.2f s)%s", name, k + 1, n_folds, headline, outcome.scores[headline],
+                    seconds[k], f", tuned: {outcome.chosen}" if outcome.chosen else "")
     return ModelResult(name=name, fold_metrics=fold_metrics, oof_prediction=oof, fit_seconds=seconds,
                        best_params=best_params, searched_grids=searched_grids, errors=messages,
                        estimators=estimators)
+
+
+@dataclass
+class _FoldOutcome:
+    """One fold of one model: the fitted pipeline, its test predictions and scores, the tuned setting and grid,
+    the seconds it took; or the exception that stopped it (``error``, everything else None)."""
+
+    seconds: float
+    estimator: object = None
+    prediction: np.ndarray | None = None
+    scores: dict | None = None
+    chosen: dict | None = None
+    searched: dict | None = None
+    error: BaseException | None = None
+
+
+def _fold(spec, train, test, context: _FoldContext, grid, classes, probabilities, portable=False) -> _FoldOutcome:
+    """Fit one fold (:func:`_fit_fold`) and score it on its test rows. An exception is returned, not raised;
+    ``portable``: as one that survives pickling (:func:`_portable`), to cross a process boundary."""
+    X, y, target_type = context.X, context.y, context.target_type
+    start = time.perf_counter()
+    try:
+        estimator, chosen, searched = _fit_fold(spec, train, context, grid)
+        estimator = serial_prediction(estimator)
+        prediction = np.asarray(estimator.predict(X[test]))
+        if target_type == "regression":
+            prediction = prediction.astype(np.float64).ravel()
+            if not np.all(np.isfinite(prediction)):
+                raise FloatingPointError(f"{np.sum(~np.isfinite(prediction))} of {len(test)} predictions are "
+                                         f"NaN or inf (diverged?)")
+        proba = _aligned_proba(estimator, X[test], classes) if probabilities else None
+        scores = fold_scores(target_type, y[test], prediction, proba, classes)
+    except Exception as error:  # noqa: BLE001 -- raised or recorded by _evaluate_model (errors=...)
+        return _FoldOutcome(seconds=time.perf_counter() - start, error=_portable(error) if portable else error)
+    return _FoldOutcome(seconds=time.perf_counter() - start, estimator=estimator, prediction=prediction,
+                        scores=scores, chosen=chosen, searched=searched)
+
+
+def _portable(error: Exception) -> Exception:
+    """``error`` if it survives pickling, else its nearest built-in base class with the same message (e.g. a
+    TrainingDivergedError, whose constructor needs its history, becomes a FloatingPointError)."""
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:  # noqa: BLE001 -- any failure to pickle or to rebuild
+        base = next(kind for kind in type(error).__mro__ if kind.__module__ == "builtins")
+        return base(f"{type(error).__name__}: {error}")
 
 
 def _aligned_proba(estimator, X, classes) -> np.ndarray:

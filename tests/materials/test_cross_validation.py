@@ -139,6 +139,39 @@ def test_failures_raise_or_are_recorded():
     assert summary["ridge"]["n_failed_folds"] == 0
 
 
+class UnpicklableError(FloatingPointError):
+    """Like core's TrainingDivergedError: its constructor needs more than the message, so it does not unpickle."""
+
+    def __init__(self, message, history):
+        super().__init__(message)
+        self.history = history
+
+
+class DivergingRegressor(RegressorMixin, BaseEstimator):
+    def fit(self, X, y):
+        raise UnpicklableError("the loss diverged at epoch 3", history=[1.0, 10.0, np.inf])
+
+
+def test_folds_in_parallel_give_the_same_results_and_errors():
+    X, y = linear_problem(n=120)
+    models = {"ridge": Ridge(alpha=1e-2), "tuned": KernelRidge(kernel="rbf")}
+    grids = {"tuned": {"alpha": [1e-3, 1e-1]}}
+    serial = cross_validate(models, X, y, param_grids=grids, keep_estimators=True)
+    parallel = cross_validate(models, X, y, param_grids=grids, keep_estimators=True, n_jobs=2)
+    for name in models:  # deterministic fits on the same rows: the same numbers, whichever process fitted them
+        np.testing.assert_array_equal(parallel.models[name].oof_prediction, serial.models[name].oof_prediction)
+        np.testing.assert_array_equal(parallel.models[name].fold_metrics["mae"], serial.models[name].fold_metrics["mae"])
+        assert len(parallel.models[name].estimators) == len(serial.splits)
+    assert parallel.models["tuned"].best_params == serial.models["tuned"].best_params
+    # an exception that cannot cross the process boundary arrives as its built-in base, with its message
+    with pytest.raises(RuntimeError, match="fold 0.*FloatingPointError: UnpicklableError: the loss diverged") as info:
+        cross_validate({"diverging": DivergingRegressor()}, X, y, n_jobs=2)
+    assert isinstance(info.value.__cause__, FloatingPointError)
+    with pytest.raises(RuntimeError, match="fold 0.*UnpicklableError: the loss diverged") as info:
+        cross_validate({"diverging": DivergingRegressor()}, X, y)  # in this process: the original exception
+    assert isinstance(info.value.__cause__, UnpicklableError)
+
+
 def test_zscore_clipper():
     clipper = ZScoreClipper(limit=2.0).fit(np.zeros((3, 2)))
     np.testing.assert_array_equal(clipper.transform([[3.0, -5.0], [1.0, 0.5]]), [[2.0, -2.0], [1.0, 0.5]])

@@ -309,4 +309,4 @@ def _number_in(value: Any, low: float, *, closed: bool) -> bool:
 
 #: ``debug=tiny``: 120 alloys (300 rows of a built-in or CSV set), 3 folds, 3 epochs, one learning-curve point
 DEBUG = {"task": {"n_samples": 120, "subsample": 300, "n_splits": 3, "learning_curve": [0.4]},
-         "trainer": {"epochs": 3}}
+         "trainer": {"epochs": 3}, "parallel": {"n_jobs": 1}}

@@ -168,14 +168,14 @@ def _settings(task: Config, seed: int, data: MaterialsDataset) -> tuple[dict, li
     return settings, splits
 
 
-def _evaluate(name: str, model, X, y, settings: dict, preprocessing, grid, task: Config) -> CVResult:
-    """``cross_validate`` of one model; a user error inside a fold (diverged network, bad baseline value)
-    comes out as its own type, with the model and fold named."""
+def _evaluate(name: str, model, X, y, settings: dict, preprocessing, grid, task: Config, n_jobs: int) -> CVResult:
+    """``cross_validate`` of one model, ``n_jobs`` folds at a time; a user error inside a fold (diverged network,
+    bad baseline value) comes out as its own type, with the model and fold named."""
     try:
         return cross_validate({name: model}, X, y, preprocessing=preprocessing, keep_estimators=name == "network",
                               param_grids={name: tuning.prefixed(model, grid)} if grid else None,
                               inner_splits=task.inner_splits, extend_edges=task.extend_grids, target_type=task.kind,
-                              **settings)
+                              n_jobs=n_jobs, **settings)
     except RuntimeError as error:
         cause = error.__cause__
         for kind in _USER_ERRORS:
@@ -208,9 +208,10 @@ def run(config: AppConfig, run_dir: Path) -> TaskResult:
         grids = {}
 
     results = {}
+    n_jobs = -1 if config.parallel.n_jobs is None else config.parallel.n_jobs  # folds at a time (null: every CPU)
     for name, model in models.items():
         with stage(f"evaluation {name}", timings):
-            results[name] = _evaluate(name, model, X, y, settings, preprocessing, grids.get(name), task)
+            results[name] = _evaluate(name, model, X, y, settings, preprocessing, grids.get(name), task, n_jobs)
     network_result = results["network"]
     cv = CVResult(models={name: result.models[name] for name, result in results.items()},
                   **{key: getattr(network_result, key) for key in ("splits", "fold_of_sample", "y", "mad", "cv",
