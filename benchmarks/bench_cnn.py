@@ -14,7 +14,8 @@ PyTorch runs the same layers (``Conv2d(padding=1, padding_mode="circular")``, ``
 One training step is forward + backward (no gradient for the network input) + optimizer step, on a batch taken in
 turn from a fixed pool of 4. A timed block is a fixed number of steps; the contenders take turns block after block
 in a rotating order (one untimed block each first) and the throughput is samples per second from the median block
-time. torch's own thread pool is set with ``torch.set_num_threads``, BLAS with threadpoolctl.
+time. torch's own thread pool is set with ``torch.set_num_threads``, BLAS with threadpoolctl; core splits its
+convolution chunks over as many Python threads as BLAS may use (``core._threads``).
 
 FLOPs per sample are those of the straightforward algorithm's products: 2 (H W) (C k k) F for the forward of every
 Conv2D, as much again for its weight gradient, and again for its input gradient except in the first layer (nobody

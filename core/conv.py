@@ -25,6 +25,13 @@ k - 1 zeros on both sides for "valid"), with the kernel flipped in space and tra
 dX[n, c, u, v] = sum_{f, i, j} W[f, c, k-1-i, k-1-j] dYp[n, f, u + i, v + j], computed like the forward pass.
 All arithmetic stays in the layer's dtype; results agree with the straightforward sums up to that dtype's
 rounding (tests/core/test_conv_reference.py).
+
+Threads. The chunks (and the samples of the padding, the first layer's columns and the pooling) are split over as
+many threads as BLAS may use (``threadpoolctl.threadpool_limits``, ``OMP_NUM_THREADS``, the app's
+``trainer.blas_threads``), each running its products on one BLAS thread (:mod:`core._threads`); a chunk's products
+are too small for BLAS's own threads to help. Every thread writes its own slice of the outputs and the weight
+gradient is the sum of per-chunk sums in chunk order, so the numbers are the same for every thread count
+(tests/core/test_threads.py).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from core._threads import single_threaded_blas, split_work
 from core._validation import check_bool, check_choice, check_positive_int
 from core.base import Layer
 from core.init import check_init_name, initialize
@@ -79,18 +87,23 @@ def _pad_channel_last(X: np.ndarray, out: np.ndarray, before: int, after: int, p
     or with zeros. For zero padding the border of ``out`` must already be zero (it is never written)."""
     _, H, W, _ = X.shape
     if not periodic:
-        out[:, before:before + H, before:before + W] = X
+        split_work(lambda n0, n1, part: np.copyto(out[n0:n1, before:before + H, before:before + W], X[n0:n1]), len(X))
         return
     if max(before, after) > min(H, W):  # wraps around the torus more than once
         rows = (np.arange(H + before + after) - before) % H
         columns = (np.arange(W + before + after) - before) % W
         np.take(np.take(X, rows, axis=1), columns, axis=2, out=out)
         return
-    out[:, before:before + H, before:before + W] = X
-    out[:, :before] = out[:, H:H + before]
-    out[:, before + H:] = out[:, before:before + after]
-    out[:, :, :before] = out[:, :, W:W + before]
-    out[:, :, before + W:] = out[:, :, before:before + after]
+
+    def work(n0, n1, part):
+        block = out[n0:n1]
+        block[:, before:before + H, before:before + W] = X[n0:n1]
+        block[:, :before] = block[:, H:H + before]
+        block[:, before + H:] = block[:, before:before + after]
+        block[:, :, :before] = block[:, :, W:W + before]
+        block[:, :, before + W:] = block[:, :, before:before + after]
+
+    split_work(work, len(X))
 
 
 def _chunks(N: int, Ho: int, Wo: int, per_site: int):
@@ -137,12 +150,18 @@ class _TapMajor:
         cols = _buffer(self.cache, "cols", (taps + (bias is not None), self.N * self.Ho * self.Wo),
                        self.padded.dtype)
         windows = sliding_window_view(self.padded, (k, k), axis=(1, 2))  # (N, Ho, Wo, C, k, k), no copy
-        np.copyto(cols[:taps].reshape(C, k, k, self.N, self.Ho, self.Wo), windows.transpose(3, 4, 5, 0, 1, 2))
+        taps_view = cols[:taps].reshape(C, k, k, self.N, self.Ho, self.Wo)
         Wm = W.reshape(F, taps)
         if bias is not None:
             cols[taps] = 1
             Wm = np.concatenate([Wm, bias[:, None]], axis=1)
-        np.matmul(cols.T, Wm.T, out=out.reshape(-1, F))
+        sites, per_sample = out.reshape(-1, F), self.Ho * self.Wo
+
+        def work(n0, n1, part):
+            np.copyto(taps_view[..., n0:n1, :, :], windows[n0:n1].transpose(3, 4, 5, 0, 1, 2))
+            np.matmul(cols[:, n0 * per_sample:n1 * per_sample].T, Wm.T, out=sites[n0 * per_sample:n1 * per_sample])
+
+        split_work(work, self.N)
         self.cols = cols
 
     def weight_gradient(self, dY: np.ndarray):
@@ -152,7 +171,10 @@ class _TapMajor:
         per_sample = self.cols.reshape(-1, self.N, self.Ho * self.Wo).transpose(1, 0, 2)
         # N small products beat one (C k k, N Ho Wo) @ (N Ho Wo, F) product, whose long inner dimension BLAS
         # handles poorly
-        grad = np.matmul(per_sample, dY.reshape(self.N, -1, F)).sum(axis=0)  # (C k k [+ 1], F)
+        grads = np.empty((self.N, len(per_sample[0]), F), dtype=dY.dtype)
+        dY_samples = dY.reshape(self.N, -1, F)
+        split_work(lambda n0, n1, part: np.matmul(per_sample[n0:n1], dY_samples[n0:n1], out=grads[n0:n1]), self.N)
+        grad = np.add.reduce(grads, axis=0)  # (C k k [+ 1], F)
         return grad[:taps].T.reshape(F, C, k, k), (grad[taps] if len(grad) > taps else None)
 
 
@@ -175,15 +197,15 @@ class _RowStacked:
         self.stacks = sliding_window_view(padded, k, axis=1).transpose(0, 1, 2, 4, 3)
 
     def _chunks(self):
-        return _chunks(self.N, self.Ho, self.Wo, self.Wp * self.k * self.C // self.Wo)
+        return list(_chunks(self.N, self.Ho, self.Wo, self.Wp * self.k * self.C // self.Wo))
 
-    def _phases(self, n0, n1, y0, y1):
-        """Fill Z for the chunk; return its k phase matrices (sites of phase r, k k C) and the chunk's site
-        count (Wp per row)."""
+    def _phases(self, n0, n1, y0, y1, part):
+        """Fill Z (the scratch of thread ``part``) for the chunk; return its k phase matrices (sites of phase r,
+        k k C) and the chunk's site count (Wp per row)."""
         k, C, Wp = self.k, self.C, self.Wp
         sites = (n1 - n0) * (y1 - y0) * Wp
         run = k * C  # values per site in Z
-        flat = _buffer(self.cache, "stacked", ((sites + k - 1) * run,), self.padded.dtype)
+        flat = _buffer(self.cache, f"stacked{part}", ((sites + k - 1) * run,), self.padded.dtype)
         np.copyto(flat[:sites * run].reshape(n1 - n0, y1 - y0, Wp, k, C), self.stacks[n0:n1, y0:y1])
         flat[sites * run:] = 0  # read only by the dropped sites; kept finite so that 0 * value stays 0
         return [flat[r * run:(r + (sites - r + k - 1) // k * k) * run].reshape(-1, k * run)
@@ -192,6 +214,14 @@ class _RowStacked:
     def _scratch(self, name, sites, F):
         return _buffer(self.cache, name, (sites, F), self.padded.dtype)
 
+    def _partial_sums(self, grads, part, phases, rows):
+        """grads[c] = sum over the k phases of phase.T @ (the phase's rows), in phase order."""
+        k = self.k
+        np.matmul(phases[0].T, rows[0::k], out=grads)
+        partial = _buffer(self.cache, f"partial{part}", grads.shape, grads.dtype)
+        for r in range(1, k):
+            grads += np.matmul(phases[r].T, rows[r::k], out=partial)
+
     def correlate(self, W: np.ndarray | None, out: np.ndarray | None, bias: np.ndarray | None = None,
                   source: np.ndarray | None = None):
         """out (N, Ho, Wo, F) = cross-correlation of ``padded`` with W (F, C, k, k) [+ bias] (skipped if W is
@@ -199,54 +229,63 @@ class _RowStacked:
 
         With ``source`` (N, Ho, Wo, S), also return G (S, C, k, k), G[s, c, i, j] = sum over n, y, x of
         source[n, y, x, s] padded[n, y + i, x + j, c], from the same columns (the weight gradient, computed
-        with the input gradient); else None."""
-        k, C, Wo = self.k, self.C, self.Wo
+        with the input gradient); else None. The chunks are split over threads (:mod:`core._threads`); G is the
+        sum of per-chunk sums, taken in chunk order."""
+        k, C, Wo, Wp = self.k, self.C, self.Wo, self.Wp
+        chunks = self._chunks()
         if W is not None:
             F = W.shape[0]
             Wm = W.transpose(3, 2, 1, 0).reshape(-1, F)  # rows in the (j, i, c) order of a window
         if source is not None:
             S = source.shape[3]
-            grad = np.zeros((k * k * C, S), dtype=self.padded.dtype)
-            partial = np.empty_like(grad)
-        for n0, n1, y0, y1 in self._chunks():
-            phases, sites = self._phases(n0, n1, y0, y1)
-            if W is not None:
-                full = self._scratch("out", sites, F)
-                for r, A in enumerate(phases):
-                    np.matmul(A, Wm, out=full[r::k])
-                valid = full.reshape(-1, self.Wp, F)[:, :Wo]
-                block = out[n0:n1, y0:y1].reshape(-1, Wo, F)
-                if bias is None:
-                    np.copyto(block, valid)
-                else:
-                    np.add(valid, bias, out=block)
-            if source is not None:
-                rows = self._scratch("source", sites, S).reshape(n1 - n0, y1 - y0, self.Wp, S)
-                rows[:, :, :Wo] = source[n0:n1, y0:y1]
-                rows[:, :, Wo:] = 0
-                rows = rows.reshape(sites, S)
-                for r, A in enumerate(phases):
-                    grad += np.matmul(A.T, rows[r::k], out=partial)
+            grads = np.empty((len(chunks), k * k * C, S), dtype=self.padded.dtype)
+
+        def work(start, stop, part):
+            for c in range(start, stop):
+                n0, n1, y0, y1 = chunks[c]
+                phases, sites = self._phases(n0, n1, y0, y1, part)
+                if W is not None:
+                    full = self._scratch(f"out{part}", sites, F)
+                    for r, A in enumerate(phases):
+                        np.matmul(A, Wm, out=full[r::k])
+                    valid = full.reshape(-1, Wp, F)[:, :Wo]
+                    block = out[n0:n1, y0:y1].reshape(-1, Wo, F)
+                    if bias is None:
+                        np.copyto(block, valid)
+                    else:
+                        np.add(valid, bias, out=block)
+                if source is not None:
+                    rows = self._scratch(f"source{part}", sites, S).reshape(n1 - n0, y1 - y0, Wp, S)
+                    rows[:, :, :Wo] = source[n0:n1, y0:y1]
+                    rows[:, :, Wo:] = 0
+                    self._partial_sums(grads[c], part, phases, rows.reshape(sites, S))
+
+        split_work(work, len(chunks))
         if source is not None:
-            return grad.reshape(k, k, C, S).transpose(3, 2, 1, 0)
+            return np.add.reduce(grads, axis=0).reshape(k, k, C, S).transpose(3, 2, 1, 0)
         return None
 
     def weight_gradient(self, dY: np.ndarray):
         """(dW (F, C, k, k), db (F,)) from dY (N, Ho, Wo, F), C-contiguous."""
-        k, C, F, Wo = self.k, self.C, dY.shape[3], self.Wo
-        grad = np.zeros((k * k * C, F), dtype=self.padded.dtype)
-        partial = np.empty_like(grad)
-        for n0, n1, y0, y1 in self._chunks():
-            phases, sites = self._phases(n0, n1, y0, y1)
-            full = self._scratch("grad", sites, F).reshape(-1, self.Wp, F)
-            full[:, :Wo] = dY[n0:n1, y0:y1].reshape(-1, Wo, F)
-            full[:, Wo:] = 0
-            full = full.reshape(sites, F)
-            for r, A in enumerate(phases):
-                grad += np.matmul(A.T, full[r::k], out=partial)
+        k, C, F, Wo, Wp = self.k, self.C, dY.shape[3], self.Wo, self.Wp
+        chunks = self._chunks()
+        grads = np.empty((len(chunks), k * k * C, F), dtype=self.padded.dtype)
+
+        def work(start, stop, part):
+            for c in range(start, stop):
+                n0, n1, y0, y1 = chunks[c]
+                phases, sites = self._phases(n0, n1, y0, y1, part)
+                full = self._scratch(f"grad{part}", sites, F).reshape(-1, Wp, F)
+                full[:, :Wo] = dY[n0:n1, y0:y1].reshape(-1, Wo, F)
+                full[:, Wo:] = 0
+                self._partial_sums(grads[c], part, phases, full.reshape(sites, F))
+
+        split_work(work, len(chunks))
         # the bias gradient as a matrix-vector product: numpy's sum along the strided axis is slower
         sites = dY.reshape(-1, F)
-        return grad.reshape(k, k, C, F).transpose(3, 2, 1, 0), np.matmul(np.ones(len(sites), sites.dtype), sites)
+        with single_threaded_blas():
+            bias_grad = np.matmul(np.ones(len(sites), sites.dtype), sites)
+        return np.add.reduce(grads, axis=0).reshape(k, k, C, F).transpose(3, 2, 1, 0), bias_grad
 
 
 def _channel_last(A: np.ndarray) -> np.ndarray:
@@ -360,7 +399,8 @@ class Conv2D(Layer):
         dY_sites = _channel_last(dY)  # (N, Ho, Wo, F)
         if self.use_bias:  # the sum over sites as a product: numpy's sum along the strided axis is slower
             flat = dY_sites.reshape(-1, F)
-            np.matmul(np.ones(len(flat), flat.dtype), flat, out=self.grads["b"])
+            with single_threaded_blas():
+                np.matmul(np.ones(len(flat), flat.dtype), flat, out=self.grads["b"])
         flipped = self.params["W"][:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, k, k)
         dX = np.empty((dY.shape[0], H, W, C), dtype=dY_sites.dtype) if input_grad else None
         if isinstance(self._columns, _RowStacked) and _engine(F, k) is _RowStacked:
@@ -492,11 +532,15 @@ class GlobalAvgPool2D(Layer):
         # the mean as a matrix-vector product over the sites, taken along the axis contiguous in memory
         # (numpy's mean over non-contiguous axes is ~20x slower for Conv2D's channel-last output)
         if channel_last.flags.c_contiguous:
-            return np.matmul(weights, channel_last.reshape(N, H * W, C))  # (N, C)
-        return np.matmul(X.reshape(N, C, H * W), weights)
+            sites, mean = channel_last.reshape(N, H * W, C), np.empty((N, C), dtype=X.dtype)
+            split_work(lambda n0, n1, part: np.matmul(weights, sites[n0:n1], out=mean[n0:n1]), N)
+            return mean
+        with single_threaded_blas():
+            return np.matmul(X.reshape(N, C, H * W), weights)
 
     def backward(self, dY):
         _, H, W = self.input_shape
         dX = np.empty_like(self._X, dtype=dY.dtype)  # (N, C, H, W), same memory order as X
-        dX[...] = (dY * (1.0 / (H * W)))[:, :, None, None]
+        spread = (dY * (1.0 / (H * W)))[:, :, None, None]
+        split_work(lambda n0, n1, part: np.copyto(dX[n0:n1], spread[n0:n1]), len(dX))
         return dX
