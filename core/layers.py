@@ -104,7 +104,13 @@ class Dense(Layer):
         np.matmul(self._X.T, dY, out=self.grads["W"])
         if self.use_bias:
             np.add.reduce(dY, axis=0, out=self.grads["b"])  # np.sum without its Python-level dispatch
-        return np.matmul(dY, self.params["W"].T) if input_grad else None
+        if not input_grad:
+            return None
+        if self.units == 1:
+            # an outer product (inner dimension 1): the same products as the matmul, element by element, without
+            # the BLAS call's overhead (a zero may differ in sign only: -0.0 here, +0.0 from BLAS's 0 + a * b)
+            return np.multiply(dY, self.params["W"].T)
+        return np.matmul(dY, self.params["W"].T)
 
     def get_config(self):
         return {"units": self.units, "init": self.init, "use_bias": self.use_bias}

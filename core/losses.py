@@ -115,7 +115,14 @@ def _per_sample(scale: np.ndarray, ndim: int) -> np.ndarray:
 
 def _mean(values: np.ndarray, scale: np.ndarray | None) -> float:
     """The mean of the elementwise losses (n, ...), each sample's row weighted by ``scale`` if given."""
-    return float(np.mean(values if scale is None else values * _per_sample(scale, values.ndim)))
+    if scale is not None:
+        values = values * _per_sample(scale, values.ndim)
+    if values.dtype.kind != "f" or values.dtype.itemsize < 4:
+        return float(np.mean(values))
+    # np.mean's arithmetic (a sum in the dtype, then a float64 division by the count, cast back to the dtype)
+    # without its Python-level dispatch
+    total = np.add.reduce(values, axis=None)
+    return float(total.dtype.type(float(total) / values.size))
 
 
 def _scaled(grad: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
@@ -130,8 +137,9 @@ def _check_finite(target: np.ndarray, owner: str) -> None:
         raise ValueError(f"The 'target' of {owner} contains NaN or inf.")
 
 
-def _elementwise_target(target, output: np.ndarray, owner: str) -> np.ndarray:
-    """``target`` as a finite numeric array of the output's shape; (batch,) is accepted for output (batch, 1)."""
+def _elementwise_target(target, output: np.ndarray, owner: str, check_finite: bool = True) -> np.ndarray:
+    """``target`` as a finite numeric array of the output's shape; (batch,) is accepted for output (batch, 1).
+    ``check_finite=False`` skips the test for NaN and inf (for targets checked already)."""
     target = np.asarray(target)
     column = output.ndim == 2 and output.shape[1] == 1
     if target.shape != output.shape:
@@ -141,7 +149,8 @@ def _elementwise_target(target, output: np.ndarray, owner: str) -> np.ndarray:
         target = target[:, None]
     if target.dtype.kind not in "fiub":
         raise ValueError(f"The 'target' of {owner} must be numeric. Got dtype {target.dtype} instead.")
-    _check_finite(target, owner)
+    if check_finite:
+        _check_finite(target, owner)
     return target
 
 
@@ -212,16 +221,34 @@ class Loss:
         return float(self(output, target, sample_weight)), self.backward()
 
 
-class MeanSquaredError(Loss):
+class _ElementwiseLoss(Loss):
+    """A loss of targets shaped like the output: ``forward`` is ``_forward`` with the targets checked (finite, and
+    in range where the loss has one); ``forward_backward`` skips those checks for targets checked already
+    (``checked_target=True``), with the same arithmetic."""
+
+    def forward(self, output, target, sample_weight=None):
+        """Mean loss over the batch, the targets checked; see :meth:`Loss.forward`."""
+        return self._forward(output, target, sample_weight, True)
+
+    def forward_backward(self, output, target, sample_weight=None, *, checked_target: bool = False):
+        if not checked_target or type(self).forward is not _ElementwiseLoss.forward:
+            return super().forward_backward(output, target, sample_weight)
+        return self._forward(output, target, sample_weight, False), self.backward()
+
+    def _forward(self, output, target, sample_weight, check_target: bool) -> float:
+        raise NotImplementedError
+
+
+class MeanSquaredError(_ElementwiseLoss):
     """L = mean over all N*K elements of (output - target)^2 (for K = 1 output: the usual MSE over the batch).
 
     dL/d output = 2 (output - target) / (N K). ``target`` has the shape of ``output``, or shape (batch,)
     when output is (batch, 1).
     """
 
-    def forward(self, output, target, sample_weight=None):
+    def _forward(self, output, target, sample_weight, check_target):
         output = _as_output(output)
-        target = _elementwise_target(target, output, "MeanSquaredError")
+        target = _elementwise_target(target, output, "MeanSquaredError", check_target)
         self._scale = _sample_scale(sample_weight, len(output), output.dtype, "MeanSquaredError")
         residual = np.subtract(output, target, dtype=output.dtype)  # (batch, ...)
         self._residual = residual
@@ -232,7 +259,7 @@ class MeanSquaredError(Loss):
         return _scaled(residual * (2.0 / residual.size), self._scale)
 
 
-class MeanAbsoluteError(Loss):
+class MeanAbsoluteError(_ElementwiseLoss):
     """L = mean over all N*K elements of |output - target| (robust to outliers: fits the conditional median).
 
     dL/d output = sign(output - target) / (N K); where output == target exactly, |r| has no derivative and the
@@ -240,9 +267,9 @@ class MeanAbsoluteError(Loss):
     (batch, 1); the gradient has the dtype of ``output``.
     """
 
-    def forward(self, output, target, sample_weight=None):
+    def _forward(self, output, target, sample_weight, check_target):
         output = _as_output(output)
-        target = _elementwise_target(target, output, "MeanAbsoluteError")
+        target = _elementwise_target(target, output, "MeanAbsoluteError", check_target)
         self._scale = _sample_scale(sample_weight, len(output), output.dtype, "MeanAbsoluteError")
         residual = np.subtract(output, target, dtype=output.dtype)  # (batch, ...)
         self._residual = residual
@@ -253,7 +280,7 @@ class MeanAbsoluteError(Loss):
         return _scaled(np.sign(residual) * (1.0 / residual.size), self._scale)
 
 
-class Huber(Loss):
+class Huber(_ElementwiseLoss):
     """Huber loss with threshold ``delta``: quadratic for small residuals, linear for large ones.
 
     With r = output - target, L = mean over all N*K elements of
@@ -282,9 +309,9 @@ class Huber(Loss):
     def __init__(self, delta: float = 1.0):
         self.delta = float(check_number(delta, "delta", "Huber", low=0, low_closed=False))
 
-    def forward(self, output, target, sample_weight=None):
+    def _forward(self, output, target, sample_weight, check_target):
         output = _as_output(output)
-        target = _elementwise_target(target, output, "Huber")
+        target = _elementwise_target(target, output, "Huber", check_target)
         self._scale = _sample_scale(sample_weight, len(output), output.dtype, "Huber")
         residual = np.subtract(output, target, dtype=output.dtype)  # (batch, ...)
         self._residual = residual
@@ -403,7 +430,7 @@ class SoftmaxCrossEntropy(Loss):
         return _scaled(grad, self._scale)
 
 
-class BinaryCrossEntropy(Loss):
+class BinaryCrossEntropy(_ElementwiseLoss):
     """Binary cross-entropy on logits z with targets t in [0, 1] (usually {0, 1}):
 
     L = mean over elements of softplus(z) - t z = max(z, 0) - t z + log(1 + exp(-|z|)) (stable for any z);
@@ -411,11 +438,11 @@ class BinaryCrossEntropy(Loss):
     independent labels); ``target`` of the same shape, or (batch,) when output is (batch, 1).
     """
 
-    def forward(self, output, target, sample_weight=None):
+    def _forward(self, output, target, sample_weight, check_target):
         logits = _as_output(output)
-        target = _elementwise_target(target, logits, "BinaryCrossEntropy")
+        target = _elementwise_target(target, logits, "BinaryCrossEntropy", check_target)
         self._scale = _sample_scale(sample_weight, len(logits), logits.dtype, "BinaryCrossEntropy")
-        if target.min() < 0 or target.max() > 1:
+        if check_target and (target.min() < 0 or target.max() > 1):
             raise ValueError(f"The 'target' of BinaryCrossEntropy must lie in [0, 1] (labels 0/1). "
                              f"Got values in [{target.min()}, {target.max()}].")
         target = target.astype(logits.dtype, copy=False)
@@ -445,7 +472,8 @@ def get_loss(name: str) -> Loss:
     Parameters
     ----------
     name : str
-        A key of :data:`LOSSES`: "mse", "mae", "huber", "softmax_cross_entropy", "binary_cross_entropy". "huber" has delta=1.0; construct :class:`Huber` directly for another delta.
+        A key of :data:`LOSSES`: "mse", "mae", "huber", "softmax_cross_entropy", "binary_cross_entropy".
+        "huber" has delta=1.0; construct :class:`Huber` directly for another delta.
 
     Returns
     -------

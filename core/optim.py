@@ -20,6 +20,12 @@ epoch e is ``base_learning_rate * schedule(e)`` (see :mod:`core.schedules`); the
 Parameters that lie one after the other in one buffer, values and gradients alike (those of a built
 :class:`core.network.Sequential`), are updated together, the rule applied once to the whole run with the state
 kept in matching buffers; element by element the arithmetic is the one of a parameter updated alone.
+
+The rules of the built-in optimizers run as one compiled pass per run of parameters (:mod:`core._kernels`, numba)
+when all its arrays are C-contiguous float32 or float64 of one dtype, and as the numpy code of ``_update``
+otherwise, or for runs under ``KERNEL_MIN_SIZE`` elements; both do the same floating-point operations in the same
+order, so the results are bit-identical (``USE_KERNELS = False`` forces the numpy code). A subclass that overrides
+``_update`` always runs its own code.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import operator
 
 import numpy as np
 
@@ -47,6 +54,49 @@ __all__ = [
     "Schedule", "ConstantSchedule", "StepSchedule", "ExponentialSchedule", "CosineSchedule", "SCHEDULES",
     "get_schedule",
 ]
+
+
+#: Whether the built-in rules run as compiled one-pass kernels where the arrays allow (see the module docstring);
+#: False runs the numpy code of every ``_update``, with bit-identical results.
+USE_KERNELS = True
+
+#: Runs of fewer elements stay with the numpy code: for them a step costs microseconds either way, while the first
+#: kernel call of a process costs about half a second (importing numba and loading the cached kernels).
+KERNEL_MIN_SIZE = 16384
+
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+_KERNELS = None
+
+
+def _kernels():
+    """The module of compiled kernels, imported on first use (importing numba takes a third of a second)."""
+    global _KERNELS
+    if _KERNELS is None:
+        from core import _kernels as module
+        _KERNELS = module
+    return _KERNELS
+
+
+def _kernel_arrays(arrays):
+    """1-D views of ``arrays`` if all are writeable C-contiguous arrays of one native float32/float64 dtype (what
+    the kernels take) with at least ``KERNEL_MIN_SIZE`` elements, else None."""
+    dtype = arrays[0].dtype
+    if arrays[0].size < KERNEL_MIN_SIZE or dtype not in _KERNEL_DTYPES or not dtype.isnative:
+        return None
+    for array in arrays:
+        if array.dtype != dtype or not array.flags.c_contiguous or not array.flags.writeable:
+            return None
+    return [array.reshape(-1) for array in arrays]
+
+
+@functools.lru_cache(maxsize=None)
+def _fusable(cls) -> bool:
+    """Whether the class of ``cls.__mro__`` that defines ``_update`` also defines ``_fused_update``."""
+    def owner(name):
+        return next(klass for klass in cls.__mro__ if name in vars(klass))
+    return owner("_update") is owner("_fused_update")
 
 
 def clip_grad_norm(parameters, max_norm: float) -> float:
@@ -156,6 +206,7 @@ class Optimizer:
         self._states: list[dict[str, np.ndarray]] | None = None
         self._shapes: list[tuple[int, ...]] = []
         self._runs, self._runs_key = [], None
+        self._runs_parameters = None
 
     def set_epoch(self, epoch: int) -> float:
         """Set the learning rate for an epoch from the schedule; return it.
@@ -188,6 +239,7 @@ class Optimizer:
         self._states = None
         self._shapes = []
         self._runs, self._runs_key = [], None
+        self._runs_parameters = None
         self.iterations = 0
 
     def step(self, parameters) -> None:
@@ -209,9 +261,10 @@ class Optimizer:
         :class:`core.network.Sequential` do, values and gradients alike) are updated together, with one call per
         array operation of the rule; the arithmetic of every element is the same as one parameter at a time.
         """
+        same = self._states is not None and self._same_arrays(parameters)
         if self._states is None:
             self._build_state(parameters)
-        elif not self._same_arrays(parameters) and (len(parameters) != len(self._states) or any(
+        elif not same and (len(parameters) != len(self._states) or any(
             p.value.shape != shape for p, shape in zip(parameters, self._shapes)
         )):
             raise ValueError(
@@ -230,14 +283,23 @@ class Optimizer:
                     np.add(p.grad, state["tmp"], out=p.grad)  # g + lambda w, in the gradient buffer itself
                 if p.decay and self.decoupled_weight_decay:
                     np.multiply(p.value, 1.0 - lr * self.decoupled_weight_decay, out=p.value)
-        for value, grad, state in self._runs_of(parameters):
-            self._update(value, grad, state, lr)
+        runs = self._runs if same else self._runs_of(parameters)
+        if USE_KERNELS and _fusable(type(self)):
+            for value, grad, state, flat in runs:
+                if flat is None:
+                    self._update(value, grad, state, lr)
+                else:
+                    self._fused_update(*flat, lr)
+        else:
+            for value, grad, state, _ in runs:
+                self._update(value, grad, state, lr)
 
     def _build_state(self, parameters) -> None:
         """The state of every parameter: views into one buffer per state array when all share a dtype."""
         self._shapes = [p.value.shape for p in parameters]
         dtypes = {p.value.dtype for p in parameters}
         self._runs, self._runs_key = [], None
+        self._runs_parameters = None
         if len(dtypes) != 1:
             self._flat_state = None
             self._states = [self._new_state(p.value) for p in parameters]
@@ -254,14 +316,18 @@ class Optimizer:
 
     def _same_arrays(self, parameters) -> bool:
         """Whether ``parameters`` hold the very arrays the cached runs were made for."""
+        cached = getattr(self, "_runs_parameters", None)
+        if cached is not None and len(cached) == len(parameters) and all(map(operator.is_, parameters, cached)):
+            return True  # the very Parameter tuples (immutable), hence the very arrays
         cached = self._runs_key
         return (cached is not None and len(cached) == len(parameters)
                 and all(p.value is v and p.grad is g for p, (v, g) in zip(parameters, cached)))
 
     def _runs_of(self, parameters) -> list:
-        """(value, grad, state) per maximal run of consecutive parameters whose values tile one contiguous block of
-        memory and whose gradients do too (flat views over the run); single parameters otherwise. Cached for
-        the same arrays."""
+        """(value, grad, state, flat) per maximal run of consecutive parameters whose values tile one contiguous
+        block of memory and whose gradients do too (flat views over the run); single parameters otherwise.
+        ``flat`` is the argument list of ``_fused_update`` (1-D views of value, grad and the state arrays of
+        ``_kernel_state``), or None where the arrays do not suit the kernels. Cached for the same arrays."""
         if self._same_arrays(parameters):
             return self._runs
         key = [(p.value, p.grad) for p in parameters]
@@ -281,12 +347,18 @@ class Optimizer:
                     grad = _span(parameters[start].grad, self._offsets[stop] - self._offsets[start])
                     runs.append((value, grad, self._state_slice(start, stop, value.shape)))
                 start = stop
+        runs = [(value, grad, state, self._kernel_views(value, grad, state)) for value, grad, state in runs]
         self._runs, self._runs_key = runs, key
+        self._runs_parameters = tuple(parameters)
         return runs
+
+    def _kernel_views(self, value, grad, state):
+        """The array arguments of ``_fused_update`` as 1-D views, or None (see :func:`_kernel_arrays`)."""
+        return _kernel_arrays([value, grad, *(state[key] for key in self._kernel_state())])
 
     def __getstate__(self) -> dict:
         # the per-parameter states are views into the flat state (rebuilt on loading); the runs are a cache
-        state = {**self.__dict__, "_runs": [], "_runs_key": None}
+        state = {**self.__dict__, "_runs": [], "_runs_key": None, "_runs_parameters": None}
         if state.get("_flat_state") is not None:
             state["_states"] = None
         return state
@@ -303,6 +375,15 @@ class Optimizer:
 
     def _update(self, value, grad, state, lr) -> None:
         """Apply the rule to ``value`` in place; ``grad`` (the parameter's gradient buffer) may be overwritten."""
+        raise NotImplementedError
+
+    def _kernel_state(self) -> tuple[str, ...]:
+        """The keys of the state arrays ``_fused_update`` takes after value and grad, in order."""
+        return ()
+
+    def _fused_update(self, value, grad, *state_and_lr) -> None:
+        """``_update`` as one compiled pass over 1-D arrays (value, grad, the ``_kernel_state`` arrays, then lr),
+        bit-identical to it; only used where the class that defines ``_update`` also defines this method."""
         raise NotImplementedError
 
     def get_config(self) -> dict:
@@ -371,6 +452,19 @@ class SGD(Optimizer):
         np.multiply(velocity, step_on_velocity, out=grad)
         value -= grad
 
+    def _kernel_state(self):
+        return ("velocity",) if self.momentum else ()
+
+    def _fused_update(self, value, grad, *state_and_lr):
+        cast = value.dtype.type  # numpy casts the Python-float operands of _update to the array dtype (NEP 50)
+        if not self.momentum:
+            _kernels().sgd_step(value, grad, cast(state_and_lr[0]))
+            return
+        velocity, lr = state_and_lr
+        step_on_velocity = lr * self.momentum if self.nesterov else lr
+        _kernels().momentum_step(value, grad, velocity, cast(self.momentum), cast(lr), self.nesterov,
+                                 cast(step_on_velocity))
+
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
@@ -400,6 +494,13 @@ class AdaGrad(Optimizer):
         np.multiply(grad, grad, out=tmp)
         sum_sq += tmp
         _adaptive_step(value, grad, sum_sq, 1.0, self.eps, lr, tmp)
+
+    def _kernel_state(self):
+        return ("sum_sq",)
+
+    def _fused_update(self, value, grad, sum_sq, lr):
+        cast = value.dtype.type
+        _kernels().adagrad_step(value, grad, sum_sq, cast(self.eps), cast(lr))
 
     def get_config(self):
         return {**super().get_config(), "eps": self.eps}
@@ -437,6 +538,13 @@ class RMSprop(Optimizer):
         tmp *= 1.0 - self.rho
         mean_sq += tmp
         _adaptive_step(value, grad, mean_sq, 1.0, self.eps, lr, tmp)
+
+    def _kernel_state(self):
+        return ("mean_sq",)
+
+    def _fused_update(self, value, grad, mean_sq, lr):
+        cast = value.dtype.type
+        _kernels().rmsprop_step(value, grad, mean_sq, cast(self.rho), cast(1.0 - self.rho), cast(self.eps), cast(lr))
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "eps": self.eps}
@@ -476,7 +584,6 @@ class Adam(Optimizer):
 
     def _update(self, value, grad, state, lr):
         tmp, m, v = state["tmp"], state["m"], state["v"]
-        t = self.iterations
         m *= self.beta1
         np.multiply(grad, 1.0 - self.beta1, out=tmp)
         m += tmp
@@ -486,9 +593,23 @@ class Adam(Optimizer):
         v += grad
         # lr m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t), written as
         # lr sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps sqrt(1 - beta2^t)): one pass fewer
+        eps, step_size = self._corrected(lr)
+        _adaptive_step(value, m, v, 1.0, eps, step_size, tmp)
+
+    def _corrected(self, lr) -> tuple[float, float]:
+        """eps sqrt(1 - beta2^t) and lr sqrt(1 - beta2^t) / (1 - beta1^t) for the current step t."""
+        t = self.iterations
         root_correction = math.sqrt(1.0 - self.beta2**t)
-        _adaptive_step(value, m, v, 1.0, self.eps * root_correction, lr * root_correction / (1.0 - self.beta1**t),
-                       tmp)
+        return self.eps * root_correction, lr * root_correction / (1.0 - self.beta1**t)
+
+    def _kernel_state(self):
+        return ("m", "v")
+
+    def _fused_update(self, value, grad, m, v, lr):
+        cast = value.dtype.type
+        eps, step_size = self._corrected(lr)
+        _kernels().adam_step(value, grad, m, v, cast(self.beta1), cast(1.0 - self.beta1), cast(self.beta2),
+                             cast(1.0 - self.beta2), cast(eps), cast(step_size))
 
     def get_config(self):
         return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}

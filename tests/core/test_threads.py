@@ -52,8 +52,8 @@ def test_a_failing_part_raises_after_the_others_finish():
     assert finished == [0]
 
 
-def _training_step(threads, channels, padding, L, batch, dtype):
-    network = cnn(channels, padding=padding).build((1, L, L), 3, dtype)
+def _training_step(threads, channels, padding, L, batch, dtype, activation):
+    network = cnn(channels, padding=padding, activation=activation).build((1, L, L), 3, dtype)
     rng = np.random.default_rng(4)
     X = rng.choice(np.array([-1.0, 1.0], dtype), size=(batch, 1, L, L))
     y = rng.integers(0, 2, batch)
@@ -65,15 +65,15 @@ def _training_step(threads, channels, padding, L, batch, dtype):
 
 
 @needs_two
-@pytest.mark.parametrize("channels, padding, L, batch, dtype", [
-    ((16, 16), "periodic", 32, 64, "float32"),   # the default CNN: many chunks, both column layouts
-    ((16, 16), "zero", 12, 9, "float32"),        # one chunk
-    ((3, 16, 2), "valid", 13, 5, "float32"),     # the weight gradient from the input's columns
-    ((8, 8), "periodic", 20, 7, "float64"),
+@pytest.mark.parametrize("channels, padding, L, batch, dtype, activation", [
+    ((16, 16), "periodic", 32, 64, "float32", "relu"),  # the default CNN: many chunks, both column layouts
+    ((16, 16), "zero", 12, 9, "float32", "relu"),       # one chunk
+    ((3, 16, 2), "valid", 13, 5, "float32", "tanh"),    # the weight gradient from the input's columns
+    ((8, 8), "periodic", 40, 7, "float64", "softplus"), # activations above the split size, in parts
 ])
-def test_one_and_two_threads_give_identical_numbers(channels, padding, L, batch, dtype):
-    one = _training_step(1, channels, padding, L, batch, dtype)
-    two = _training_step(2, channels, padding, L, batch, dtype)
+def test_one_and_two_threads_give_identical_numbers(channels, padding, L, batch, dtype, activation):
+    one = _training_step(1, channels, padding, L, batch, dtype, activation)
+    two = _training_step(2, channels, padding, L, batch, dtype, activation)
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
 
