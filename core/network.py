@@ -17,6 +17,7 @@ from core._validation import InvalidParameterError, as_generator, check_dtype, c
 from core.activations import default_init
 from core.base import Layer
 from core.layers import LAYERS
+from core.optim import sgd_update
 
 __all__ = ["Parameter", "Sequential", "check_shape"]
 
@@ -46,6 +47,12 @@ class Parameter(NamedTuple):
     value: np.ndarray
     grad: np.ndarray
     decay: bool
+
+
+def _sgd_step(layer: Layer, rate: float) -> None:
+    """The plain SGD step on one layer's parameters, from its grads (see ``Sequential.backward``)."""
+    for name, value in layer.params.items():
+        sgd_update(value, layer.grads[name], rate)
 
 
 def check_shape(shape, name: str = "input_shape", owner: str | None = None) -> tuple[int, ...]:
@@ -214,7 +221,8 @@ class Sequential:
             Y = layer.forward(Y, training)
         return Y
 
-    def backward(self, d_output: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, d_output: np.ndarray, *, input_grad: bool = True,
+                 sgd_rate: float | None = None) -> np.ndarray | None:
         """Backpropagate through the last ``forward``; fill every layer's grads.
 
         Parameters
@@ -224,6 +232,11 @@ class Sequential:
         input_grad : bool, default True
             Whether to compute the gradient with respect to the input. False skips it (the training loop does not
             need it; this saves the first layer's largest matrix product) and returns None.
+        sgd_rate : float or None, default None
+            If given, also apply the plain SGD step w <- w - sgd_rate g to each layer's parameters as soon as its
+            backward has returned (its input gradient already computed with the old weights), while its gradients
+            are still in the cache: the numbers of :class:`core.optim.SGD`'s step after a plain backward (see
+            :meth:`core.optim.Optimizer.layerwise_rate`). The grads no longer hold the gradient afterwards.
 
         Returns
         -------
@@ -237,17 +250,23 @@ class Sequential:
         if input_grad:
             for layer in reversed(self.layers):
                 grad = layer.backward(grad)
+                if sgd_rate is not None:
+                    _sgd_step(layer, sgd_rate)
             return grad
         first = self._first_trainable
         if first is None:
             return None
         for layer in reversed(self.layers[first + 1:]):
             grad = layer.backward(grad)
+            if sgd_rate is not None:
+                _sgd_step(layer, sgd_rate)
         first_layer = self.layers[first]
         if first_layer.skips_input_grad:
             first_layer.backward(grad, input_grad=False)
         else:
             first_layer.backward(grad)
+        if sgd_rate is not None:
+            _sgd_step(first_layer, sgd_rate)
         return None
 
     def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:

@@ -50,7 +50,7 @@ from core.schedules import (  # the schedules are part of the optimizer API (re-
 
 __all__ = [
     "Optimizer", "SGD", "AdaGrad", "RMSprop", "Adam", "AdamW", "clip_grad_norm", "OPTIMIZERS", "get_optimizer",
-    "optimizer_keywords",
+    "optimizer_keywords", "sgd_update",
     "Schedule", "ConstantSchedule", "StepSchedule", "ExponentialSchedule", "CosineSchedule", "SCHEDULES",
     "get_schedule",
 ]
@@ -97,6 +97,26 @@ def _fusable(cls) -> bool:
     def owner(name):
         return next(klass for klass in cls.__mro__ if name in vars(klass))
     return owner("_update") is owner("_fused_update")
+
+
+def sgd_update(value: np.ndarray, grad: np.ndarray, lr: float) -> None:
+    """w <- w - lr g in place, with the arithmetic of :class:`SGD` without momentum (``grad`` may be overwritten).
+
+    Parameters
+    ----------
+    value : ndarray
+        The parameter w, any shape, updated in place.
+    grad : ndarray
+        Its gradient g, the shape and dtype of ``value``.
+    lr : float
+        The learning rate, cast to the arrays' dtype as numpy does.
+    """
+    flat = _kernel_arrays([value, grad]) if USE_KERNELS else None
+    if flat is None:
+        grad *= lr
+        value -= grad
+    else:
+        _kernels().sgd_step(*flat, value.dtype.type(lr))
 
 
 def clip_grad_norm(parameters, max_norm: float) -> float:
@@ -377,6 +397,17 @@ class Optimizer:
         """Apply the rule to ``value`` in place; ``grad`` (the parameter's gradient buffer) may be overwritten."""
         raise NotImplementedError
 
+    def layerwise_rate(self) -> float | None:
+        """The learning rate lr when this step is w <- w - lr g for every parameter on its own, which a network may
+        then apply layer by layer during backpropagation, while each layer's gradients are still in the cache
+        (:meth:`core.network.Sequential.backward` with ``sgd_rate``, followed by :meth:`count_step` instead of
+        :meth:`step`; the same numbers); None for every other rule (the default)."""
+        return None
+
+    def count_step(self) -> None:
+        """Count a step applied elsewhere with :meth:`layerwise_rate` (as :meth:`step` counts its own)."""
+        self.iterations += 1
+
     def _kernel_state(self) -> tuple[str, ...]:
         """The keys of the state arrays ``_fused_update`` takes after value and grad, in order."""
         return ()
@@ -451,6 +482,14 @@ class SGD(Optimizer):
             step_on_velocity = lr * self.momentum
         np.multiply(velocity, step_on_velocity, out=grad)
         value -= grad
+
+    def layerwise_rate(self):
+        """lr for plain SGD (no momentum, weight decay or clipping; the built-in rule), else None (see
+        :meth:`Optimizer.layerwise_rate`)."""
+        if (self.momentum or self.weight_decay or self.decoupled_weight_decay or self.clip_norm is not None
+                or type(self)._update is not SGD._update):
+            return None
+        return self.learning_rate
 
     def _kernel_state(self):
         return ("velocity",) if self.momentum else ()

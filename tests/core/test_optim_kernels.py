@@ -198,3 +198,37 @@ def test_activations_with_cached_zero_operand_equal_scalar_zero(name, dtype, mon
         plain = get_activation(name)
         plain.inplace_forward = plain.inplace_backward = False
         assert fast.tobytes() == plain.forward(X.copy()).tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("build", ["mlp", "cnn"])
+def test_layerwise_sgd_equals_the_optimizer_step(build, dtype, monkeypatch):
+    """Plain SGD applied layer by layer inside backward gives the numbers of backward followed by ``step``
+    (layers of more than KERNEL_MIN_SIZE weights take the compiled kernel, the others numpy)."""
+    from core.models import cnn
+
+    rng = np.random.default_rng(5)
+    if build == "mlp":
+        X, shape = rng.standard_normal((96, 130)), 130
+        y = np.sin(X[:, :4].sum(axis=1))
+    else:
+        X, shape = rng.choice([-1.0, 1.0], size=(24, 1, 6, 6)), (1, 6, 6)
+        y = X.mean(axis=(1, 2, 3))
+    fitted = {}
+    for mode in ("layerwise", "step"):
+        if mode == "step":
+            monkeypatch.setattr(SGD, "layerwise_rate", lambda self: None)
+        network = (mlp((160, 16)) if build == "mlp" else cnn((4, 4), n_outputs=1)).build(shape, 0, dtype)
+        optimizer = SGD(0.01, schedule=CosineSchedule(3))
+        history = fit(network, "mse", optimizer, X, y, TrainingSettings(epochs=3, batch_size=16), rng=0)
+        fitted[mode] = (network.get_weights(), history.loss, optimizer.iterations)
+    assert fitted["layerwise"][1:] == fitted["step"][1:]
+    weights = fitted["layerwise"][0]
+    assert all(np.array_equal(weights[key], fitted["step"][0][key]) for key in weights)
+
+
+def test_only_plain_sgd_steps_layer_by_layer():
+    assert SGD(0.1).layerwise_rate() == 0.1
+    for optimizer in (SGD(0.1, momentum=0.9), SGD(0.1, weight_decay=1e-4), SGD(0.1, clip_norm=1.0),
+                      get_optimizer("adam", learning_rate=0.1), _OwnRule(0.1)):
+        assert optimizer.layerwise_rate() is None
