@@ -25,7 +25,9 @@ The rules of the built-in optimizers run as one compiled pass per run of paramet
 when all its arrays are C-contiguous float32 or float64 of one dtype, and as the numpy code of ``_update``
 otherwise, or for runs under ``KERNEL_MIN_SIZE`` elements; both do the same floating-point operations in the same
 order, so the results are bit-identical (``USE_KERNELS = False`` forces the numpy code). A subclass that overrides
-``_update`` always runs its own code.
+``_update`` always runs its own code. Plain SGD (no momentum, weight decay or clipping) is applied by the training
+loop layer by layer inside the backward pass, right after each layer's gradients are computed and still in the
+cache (:meth:`Optimizer.layerwise_rate`): the same numbers as ``step``.
 """
 
 from __future__ import annotations
