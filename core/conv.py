@@ -281,11 +281,17 @@ class _RowStacked:
                 self._partial_sums(grads[c], part, phases, full.reshape(sites, F))
 
         split_work(work, len(chunks))
-        # the bias gradient as a matrix-vector product: numpy's sum along the strided axis is slower
-        sites = dY.reshape(-1, F)
-        with single_threaded_blas():
-            bias_grad = np.matmul(np.ones(len(sites), sites.dtype), sites)
-        return np.add.reduce(grads, axis=0).reshape(k, k, C, F).transpose(3, 2, 1, 0), bias_grad
+        return np.add.reduce(grads, axis=0).reshape(k, k, C, F).transpose(3, 2, 1, 0), _site_sum(dY)
+
+
+def _site_sum(A: np.ndarray) -> np.ndarray:
+    """The sum of A (N, H, W, F), C-contiguous, over samples and sites, shape (F,): per-sample sums as
+    matrix-vector products (numpy's sum along the strided axis is slower), split over threads, then their sum."""
+    N, F = len(A), A.shape[-1]
+    sites = A.reshape(N, -1, F)
+    ones, per_sample = np.ones(sites.shape[1], A.dtype), np.empty((N, F), A.dtype)
+    split_work(lambda n0, n1, part: np.matmul(ones, sites[n0:n1], out=per_sample[n0:n1]), N)
+    return np.add.reduce(per_sample, axis=0)
 
 
 def _channel_last(A: np.ndarray) -> np.ndarray:
@@ -397,10 +403,8 @@ class Conv2D(Layer):
         k, F = self.kernel_size, self.filters
         C, H, W = self.input_shape
         dY_sites = _channel_last(dY)  # (N, Ho, Wo, F)
-        if self.use_bias:  # the sum over sites as a product: numpy's sum along the strided axis is slower
-            flat = dY_sites.reshape(-1, F)
-            with single_threaded_blas():
-                np.matmul(np.ones(len(flat), flat.dtype), flat, out=self.grads["b"])
+        if self.use_bias:
+            np.copyto(self.grads["b"], _site_sum(dY_sites))
         flipped = self.params["W"][:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, k, k)
         dX = np.empty((dY.shape[0], H, W, C), dtype=dY_sites.dtype) if input_grad else None
         if isinstance(self._columns, _RowStacked) and _engine(F, k) is _RowStacked:
