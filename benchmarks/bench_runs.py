@@ -10,7 +10,9 @@ reference measured in the same run is the budget each run must meet (issue 18; `
 45 s warm; ``model=cnn``: 90 s warm; ``task=materials``: 2 minutes), printed as the ratio budget / wall time (> 1:
 within budget). The per-stage table comes from the run's own ``metrics.json`` (``seconds.<stage>``, measured by
 :func:`physics.app.training.stage`); "start-up and the rest" is the wall time not inside any stage (interpreter,
-imports, Hydra, validation, writing metrics).
+imports, Hydra, validation, writing metrics). Entries ``seconds.<fits> (worker s)`` (``task=materials``: each model's
+folds and learning-curve fits in the evaluation's pool of workers) are work summed over workers, not wall time: they
+get a table of their own and are not counted in the stages.
 """
 from __future__ import annotations
 
@@ -61,11 +63,24 @@ def timed_run(overrides, workdir: Path, cache: Path, debug: bool) -> tuple[float
     return seconds, json.loads((workdir / "run" / "metrics.json").read_text())
 
 
+#: suffix of a ``seconds.*`` entry that sums one model's fits in a pool of workers (work, not wall time: such
+#: entries overlap each other and their stage, e.g. "evaluation network (worker s)" inside "evaluation (all models)")
+WORKER_SECONDS = " (worker s)"
+
+
 def stages(metrics: dict, wall: float) -> list[tuple[str, float]]:
-    """(stage, seconds) from ``seconds.<stage>`` of a run's metrics, longest first, then the rest of the wall time."""
+    """(stage, seconds) from ``seconds.<stage>`` of a run's metrics (wall-time stages only), longest first, then the
+    rest of the wall time."""
     measured = sorted(((key.removeprefix("seconds."), float(value)) for key, value in metrics.items()
-                       if key.startswith("seconds.")), key=lambda item: -item[1])
+                       if key.startswith("seconds.") and not key.endswith(WORKER_SECONDS)), key=lambda item: -item[1])
     return measured + [("start-up and the rest", max(wall - sum(s for _, s in measured), 0.0))]
+
+
+def worker_seconds(metrics: dict) -> list[tuple[str, float]]:
+    """(what, seconds) of the ``seconds.<what> (worker s)`` entries of a run's metrics, longest first."""
+    return sorted(((key.removeprefix("seconds.").removesuffix(WORKER_SECONDS), float(value))
+                   for key, value in metrics.items() if key.startswith("seconds.") and key.endswith(WORKER_SECONDS)),
+                  key=lambda item: -item[1])
 
 
 def ratio(budget: float | None, seconds: float) -> str:
@@ -89,12 +104,18 @@ def main(argv=None) -> None:
                 command = "python run.py " + " ".join(spec.overrides)
                 summary.append([command, label if spec.cached else "—", f"{wall:.1f}",
                                 "—" if budget is None else f"{budget:.0f}", ratio(budget, wall)])
-                details.append((f"{command} ({label})" if spec.cached else command, wall, stages(metrics, wall)))
+                details.append((f"{command} ({label})" if spec.cached else command, wall, stages(metrics, wall),
+                                worker_seconds(metrics)))
     print(format_table(["run", "cache", "wall s", "budget s", "budget / wall"], summary))
-    for title, wall, parts in details:
+    for title, wall, parts, work in details:
         print(f"\n{title}: {wall:.1f} s\n")
         print(format_table(["stage", "s", "share"], [[stage, f"{s:.1f}", f"{100 * s / wall:.0f} %"]
                                                      for stage, s in parts]))
+        if work:
+            total = sum(s for _, s in work)
+            print(f"\nwork in the pool of workers ({total:.1f} worker s in all, summed over each model's fits):\n")
+            print(format_table(["fits", "worker s", "share"], [[what, f"{s:.1f}", f"{100 * s / total:.0f} %"]
+                                                               for what, s in work]))
 
 
 if __name__ == "__main__":

@@ -14,13 +14,14 @@ from physics.materials.evaluation import (
     Preprocessing,
     ZScoreClipper,
     cross_validate,
+    evaluate,
     learning_curve,
 )
 from physics.materials.miedema import binary_formation_enthalpy, formation_enthalpy, miedema_table
 
 __all__ = [
     "BadRow", "CVResult", "Composition", "Features", "LearningCurve", "MaterialsDataset", "Preprocessing",
-    "ZScoreClipper", "binary_formation_enthalpy", "chemical_system", "cross_validate", "formation_enthalpy",
+    "ZScoreClipper", "binary_formation_enthalpy", "chemical_system", "cross_validate", "evaluate", "formation_enthalpy",
     "fraction_matrix", "learning_curve", "load_csv", "magpie_features", "miedema_dataset", "miedema_table",
     "parse_formula",
 ]

@@ -24,6 +24,10 @@ accuracy, balanced accuracy, macro F1, and with ``predict_proba`` the log loss a
 Per model: mean and standard deviation over folds (population standard deviation, ``ddof=0``); those
 standard deviations do not test the difference between two models: :mod:`physics.materials.comparison`
 does. Out-of-fold predictions cover every test sample once.
+
+Scheduling (:func:`evaluate`): each fold of each model, each learning-curve fit and each refit on every row is one
+job; with ``n_jobs`` != 1 they all go to ONE joblib pool, the longest first, and the results are put back per
+model in fold order (the same numbers as one model at a time).
 """
 from __future__ import annotations
 
@@ -31,11 +35,12 @@ import logging
 import pickle
 import time
 import warnings
+from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.feature_selection import VarianceThreshold
@@ -555,6 +560,8 @@ def cross_validate(
 ) -> CVResult:
     """Evaluate every model on the same folds, preprocessing fitted on training rows only.
 
+    :func:`evaluate` without a learning curve.
+
     Parameters
     ----------
     models : Mapping of str to estimator or callable
@@ -595,9 +602,9 @@ def cross_validate(
         model and fold; "record": the fold's metrics become NaN, the message goes to ``ModelResult.errors`` and
         the log.
     n_jobs : int, optional
-        Folds fitted at the same time (joblib processes, or the backend of an enclosing
-        ``joblib.parallel_config``; -1: every core). Every fold's estimator has its own fixed random state, so
-        the results do not depend on it. Default 1 (one after the other, in this process).
+        Workers of the one joblib pool that fits every fold of every model (processes, or the backend of an
+        enclosing ``joblib.parallel_config``; -1: every core). Every fold's estimator has its own fixed random
+        state, so the results do not depend on it. Default 1 (one after the other, in this process).
 
     Returns
     -------
@@ -612,14 +619,119 @@ def cross_validate(
     RuntimeError
         With ``errors="raise"``, when a fold fails.
     """
+    return evaluate(models, X, y, cv=cv, n_splits=n_splits, random_state=random_state, groups=groups, split=split,
+                    preprocessing=preprocessing, param_grids=param_grids, inner_splits=inner_splits,
+                    extend_edges=extend_edges, target_type=target_type, keep_estimators=keep_estimators,
+                    errors=errors, n_jobs=n_jobs).cv
+
+
+@dataclass
+class Evaluation:
+    """What :func:`evaluate` returns.
+
+    Attributes
+    ----------
+    cv : CVResult
+        Every model's cross-validation.
+    curve : LearningCurve or None
+        The learning curve at ``curve_fractions`` (None without fractions).
+    curve_seconds : dict of str to float
+        Model name -> summed seconds of its learning-curve fits (each timed where it ran); empty without a curve.
+    refits : dict of str to estimator
+        Model name -> its estimator of ``refits``, fitted on every row.
+    refit_seconds : dict of str to float
+        Model name -> seconds of that fit.
+    """
+
+    cv: CVResult
+    curve: LearningCurve | None = None
+    curve_seconds: dict[str, float] = field(default_factory=dict)
+    refits: dict[str, object] = field(default_factory=dict)
+    refit_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def evaluate(
+    models: Mapping[str, object],
+    X,
+    y,
+    *,
+    cv: str = "kfold",
+    n_splits: int = 5,
+    random_state: int = 0,
+    groups=None,
+    split=None,
+    preprocessing: Preprocessing | None = Preprocessing(),
+    param_grids: Mapping[str, Mapping[str, Sequence]] | None = None,
+    inner_splits: int = 3,
+    extend_edges: bool = False,
+    target_type: str = "regression",
+    keep_estimators: bool | Collection[str] = False,
+    errors: str = "raise",
+    n_jobs: int = 1,
+    curve_fractions: Sequence[float] = (),
+    order: Sequence[str] | None = None,
+    refits: Mapping[str, Callable[[ModelResult], object]] | None = None,
+) -> Evaluation:
+    """:func:`cross_validate` and :func:`learning_curve` of every model, every fit in one pool.
+
+    Each fold of each model (tuning and refit included) and each learning-curve fit is one job. With
+    ``n_jobs`` != 1 every job goes to ONE joblib ``Parallel`` of ``n_jobs`` workers, the longest first: the folds
+    of the models in ``order``, each model's largest training folds first, then the learning-curve fits (the
+    largest first), so no worker waits while another model still has folds to fit. Inside a job any joblib loop
+    (e.g. a forest's ``n_jobs=-1``) runs sequentially: the pool already occupies every worker. Results are put
+    back per model in fold order; they are those of :func:`cross_validate` and :func:`learning_curve` (every fit
+    has its own fixed random state), whatever the order or the number of workers.
+
+    Parameters
+    ----------
+    models, X, y, cv, n_splits, random_state, groups, split, preprocessing, param_grids, inner_splits, \
+extend_edges, target_type, errors
+        As :func:`cross_validate`.
+    keep_estimators : bool or Collection of str, optional
+        Keep each fold's fitted pipeline in ``ModelResult.estimators``: of every model (True), of none (False,
+        default) or of the models named. Pipelines not kept are not sent back from the workers.
+    n_jobs : int, optional
+        Workers of the pool (joblib processes, or the backend of an enclosing ``joblib.parallel_config``; -1:
+        every core). Default 1: one job after the other in this process, model by model, fold by fold.
+    curve_fractions : sequence of float, optional
+        Each in (0, 1]. Also compute the learning curve of every model at these fractions of each training fold
+        (untuned, as :func:`learning_curve` with the same splitter settings). Default ``()``: no curve.
+    order : sequence of str or None, optional
+        Model names, the most expensive first: the order in which the pool receives their folds (models not
+        named follow in the order of ``models``). Changes the run time only. Default None: the order of
+        ``models``.
+    refits : Mapping of str to callable or None, optional
+        Model name -> function of that model's :class:`ModelResult` returning a new unfitted estimator (e.g. its
+        pipeline with the setting most folds chose) to fit on every row. The fit joins the pool as soon as the
+        model's folds are all in (else, right after the pool's other jobs, in the same kind of worker), so it
+        runs beside the other models' folds. Default None.
+
+    Returns
+    -------
+    evaluation : Evaluation
+        The cross-validation, the learning curve (None without ``curve_fractions``) and its seconds per model.
+
+    Raises
+    ------
+    ValueError
+        As :func:`cross_validate`; for invalid ``curve_fractions``; for a name in ``order`` or
+        ``keep_estimators`` that is not a model.
+    RuntimeError
+        With ``errors="raise"``, when a fold fails; whenever a learning-curve fit fails (naming the model, the
+        fold and the rows).
+    """
     if target_type not in TARGET_TYPES:
         raise ValueError(f"The 'target_type' parameter must be one of {TARGET_TYPES}. Got {target_type!r} instead.")
     X, y = _check_xy(X, y, allow_nan=preprocessing is not None and preprocessing.impute, target_type=target_type)
     if errors not in ("raise", "record"):
         raise ValueError(f"The 'errors' parameter must be 'raise' or 'record'. Got {errors!r} instead.")
-    unknown = sorted(set(param_grids or {}) - set(models))
-    if unknown:
-        raise ValueError(f"param_grids names models {unknown} that are not in models {sorted(models)}.")
+    _check_names("param_grids", param_grids or {}, models)
+    kept = set(models) if keep_estimators is True else set(keep_estimators or ())
+    _check_names("keep_estimators", kept, models)
+    _check_names("order", order or (), models)
+    refits = dict(refits or {})
+    _check_names("refits", refits, models)
+    fractions = _check_fractions(curve_fractions, "curve_fractions") if len(curve_fractions) else None
     splits = make_splits(len(y), cv=cv, n_splits=n_splits, random_state=random_state, groups=groups, split=split)
     fold_of_sample = np.full(len(y), -1, dtype=np.int64)
     for k, (_, test) in enumerate(splits):
@@ -628,13 +740,87 @@ def cross_validate(
                            split=None if split is None else np.asarray(split).astype(str),
                            preprocessing=preprocessing, inner_splits=inner_splits, random_state=random_state, cv=cv,
                            target_type=target_type, extend_edges=extend_edges)
-    results = {}
-    for name, spec in models.items():
-        grid = (param_grids or {}).get(name)
-        results[name] = _evaluate_model(name, spec, splits, context, grid, keep_estimators, errors, n_jobs)
+    grids = {name: (param_grids or {}).get(name) for name in models}
+    setups = {name: _ModelSetup.of(spec, y, target_type) for name, spec in models.items()}
+    jobs = [_Job(("fold", name, k), _fold, (spec, train, test, context, grids[name], setups[name].classes,
+                                            setups[name].probabilities), {"keep": name in kept}, len(train))
+            for name, spec in models.items() for k, (train, test) in enumerate(splits)]
+    sizes = None
+    if fractions is not None:
+        curve_jobs, sizes = _curve_jobs(models, splits, fractions, context)
+        jobs += curve_jobs
+    if n_jobs != 1:
+        rank = {name: i for i, name in enumerate([*(order or ()), *[m for m in models if m not in (order or ())]])}
+        jobs.sort(key=lambda job: (job.key[0] == "curve", rank[job.key[1]], -job.size))
+    outcomes = {}
+
+    def finished(name: str) -> ModelResult | None:  # (called by the pool's dispatching thread too)
+        keys = [("fold", name, k) for k in range(len(splits))]
+        if not all(key in outcomes for key in keys):
+            return None
+        return _model_result(name, splits, [outcomes[key] for key in keys], setups[name], grids[name],
+                             name in kept, len(y), target_type)
+
+    def consume(stream: Iterator[_Job]) -> None:
+        with closing(_run(stream, n_jobs)) as done:
+            for key, outcome in done:
+                outcomes[key] = outcome
+                _report(key, outcome, splits, sizes, target_type, errors)
+
+    consume(_with_refits(jobs, refits, finished, context))
+    if refits:  # not handed out before the pool ran dry
+        consume(iter([_refit_job(name, make(finished(name)), context) for name, make in refits.items()]))
+    results = {name: finished(name) for name in models}
     mad = float(np.mean(np.abs(y - y.mean()))) if target_type == "regression" else None
-    return CVResult(models=results, splits=splits, fold_of_sample=fold_of_sample, y=y, mad=mad, cv=cv,
-                    target_type=target_type)
+    result = CVResult(models=results, splits=splits, fold_of_sample=fold_of_sample, y=y, mad=mad, cv=cv,
+                      target_type=target_type)
+    fitted = {key[1]: outcome for key, outcome in outcomes.items() if key[0] == "refit"}
+    evaluation = Evaluation(cv=result, refits={name: outcome.estimator for name, outcome in fitted.items()},
+                            refit_seconds={name: outcome.seconds for name, outcome in fitted.items()})
+    if fractions is not None:
+        evaluation.curve, evaluation.curve_seconds = _assemble_curve(models, fractions, sizes, outcomes, target_type)
+    return evaluation
+
+
+def _with_refits(jobs: Sequence[_Job], refits: dict, finished: Callable[[str], ModelResult | None],
+                 context: _FoldContext) -> Iterator[_Job]:
+    """``jobs``, with the fit of each of ``refits`` put in before the next job once ``finished`` gives its model's
+    result; those put in are removed from ``refits``. Never waits: a pool pulls its jobs from here."""
+    for job in [*jobs, None]:
+        for name in list(refits):
+            result = finished(name)
+            if result is not None:
+                yield _refit_job(name, refits.pop(name)(result), context)
+        if job is not None:
+            yield job
+
+
+def _refit_job(name: str, estimator, context: _FoldContext) -> _Job:
+    return _Job(("refit", name), _refit, (estimator, context), {}, len(context.y))
+
+
+def _refit(estimator, context: _FoldContext, portable=False) -> _FoldOutcome:
+    """``estimator`` fitted on every row (``estimator``: the fitted estimator). An exception is returned, not
+    raised (as :func:`_fold`)."""
+    start = time.perf_counter()
+    try:
+        estimator = estimator.fit(context.X, context.y)
+    except Exception as error:  # noqa: BLE001 -- raised by evaluate
+        return _FoldOutcome(seconds=time.perf_counter() - start, error=_portable(error) if portable else error)
+    return _FoldOutcome(seconds=time.perf_counter() - start, estimator=estimator)
+
+
+def _check_names(parameter: str, names, models: Mapping[str, object]) -> None:
+    unknown = sorted(set(names) - set(models))
+    if unknown:
+        raise ValueError(f"{parameter} names models {unknown} that are not in models {sorted(models)}.")
+
+
+def _check_fractions(fractions, parameter: str = "fractions") -> np.ndarray:
+    fractions = np.asarray(fractions, dtype=np.float64)
+    if fractions.ndim != 1 or fractions.size == 0 or np.any((fractions <= 0) | (fractions > 1)):
+        raise ValueError(f"The {parameter!r} parameter must be a non-empty list of numbers in (0, 1]. Got {fractions.tolist()}.")
+    return fractions
 
 
 @dataclass(frozen=True)
@@ -653,46 +839,113 @@ class _FoldContext:
     extend_edges: bool
 
 
-def _evaluate_model(name, spec, splits, context: _FoldContext, grid, keep_estimators, errors, n_jobs=1) -> ModelResult:
-    y, target_type = context.y, context.target_type
-    n_folds = len(splits)
-    classes = np.unique(y) if target_type == "classification" else None
-    probabilities = target_type == "classification" and hasattr(new_model(spec), "predict_proba")
-    names = metric_names(target_type, probabilities, 0 if classes is None else len(classes))
-    fold_metrics = {metric: np.full(n_folds, np.nan) for metric in names}
-    oof = np.full(len(y), np.nan) if target_type == "regression" else np.full(len(y), "", dtype=object)
-    seconds = np.zeros(n_folds)
-    best_params, messages, estimators = ([] if grid else None), [], ([] if keep_estimators else None)
-    searched_grids = [] if grid else None
+@dataclass(frozen=True)
+class _ModelSetup:
+    """The classes (classification), whether probabilities are scored, and the metric names of one model."""
+
+    classes: np.ndarray | None
+    probabilities: bool
+    names: list[str]
+
+    @classmethod
+    def of(cls, spec, y, target_type: str) -> "_ModelSetup":
+        classes = np.unique(y) if target_type == "classification" else None
+        probabilities = target_type == "classification" and hasattr(new_model(spec), "predict_proba")
+        return cls(classes, probabilities, metric_names(target_type, probabilities, 0 if classes is None else len(classes)))
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One fit of :func:`evaluate`: ``function(*args, **kwargs)`` returns its :class:`_FoldOutcome`. ``key``:
+    ("fold", model, fold) or ("curve", model, size index, fold); ``size``: its training rows (the pool starts
+    the largest first)."""
+
+    key: tuple
+    function: Callable
+    args: tuple
+    kwargs: dict
+    size: int
+
+
+def _run(jobs: Iterable[_Job], n_jobs: int) -> Iterator[tuple[tuple, "_FoldOutcome"]]:
+    """(key, outcome) of every job in the given order: run in this process (``n_jobs`` = 1), else from one
+    joblib pool as soon as it and the jobs before it have finished (all at the end with a backend that cannot
+    return them one by one). Closing the iterator early cancels the jobs not yet finished."""
     if n_jobs == 1:
-        outcomes = (_fold(spec, train, test, context, grid, classes, probabilities) for train, test in splits)
-    else:
-        outcomes = Parallel(n_jobs=n_jobs)(delayed(_fold)(spec, train, test, context, grid, classes, probabilities,
-                                                          portable=True) for train, test in splits)
-    for k, ((train, test), outcome) in enumerate(zip(splits, outcomes)):
-        seconds[k] = outcome.seconds
+        for job in jobs:
+            yield job.key, job.function(*job.args, **job.kwargs)
+        return
+    try:
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    except ValueError:  # the backend returns lists only
+        parallel = Parallel(n_jobs=n_jobs)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*tasks which were still being processed", category=UserWarning)
+        yield from parallel(delayed(_pooled)(job.key, job.function, *job.args, **job.kwargs) for job in jobs)
+
+
+def _pooled(key: tuple, function: Callable, *args, **kwargs) -> tuple[tuple, "_FoldOutcome"]:
+    """A job in a pool worker: its key and outcome, the exception made portable, nested joblib loops sequential."""
+    with parallel_config(backend="sequential"):
+        return key, function(*args, portable=True, **kwargs)
+
+
+def _report(key: tuple, outcome: "_FoldOutcome", splits, sizes, target_type: str, errors: str) -> None:
+    """Log a finished fit; raise its error as a RuntimeError naming the model and fold (a fold with
+    ``errors="record"``: a warning)."""
+    kind, name, *index = key
+    error = outcome.error
+    if kind == "refit":
+        if error is not None:
+            raise RuntimeError(f"Model {name!r} failed when refitted on every row: {type(error).__name__}: "
+                               f"{error}") from error
+        logger.info("%s refitted on every row (%.2f s)", name, outcome.seconds)
+        return
+    k = index[-1]
+    if kind == "curve":
+        if error is not None:
+            raise RuntimeError(f"Model {name!r} failed in the learning curve on {sizes[index[0], k]} training rows of "
+                               f"fold {k}: {type(error).__name__}: {error}") from error
+        return
+    if error is not None:
+        message = _failure(name, k, splits, error)
+        if errors == "raise":
+            raise RuntimeError(message) from error
+        logger.warning(message)
+        return
+    headline = HEADLINE[target_type][0]
+    logger.info("%s fold %d/%d: %s %.4g (%.2f s)%s", name, k + 1, len(splits), headline, outcome.scores[headline],
+                outcome.seconds, f", tuned: {outcome.chosen}" if outcome.chosen else "")
+
+
+def _failure(name: str, k: int, splits, error: BaseException) -> str:
+    return f"Model {name!r} failed on fold {k} ({len(splits[k][0])} training rows): {type(error).__name__}: {error}"
+
+
+def _model_result(name: str, splits, outcomes: Sequence["_FoldOutcome"], setup: _ModelSetup, grid, keep: bool,
+                  n_samples: int, target_type: str) -> ModelResult:
+    """One model's folds, in fold order, as a :class:`ModelResult` (a failed fold: NaN metrics, its message)."""
+    n_folds = len(splits)
+    fold_metrics = {metric: np.full(n_folds, np.nan) for metric in setup.names}
+    oof = np.full(n_samples, np.nan) if target_type == "regression" else np.full(n_samples, "", dtype=object)
+    seconds = np.array([outcome.seconds for outcome in outcomes], dtype=np.float64)
+    best_params, searched_grids = ([], []) if grid else (None, None)
+    messages, estimators = [], ([] if keep else None)
+    for k, ((_, test), outcome) in enumerate(zip(splits, outcomes)):
         if outcome.error is not None:
-            error = outcome.error
-            message = f"Model {name!r} failed on fold {k} ({len(train)} training rows): {type(error).__name__}: {error}"
-            if errors == "raise":
-                raise RuntimeError(message) from error
-            logger.warning(message)
-            messages.append(message)
+            messages.append(_failure(name, k, splits, outcome.error))
             if best_params is not None:
                 best_params.append({})
                 searched_grids.append({})
             continue
         oof[test] = outcome.prediction
-        for metric in names:
+        for metric in setup.names:
             fold_metrics[metric][k] = outcome.scores.get(metric, np.nan)
         if best_params is not None:
             best_params.append(outcome.chosen)
             searched_grids.append(outcome.searched)
         if estimators is not None:
             estimators.append(outcome.estimator)
-        headline = HEADLINE[target_type][0]
-        logger.info("%s fold %d/%d: %s %.4g (%.2f s)%s", name, k + 1, n_folds, headline, outcome.scores[headline],
-                    seconds[k], f", tuned: {outcome.chosen}" if outcome.chosen else "")
     return ModelResult(name=name, fold_metrics=fold_metrics, oof_prediction=oof, fit_seconds=seconds,
                        best_params=best_params, searched_grids=searched_grids, errors=messages,
                        estimators=estimators)
@@ -700,8 +953,9 @@ def _evaluate_model(name, spec, splits, context: _FoldContext, grid, keep_estima
 
 @dataclass
 class _FoldOutcome:
-    """One fold of one model: the fitted pipeline, its test predictions and scores, the tuned setting and grid,
-    the seconds it took; or the exception that stopped it (``error``, everything else None)."""
+    """One fold of one model: the fitted pipeline (when kept), its test predictions and scores, the tuned
+    setting and grid, the seconds it took; or the exception that stopped it (``error``, everything else None).
+    A learning-curve fit has its seconds and ``scores`` (the headline metric) only."""
 
     seconds: float
     estimator: object = None
@@ -712,9 +966,11 @@ class _FoldOutcome:
     error: BaseException | None = None
 
 
-def _fold(spec, train, test, context: _FoldContext, grid, classes, probabilities, portable=False) -> _FoldOutcome:
+def _fold(spec, train, test, context: _FoldContext, grid, classes, probabilities, portable=False,
+          keep=True) -> _FoldOutcome:
     """Fit one fold (:func:`_fit_fold`) and score it on its test rows. An exception is returned, not raised;
-    ``portable``: as one that survives pickling (:func:`_portable`), to cross a process boundary."""
+    ``portable``: as one that survives pickling (:func:`_portable`), to cross a process boundary; ``keep``:
+    return the fitted pipeline too."""
     X, y, target_type = context.X, context.y, context.target_type
     start = time.perf_counter()
     try:
@@ -728,10 +984,52 @@ def _fold(spec, train, test, context: _FoldContext, grid, classes, probabilities
                                          f"NaN or inf (diverged?)")
         proba = _aligned_proba(estimator, X[test], classes) if probabilities else None
         scores = fold_scores(target_type, y[test], prediction, proba, classes)
-    except Exception as error:  # noqa: BLE001 -- raised or recorded by _evaluate_model (errors=...)
+    except Exception as error:  # noqa: BLE001 -- raised or recorded by evaluate (errors=...)
         return _FoldOutcome(seconds=time.perf_counter() - start, error=_portable(error) if portable else error)
-    return _FoldOutcome(seconds=time.perf_counter() - start, estimator=estimator, prediction=prediction,
-                        scores=scores, chosen=chosen, searched=searched)
+    return _FoldOutcome(seconds=time.perf_counter() - start, estimator=estimator if keep else None,
+                        prediction=prediction, scores=scores, chosen=chosen, searched=searched)
+
+
+def _curve_fit(spec, rows, test, context: _FoldContext, portable=False) -> _FoldOutcome:
+    """One point of a learning curve: a fresh untuned pipeline fitted on ``rows``, its headline metric on
+    ``test``. An exception is returned, not raised (as :func:`_fold`)."""
+    X, y, target_type = context.X, context.y, context.target_type
+    metric = HEADLINE[target_type][0]
+    start = time.perf_counter()
+    try:
+        pipeline = serial_prediction(make_pipeline(new_model(spec), context.preprocessing).fit(X[rows], y[rows]))
+        score = fold_scores(target_type, y[test], pipeline.predict(X[test]))[metric]
+    except Exception as error:  # noqa: BLE001 -- raised by evaluate or learning_curve
+        return _FoldOutcome(seconds=time.perf_counter() - start, error=_portable(error) if portable else error)
+    return _FoldOutcome(seconds=time.perf_counter() - start, scores={metric: score})
+
+
+def _curve_jobs(models: Mapping[str, object], splits, fractions: np.ndarray,
+                context: _FoldContext) -> tuple[list[_Job], np.ndarray]:
+    """The learning-curve fits (model by model, fold by fold, size by size) and their training sizes, shape
+    (n_sizes, n_folds): within a fold the first m rows of one permutation of its training rows, drawn from
+    ``default_rng(random_state)``, so a curve differs between sizes only by the added data."""
+    rng = as_generator(context.random_state)
+    orders = [rng.permutation(train) for train, _ in splits]
+    sizes = np.array([[max(2, int(round(f * len(train)))) for train, _ in splits] for f in fractions])
+    jobs = [_Job(("curve", name, i, k), _curve_fit, (spec, orders[k][:sizes[i, k]], test, context), {},
+                 int(sizes[i, k]))
+            for name, spec in models.items() for k, (_, test) in enumerate(splits) for i in range(len(fractions))]
+    return jobs, sizes
+
+
+def _assemble_curve(models, fractions: np.ndarray, sizes: np.ndarray, outcomes: Mapping[tuple, _FoldOutcome],
+                    target_type: str) -> tuple[LearningCurve, dict[str, float]]:
+    """The :class:`LearningCurve` of the finished curve fits and each model's summed seconds; one log line per
+    model."""
+    metric = HEADLINE[target_type][0]
+    scores, seconds = {}, {}
+    for name in models:
+        points = [[outcomes["curve", name, i, k] for k in range(sizes.shape[1])] for i in range(len(fractions))]
+        scores[name] = np.array([[point.scores[metric] for point in row] for row in points], dtype=np.float64)
+        seconds[name] = float(sum(point.seconds for row in points for point in row))
+        logger.info("learning curve %s: %s %s", name, metric, np.round(scores[name].mean(axis=1), 4).tolist())
+    return LearningCurve(fractions=fractions, train_sizes=sizes.mean(axis=1), scores=scores, metric=metric), seconds
 
 
 def _portable(error: Exception) -> Exception:
@@ -831,9 +1129,15 @@ def tune(pipeline, grid: Mapping[str, list], X, y, inner, inner_groups, scoring:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FitFailedWarning)
             extra = GridSearchCV(model, candidates, scoring=scoring, cv=inner, refit=False, error_score=np.nan)
-            extra.fit(X, y, groups=inner_groups)
-        scores = np.asarray(extra.cv_results_["mean_test_score"], dtype=np.float64)
-        for params, score in zip(extra.cv_results_["params"], scores):
+            try:
+                extra.fit(X, y, groups=inner_groups)
+                results = zip(extra.cv_results_["params"], extra.cv_results_["mean_test_score"])
+            except ValueError as error:  # scikit-learn raises when every fit failed (e.g. max_features=2.0)
+                if "fits failed" not in str(error):
+                    raise
+                results = [({**{other: chosen[other] for other in grid}, key: value}, np.nan) for value in new]
+        for params, score in results:
+            score = float(score)
             if not np.isfinite(score):
                 logger.warning("tuning: %s=%r was refused by the model; the grid is not extended there",
                                key.removeprefix("model__"), params[key])
@@ -1006,25 +1310,17 @@ def learning_curve(
         (:func:`make_splits`).
     """
     X, y = _check_xy(X, y, allow_nan=preprocessing is not None and preprocessing.impute, target_type=target_type)
-    fractions = np.asarray(fractions, dtype=np.float64)
-    if fractions.ndim != 1 or fractions.size == 0 or np.any((fractions <= 0) | (fractions > 1)):
-        raise ValueError(f"The 'fractions' parameter must be a non-empty list of numbers in (0, 1]. Got {fractions.tolist()}.")
+    fractions = _check_fractions(fractions)
     splits = make_splits(len(y), cv=cv, n_splits=n_splits, random_state=random_state, groups=groups, split=split)
-    rng = as_generator(random_state)
-    orders = [rng.permutation(train) for train, _ in splits]
-    sizes = np.array([[max(2, int(round(f * len(train)))) for train, _ in splits] for f in fractions])  # (n_sizes, n_folds)
-    metric = HEADLINE[target_type][0]
-    scores = {}
-    for name, spec in models.items():
-        values = np.empty(sizes.shape)
-        for k, (_, test) in enumerate(splits):
-            for i, size in enumerate(sizes[:, k]):
-                subset = orders[k][:size]
-                pipeline = serial_prediction(make_pipeline(new_model(spec), preprocessing).fit(X[subset], y[subset]))
-                values[i, k] = fold_scores(target_type, y[test], pipeline.predict(X[test]))[metric]
-        scores[name] = values
-        logger.info("learning curve %s: %s %s", name, metric, np.round(values.mean(axis=1), 4).tolist())
-    return LearningCurve(fractions=fractions, train_sizes=sizes.mean(axis=1), scores=scores, metric=metric)
+    context = _FoldContext(X=X, y=y, groups=None, split=None, preprocessing=preprocessing, inner_splits=1,
+                           random_state=random_state, cv=cv, target_type=target_type, extend_edges=False)
+    jobs, sizes = _curve_jobs(models, splits, fractions, context)
+    outcomes = {}
+    for key, outcome in _run(jobs, 1):
+        if outcome.error is not None:
+            raise outcome.error
+        outcomes[key] = outcome
+    return _assemble_curve(models, fractions, sizes, outcomes, target_type)[0]
 
 
 def _check_xy(X, y, *, allow_nan: bool, target_type: str = "regression") -> tuple[np.ndarray, np.ndarray]:

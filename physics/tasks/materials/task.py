@@ -17,13 +17,15 @@ training rows only (:mod:`physics.materials.evaluation`). Every model is tuned t
 training rows (:mod:`physics.materials.tuning`), and every baseline is compared with the network by a paired
 test (:mod:`physics.materials.comparison`: Nadeau-Bengio over folds, or a paired t-test over the test rows of
 a split). Before the first fit, :func:`physics.tasks.materials.stages.plan` checks that every stage has the data
-it needs.
+it needs. Every fit -- each model's folds, the learning curve, the network refitted on all rows -- is a job of
+one pool of ``parallel.n_jobs`` workers, the longest first (:func:`physics.materials.evaluation.evaluate`).
 
 Metrics (flat keys): ``models.<name>.{mae_mean, mae_std, rmse_mean, r2_mean, ..., best_params}`` for every
 model (classification: ``accuracy``, ``balanced_accuracy``, ``f1_macro``, ``log_loss``, ``roc_auc``),
 ``comparison.<baseline>.*`` (network - baseline, with its interval and p-value), ``tuning.*``, ``published.*``
 (a built-in set's published test MAEs), ``network.*``, ``dataset.*``, ``cv.*``, ``learning_curve.*``,
-``stages.skipped.*``, ``seconds.*``.
+``stages.skipped.*``, ``seconds.*`` (wall time per stage; ``seconds.<fits> (worker s)``: one model's share of the
+pool's work).
 
 Objective (``task.objective``, minimised): ``cv_mae`` (default) or ``cv_rmse`` of the network, or
 ``cv_balanced_error`` (1 - balanced accuracy) for classification: test-fold values, mean over folds.
@@ -42,6 +44,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -56,7 +59,7 @@ from physics.app.training import network_estimator, stage
 from physics.materials import comparison
 from physics.materials.builtin import BUILTIN_DATASETS, builtin_dataset
 from physics.materials.dataset import MaterialsDataset, load_csv, miedema_dataset
-from physics.materials.evaluation import (HEADLINE, CVResult, Preprocessing, cross_validate, learning_curve,
+from physics.materials.evaluation import (HEADLINE, CVResult, Evaluation, ModelResult, Preprocessing, evaluate,
                                           make_pipeline, make_splits, per_sample_loss)
 from physics.tasks.materials import figures, stages, tuning
 from physics.tasks.materials.config import DELIMITER_NAMES, OBJECTIVES, PREDICTION_PREFIX, Config
@@ -64,6 +67,8 @@ from physics.tasks.materials.predictor import fitted_network, save_predictor
 
 log = logging.getLogger(__name__)
 
+#: suffix of the ``seconds.*`` entries that sum one model's fits in the evaluation pool (work, not wall time)
+WORKER_SECONDS = " (worker s)"
 #: errors raised inside a fold that are the user's (bad values, diverged training), re-raised as themselves
 _USER_ERRORS = (FloatingPointError, ValueError, TypeError)
 #: load_csv's advice -> the config key that follows it
@@ -168,14 +173,36 @@ def _settings(task: Config, seed: int, data: MaterialsDataset) -> tuple[dict, li
     return settings, splits
 
 
-def _evaluate(name: str, model, X, y, settings: dict, preprocessing, grid, task: Config, n_jobs: int) -> CVResult:
-    """``cross_validate`` of one model, ``n_jobs`` folds at a time; a user error inside a fold (diverged network,
-    bad baseline value) comes out as its own type, with the model and fold named."""
+#: typical seconds of one tuned fold on the default data, by estimator class (a baseline of another class counts
+#: as DEFAULT_FOLD_SECONDS): the evaluation pool starts the longest folds first
+FOLD_SECONDS = {"RandomForestRegressor": 18.0, "RandomForestClassifier": 18.0, "ExtraTreesRegressor": 18.0,
+                "NetRegressor": 14.0, "NetClassifier": 14.0, "MLPRegressor": 8.0, "MLPClassifier": 8.0,
+                "KernelRidge": 4.0, "Ridge": 0.2, "LogisticRegression": 0.5, "DummyRegressor": 0.03,
+                "DummyClassifier": 0.03}
+DEFAULT_FOLD_SECONDS = 5.0
+
+
+def longest_first(models: dict) -> list[str]:
+    """Model names by decreasing :data:`FOLD_SECONDS` of their estimator (ties: in the order of ``models``)."""
+    cost = {name: FOLD_SECONDS.get(type(tuning.base_estimator(model)).__name__, DEFAULT_FOLD_SECONDS)
+            for name, model in models.items()}
+    return sorted(models, key=lambda name: -cost[name])
+
+
+def _evaluate(models: dict, X, y, settings: dict, preprocessing, grids: dict, fractions, task: Config,
+              n_jobs: int) -> Evaluation:
+    """Every model's folds and learning-curve fits, and the network refitted on every row (``task.refit``), in one
+    pool of ``n_jobs`` workers, the longest first (:func:`physics.materials.evaluation.evaluate`); a user error
+    inside a fit (diverged network, bad baseline value) comes out as its own type, with the model and fold named."""
+    refit = task.refit and task.cv != "split"
+    refits = {"network": lambda result: _final_pipeline(models["network"], result, preprocessing)} if refit else None
     try:
-        return cross_validate({name: model}, X, y, preprocessing=preprocessing, keep_estimators=name == "network",
-                              param_grids={name: tuning.prefixed(model, grid)} if grid else None,
-                              inner_splits=task.inner_splits, extend_edges=task.extend_grids, target_type=task.kind,
-                              n_jobs=n_jobs, **settings)
+        return evaluate(models, X, y, preprocessing=preprocessing, keep_estimators=["network"],
+                        param_grids={name: tuning.prefixed(models[name], grid) for name, grid in grids.items()
+                                     if grid} or None,
+                        inner_splits=task.inner_splits, extend_edges=task.extend_grids, target_type=task.kind,
+                        n_jobs=n_jobs, curve_fractions=fractions, order=longest_first(models), refits=refits,
+                        **settings)
     except RuntimeError as error:
         cause = error.__cause__
         for kind in _USER_ERRORS:
@@ -207,15 +234,16 @@ def run(config: AppConfig, run_dir: Path) -> TaskResult:
     if not plan.tune:
         grids = {}
 
-    results = {}
-    n_jobs = -1 if config.parallel.n_jobs is None else config.parallel.n_jobs  # folds at a time (null: every CPU)
-    for name, model in models.items():
-        with stage(f"evaluation {name}", timings):
-            results[name] = _evaluate(name, model, X, y, settings, preprocessing, grids.get(name), task, n_jobs)
-    network_result = results["network"]
-    cv = CVResult(models={name: result.models[name] for name, result in results.items()},
-                  **{key: getattr(network_result, key) for key in ("splits", "fold_of_sample", "y", "mad", "cv",
-                                                                    "target_type")})
+    n_jobs = -1 if config.parallel.n_jobs is None else config.parallel.n_jobs  # workers of the pool (null: every CPU)
+    with stage("evaluation (all models)", timings):
+        evaluation = _evaluate(models, X, y, settings, preprocessing, grids, plan.learning_curve, task, n_jobs)
+    cv = evaluation.cv
+    for name, result in cv.models.items():  # each model's share of the pool's work (not wall time)
+        timings[f"evaluation {name}{WORKER_SECONDS}"] = float(result.fit_seconds.sum())
+    for name, seconds in evaluation.curve_seconds.items():
+        timings[f"learning curve {name}{WORKER_SECONDS}"] = seconds
+    for name, seconds in evaluation.refit_seconds.items():
+        timings[f"final {name}{WORKER_SECONDS}"] = seconds
     summary = _summary(cv, models)
     comparisons = _compare(cv, data.units)
     searched = {name: _searched(models[name], cv.models[name].searched_grids) for name in grids}
@@ -226,17 +254,14 @@ def run(config: AppConfig, run_dir: Path) -> TaskResult:
         log.warning("tuning grid edge: %s", message)
 
     train_sizes, curve = None, {}
-    if plan.learning_curve:
-        for name, model in models.items():
-            with stage(f"learning curve {name}", timings):
-                part = learning_curve({name: model}, X, y, fractions=plan.learning_curve,
-                                      preprocessing=preprocessing, target_type=task.kind, **settings)
-            # the full training folds are the evaluation's own (tuned) fits: reuse them
-            curve[name] = np.vstack([part.scores[name], cv.models[name].fold_metrics[part.metric]])
+    if evaluation.curve is not None:
+        part = evaluation.curve
+        # the full training folds are the evaluation's own (tuned) fits: reuse them
+        curve = {name: np.vstack([part.scores[name], cv.models[name].fold_metrics[part.metric]]) for name in models}
         train_sizes = np.append(part.train_sizes, np.mean([len(train) for train, _ in cv.splits]))
 
     with stage("final network", timings):
-        final, trained_rows, trained_on = _final_network(models["network"], cv, X, y, preprocessing, task)
+        final, trained_rows, trained_on = _final_network(models["network"], evaluation, len(y), task)
         save_predictor(final, run_dir, formulas=[data.formulas[i] for i in trained_rows], X=X[trained_rows],
                        feature_names=features.names, descriptor_options=descriptor_options,
                        target_name=data.target_name, units=data.units, trained_on=trained_on)
@@ -289,9 +314,10 @@ def _searched(model, grids_per_fold) -> dict:
     return union
 
 
-def _final_network(model, cv: CVResult, X, y, preprocessing, task: Config):
-    """The network to save: for a given split, the evaluated one (trained on train + val); else refitted on
-    every row with the setting most folds chose (``task.refit``), or the last fold's."""
+def _final_network(model, evaluation: Evaluation, n_samples: int, task: Config):
+    """The network to save: for a given split, the evaluated one (trained on train + val); else the one refitted
+    on every row in the evaluation's pool with the setting most folds chose (``task.refit``), or the last fold's."""
+    cv = evaluation.cv
     result = cv.models["network"]
     if task.cv == "split":
         train, _ = cv.splits[0]
@@ -299,14 +325,23 @@ def _final_network(model, cv: CVResult, X, y, preprocessing, task: Config):
     if not task.refit:
         train, _ = cv.splits[-1]
         return result.estimators[-1], train, f"the training rows of fold {len(cv.splits)} of {len(cv.splits)}"
-    chosen = {}
-    if result.best_params:
-        chosen = dict(Counter(tuple(sorted(params.items())) for params in result.best_params).most_common(1)[0][0])
-    pipeline = make_pipeline(model, preprocessing)
-    pipeline.set_params(**{f"model__{key}": value for key, value in chosen.items()})  # (keys: the model's own)
-    rows = np.arange(len(y))
-    setting = tuning.own_names(model, chosen)
-    return pipeline.fit(X, y), rows, f"all {len(y)} samples" + (f", tuned setting {setting}" if setting else "")
+    setting = tuning.own_names(model, _most_chosen(result))
+    return (evaluation.refits["network"], np.arange(n_samples),
+            f"all {n_samples} samples" + (f", tuned setting {setting}" if setting else ""))
+
+
+def _most_chosen(result: ModelResult) -> dict:
+    """The setting most folds chose (the first of those tied, in fold order); {} for an untuned model."""
+    if not result.best_params:
+        return {}
+    return dict(Counter(tuple(sorted(params.items())) for params in result.best_params).most_common(1)[0][0])
+
+
+def _final_pipeline(model, result: ModelResult, preprocessing) -> Pipeline:
+    """A new unfitted pipeline of ``model`` (cloned: the evaluation's jobs still use ``model``) with the setting
+    most folds chose (:func:`_most_chosen`; keys: ``model``'s own)."""
+    pipeline = make_pipeline(clone(model), preprocessing)
+    return pipeline.set_params(**{f"model__{key}": value for key, value in _most_chosen(result).items()})
 
 
 def _target_words(task: Config, data: MaterialsDataset) -> str:

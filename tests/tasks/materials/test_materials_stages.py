@@ -47,8 +47,7 @@ def no_fit(monkeypatch):
     """Fails the test if the task starts evaluating any model."""
     def forbidden(*args, **kwargs):
         raise AssertionError("a model was fitted")
-    monkeypatch.setattr(materials_task, "cross_validate", forbidden)
-    monkeypatch.setattr(materials_task, "learning_curve", forbidden)
+    monkeypatch.setattr(materials_task, "evaluate", forbidden)
 
 
 # --- the issue: a learning-curve fraction too small for the early-stopping MLP
