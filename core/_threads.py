@@ -11,6 +11,7 @@ how many threads there are.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,7 @@ from contextlib import nullcontext
 
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["thread_count", "split_work", "single_threaded_blas"]
+__all__ = ["thread_count", "split_work", "single_threaded_blas", "MIN_SPLIT_SIZE"]
 
 _state = threading.local()
 _lock = threading.Lock()
@@ -28,10 +29,13 @@ _controller: ThreadpoolController | None = None
 
 
 def _blas() -> ThreadpoolController:
-    """The BLAS libraries loaded now (numpy's among them), found once: scanning the loaded libraries takes ~1 ms."""
+    """numpy's BLAS library (the one the layers' products run on; every loaded BLAS library if none can be told
+    apart as numpy's), found once: scanning the loaded libraries takes ~1 ms."""
     global _controller
     if _controller is None:  # at the first split, long after numpy (and its BLAS) was imported
-        _controller = ThreadpoolController().select(user_api="blas")
+        libraries = ThreadpoolController().select(user_api="blas")
+        numpy_own = [library.filepath for library in libraries.lib_controllers if "numpy" in library.filepath]
+        _controller = libraries.select(filepath=numpy_own) if numpy_own else libraries
     return _controller
 
 
@@ -71,7 +75,12 @@ def _run_part(work, start: int, stop: int, part: int) -> None:
         _state.inside = False
 
 
-def split_work(work, n_items: int) -> None:
+#: elements (read plus written) below which a split costs more than it saves (waking a thread and waiting for it
+#: take ~0.1-0.2 ms; numpy streams ~2 M float32 elements in that time)
+MIN_SPLIT_SIZE = 1 << 21
+
+
+def split_work(work, n_items: int, dynamic: bool = False, size: int | None = None) -> None:
     """Call ``work(start, stop, part)`` on contiguous ranges covering ``range(n_items)``, at the same time.
 
     Parameters
@@ -81,6 +90,12 @@ def split_work(work, n_items: int) -> None:
         which scratch buffers are its own. It must write only its own items' results.
     n_items : int
         Number of items (chunks, samples, ...); nothing is called when it is 0.
+    dynamic : bool, default False
+        Hand out the items one at a time (``work(i, i + 1, part)``), each to the first part that is free: for a
+        few items of uneven cost, e.g. convolution chunks, so that no thread waits long for another.
+    size : int or None, default None
+        The elements the whole work reads and writes; below ``MIN_SPLIT_SIZE`` it runs as one part. None: always
+        split.
 
     Notes
     -----
@@ -95,8 +110,15 @@ def split_work(work, n_items: int) -> None:
     if threads == 1:
         work(0, n_items, 0)
         return
-    parts = min(threads, n_items)
+    parts = 1 if size is not None and size < MIN_SPLIT_SIZE else min(threads, n_items)
     bounds = [n_items * p // parts for p in range(parts + 1)]
+    if dynamic:
+        items, whole = itertools.count(), work
+
+        def work(start, stop, part):  # noqa: F811 -- the items of ``whole`` as they come, whatever the bounds
+            while (item := next(items)) < n_items:  # next() on a count is atomic under the GIL
+                whole(item, item + 1, part)
+
     with _blas().limit(limits=1):  # also for a single part: BLAS results change with its thread count
         futures = [_executor(parts - 1).submit(_run_part, work, bounds[p], bounds[p + 1], p)
                    for p in range(1, parts)]

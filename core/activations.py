@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from core._threads import split_work, thread_count
+from core._threads import MIN_SPLIT_SIZE, split_work, thread_count
 from core._validation import check_choice, check_number
 from core.base import Layer
 
@@ -45,13 +45,8 @@ def _zero_operand(X: np.ndarray):
     return zeros
 
 
-#: elements from which an activation is split over the threads BLAS may use (core._threads), e.g. the output of a
-#: convolution; below it the split costs more than it saves
-_SPLIT_MIN_SIZE = 1 << 16
-
-
 def _worth_splitting(X: np.ndarray) -> bool:
-    return X.size >= _SPLIT_MIN_SIZE and X.ndim >= 2 and thread_count() > 1
+    return 2 * X.size >= MIN_SPLIT_SIZE and X.ndim >= 2 and thread_count() > 1
 
 
 def _split_over_samples(function, out, *arrays):

@@ -9,7 +9,10 @@ accumulates) the arrays in ``grads``, which has the same keys and shapes as ``pa
 In-place work. A :class:`core.network.Sequential` tells each layer whether it may overwrite the array it
 receives: ``inplace_forward`` is set when the previous layer returns a freshly allocated array that nobody
 else keeps (``fresh_output``), ``inplace_backward`` when the next layer's ``backward`` returns a fresh
-array (``fresh_input_grad``). A layer used on its own never works in place.
+array (``fresh_input_grad``). A layer used on its own never works in place. It also tells each layer whether
+its output (``reuse_output``) and its input gradient (``reuse_input_grad``) only travel to the neighbouring layer
+within the same pass: such a layer may return them in buffers it reuses at its next call, sparing the page
+faults of a fresh multi-megabyte array every step (the convolutional layers do).
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ class Layer:
     fresh_input_grad = False
     #: ``backward`` accepts ``input_grad=False`` (then skips computing dX and returns None)
     skips_input_grad = False
+    #: set per instance by a Sequential (see the module docstring); False for a layer used on its own
+    reuse_output = False
+    reuse_input_grad = False
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}

@@ -52,6 +52,8 @@ PADDINGS = ("zero", "valid", "periodic")
 
 #: elements of one im2col chunk (1 MiB in float32): small enough to stay in the per-core cache
 _CHUNK_ELEMENTS = 1 << 18
+#: fewest chunks a layer's work is cut into, when the batch is large enough (see _chunks)
+_MIN_CHUNKS = 8
 #: channels x kernel side from which the columns are row stacks (_RowStacked, runs of C k contiguous values);
 #: below it (e.g. one input channel) the whole batch's columns are built tap by tap (_TapMajor)
 _SITE_MAJOR_MIN_RUN = 8
@@ -74,6 +76,19 @@ def _buffer(cache: dict, name: str, shape: tuple, dtype) -> np.ndarray:
     return flat[:size].reshape(shape)
 
 
+#: largest output (bytes) kept for reuse between calls (see ``Layer.reuse_output``); larger ones, e.g. of a
+#: prediction over thousands of samples, are allocated afresh rather than held
+_REUSE_MAX_BYTES = 1 << 26
+
+
+def _result(cache: dict, name: str, shape: tuple, dtype, reuse: bool) -> np.ndarray:
+    """An uninitialised C-contiguous array of ``shape``: a reused buffer when ``reuse`` and it is no larger than
+    ``_REUSE_MAX_BYTES``, else a new array."""
+    if reuse and math.prod(shape) * np.dtype(dtype).itemsize <= _REUSE_MAX_BYTES:
+        return _buffer(cache, name, shape, dtype)
+    return np.empty(shape, dtype)
+
+
 def _zeroed_buffer(cache: dict, name: str, shape: tuple, dtype) -> np.ndarray:
     """A reusable array ``cache[name]`` of exactly ``shape``, filled with zeros when (re)allocated."""
     array = cache.get(name)
@@ -87,7 +102,8 @@ def _pad_channel_last(X: np.ndarray, out: np.ndarray, before: int, after: int, p
     or with zeros. For zero padding the border of ``out`` must already be zero (it is never written)."""
     _, H, W, _ = X.shape
     if not periodic:
-        split_work(lambda n0, n1, part: np.copyto(out[n0:n1, before:before + H, before:before + W], X[n0:n1]), len(X))
+        split_work(lambda n0, n1, part: np.copyto(out[n0:n1, before:before + H, before:before + W], X[n0:n1]), len(X),
+                   size=out.size)
         return
     if max(before, after) > min(H, W):  # wraps around the torus more than once
         rows = (np.arange(H + before + after) - before) % H
@@ -103,13 +119,15 @@ def _pad_channel_last(X: np.ndarray, out: np.ndarray, before: int, after: int, p
         block[:, :, :before] = block[:, :, W:W + before]
         block[:, :, before + W:] = block[:, :, before:before + after]
 
-    split_work(work, len(X))
+    split_work(work, len(X), size=out.size)
 
 
 def _chunks(N: int, Ho: int, Wo: int, per_site: int):
     """(n0, n1, y0, y1): blocks of whole samples, or row blocks of one sample, of about _CHUNK_ELEMENTS
-    column entries (``per_site`` per output site); each block of outputs is contiguous in (N, Ho, Wo, F)."""
-    sites = max(1, _CHUNK_ELEMENTS // per_site)
+    column entries (``per_site`` per output site), and at least _MIN_CHUNKS of them where the batch allows (so
+    that threads share the work evenly; the chunks do not depend on the thread count, nor do the results); each
+    block of outputs is contiguous in (N, Ho, Wo, F)."""
+    sites = max(1, min(_CHUNK_ELEMENTS, N * Ho * Wo * per_site // _MIN_CHUNKS) // per_site)
     if sites >= Ho * Wo:
         step = sites // (Ho * Wo)
         for n0 in range(0, N, step):
@@ -161,7 +179,7 @@ class _TapMajor:
             np.copyto(taps_view[..., n0:n1, :, :], windows[n0:n1].transpose(3, 4, 5, 0, 1, 2))
             np.matmul(cols[:, n0 * per_sample:n1 * per_sample].T, Wm.T, out=sites[n0 * per_sample:n1 * per_sample])
 
-        split_work(work, self.N)
+        split_work(work, self.N, size=cols.size + out.size)
         self.cols = cols
 
     def weight_gradient(self, dY: np.ndarray):
@@ -173,7 +191,8 @@ class _TapMajor:
         # handles poorly
         grads = np.empty((self.N, len(per_sample[0]), F), dtype=dY.dtype)
         dY_samples = dY.reshape(self.N, -1, F)
-        split_work(lambda n0, n1, part: np.matmul(per_sample[n0:n1], dY_samples[n0:n1], out=grads[n0:n1]), self.N)
+        split_work(lambda n0, n1, part: np.matmul(per_sample[n0:n1], dY_samples[n0:n1], out=grads[n0:n1]), self.N,
+                   size=self.cols.size + dY.size)
         grad = np.add.reduce(grads, axis=0)  # (C k k [+ 1], F)
         return grad[:taps].T.reshape(F, C, k, k), (grad[taps] if len(grad) > taps else None)
 
@@ -260,7 +279,7 @@ class _RowStacked:
                     rows[:, :, Wo:] = 0
                     self._partial_sums(grads[c], part, phases, rows.reshape(sites, S))
 
-        split_work(work, len(chunks))
+        split_work(work, len(chunks), dynamic=True)
         if source is not None:
             return np.add.reduce(grads, axis=0).reshape(k, k, C, S).transpose(3, 2, 1, 0)
         return None
@@ -280,7 +299,7 @@ class _RowStacked:
                 full[:, Wo:] = 0
                 self._partial_sums(grads[c], part, phases, full.reshape(sites, F))
 
-        split_work(work, len(chunks))
+        split_work(work, len(chunks), dynamic=True)
         return np.add.reduce(grads, axis=0).reshape(k, k, C, F).transpose(3, 2, 1, 0), _site_sum(dY)
 
 
@@ -290,7 +309,7 @@ def _site_sum(A: np.ndarray) -> np.ndarray:
     N, F = len(A), A.shape[-1]
     sites = A.reshape(N, -1, F)
     ones, per_sample = np.ones(sites.shape[1], A.dtype), np.empty((N, F), A.dtype)
-    split_work(lambda n0, n1, part: np.matmul(ones, sites[n0:n1], out=per_sample[n0:n1]), N)
+    split_work(lambda n0, n1, part: np.matmul(ones, sites[n0:n1], out=per_sample[n0:n1]), N, size=A.size)
     return np.add.reduce(per_sample, axis=0)
 
 
@@ -379,7 +398,7 @@ class Conv2D(Layer):
         N = X.shape[0]
         _, Ho, Wo = self.output_shape
         padded = self._pad(X, self._before, self._after, self.padding == "periodic", self._forward_buffers)
-        Y = np.empty((N, Ho, Wo, self.filters), dtype=padded.dtype)
+        Y = _result(self._forward_buffers, "Y", (N, Ho, Wo, self.filters), padded.dtype, self.reuse_output)
         columns = _im2col(padded, self.kernel_size, self._forward_buffers)
         columns.correlate(self.params["W"], Y, self.params["b"] if self.use_bias else None)
         self._columns = columns
@@ -406,7 +425,8 @@ class Conv2D(Layer):
         if self.use_bias:
             np.copyto(self.grads["b"], _site_sum(dY_sites))
         flipped = self.params["W"][:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, k, k)
-        dX = np.empty((dY.shape[0], H, W, C), dtype=dY_sites.dtype) if input_grad else None
+        dX = (_result(self._backward_buffers, "dX", (dY.shape[0], H, W, C), dY_sites.dtype, self.reuse_input_grad)
+              if input_grad else None)
         if isinstance(self._columns, _RowStacked) and _engine(F, k) is _RowStacked:
             # dW[f, c, i, j] = sum over sites (u, v) of X[c, u, v] dYp[f, u + k-1-i, v + k-1-j]: the weight
             # gradient from the columns of dY that dX needs anyway, with the input as the other operand (the same
@@ -528,6 +548,11 @@ class GlobalAvgPool2D(Layer):
         _check_image_shape(input_shape, "GlobalAvgPool2D")
         return (input_shape[0],)
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_buffers", None)
+        return state
+
     def forward(self, X, training=False):
         self._X = X  # kept only for its memory layout, which dX copies
         N, C, H, W = X.shape
@@ -537,14 +562,19 @@ class GlobalAvgPool2D(Layer):
         # (numpy's mean over non-contiguous axes is ~20x slower for Conv2D's channel-last output)
         if channel_last.flags.c_contiguous:
             sites, mean = channel_last.reshape(N, H * W, C), np.empty((N, C), dtype=X.dtype)
-            split_work(lambda n0, n1, part: np.matmul(weights, sites[n0:n1], out=mean[n0:n1]), N)
+            split_work(lambda n0, n1, part: np.matmul(weights, sites[n0:n1], out=mean[n0:n1]), N, size=X.size)
             return mean
         with single_threaded_blas():
             return np.matmul(X.reshape(N, C, H * W), weights)
 
     def backward(self, dY):
         _, H, W = self.input_shape
-        dX = np.empty_like(self._X, dtype=dY.dtype)  # (N, C, H, W), same memory order as X
+        N, C = dY.shape
+        buffers = self.__dict__.setdefault("_buffers", {})  # the reused dX (see Layer.reuse_input_grad)
+        if self._X.transpose(0, 2, 3, 1).flags.c_contiguous:  # X channel-last in memory (a Conv2D's output): dX too
+            dX = _result(buffers, "dX", (N, H, W, C), dY.dtype, self.reuse_input_grad).transpose(0, 3, 1, 2)
+        else:
+            dX = _result(buffers, "dX", (N, C, H, W), dY.dtype, self.reuse_input_grad)
         spread = (dY * (1.0 / (H * W)))[:, :, None, None]
-        split_work(lambda n0, n1, part: np.copyto(dX[n0:n1], spread[n0:n1]), len(dX))
+        split_work(lambda n0, n1, part: np.copyto(dX[n0:n1], spread[n0:n1]), len(dX), size=dX.size)
         return dX

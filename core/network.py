@@ -149,6 +149,7 @@ class Sequential:
                 layer.fallback_init = default_init(name) if name else "glorot"
             layer.inplace_forward = i > 0 and layers[i - 1].fresh_output
             layer.inplace_backward = following is not None and following.fresh_input_grad
+            layer.reuse_output, layer.reuse_input_grad = following is not None, i > 0
         shape = input_shape
         for layer in layers:
             shape = layer.build(shape, rng, self.dtype)

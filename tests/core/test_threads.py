@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
+import core.activations
 from core import _threads
 from core.losses import get_loss
 from core.models import cnn
@@ -69,9 +70,11 @@ def _training_step(threads, channels, padding, L, batch, dtype, activation):
     ((16, 16), "periodic", 32, 64, "float32", "relu"),  # the default CNN: many chunks, both column layouts
     ((16, 16), "zero", 12, 9, "float32", "relu"),       # one chunk
     ((3, 16, 2), "valid", 13, 5, "float32", "tanh"),    # the weight gradient from the input's columns
-    ((8, 8), "periodic", 40, 7, "float64", "softplus"), # activations above the split size, in parts
+    ((8, 8), "periodic", 20, 7, "float64", "softplus"),
 ])
-def test_one_and_two_threads_give_identical_numbers(channels, padding, L, batch, dtype, activation):
+def test_one_and_two_threads_give_identical_numbers(channels, padding, L, batch, dtype, activation, monkeypatch):
+    monkeypatch.setattr(_threads, "MIN_SPLIT_SIZE", 0)  # split every piece of work, however small
+    monkeypatch.setattr(core.activations, "MIN_SPLIT_SIZE", 0)
     one = _training_step(1, channels, padding, L, batch, dtype, activation)
     two = _training_step(2, channels, padding, L, batch, dtype, activation)
     for a, b in zip(one, two):
