@@ -14,8 +14,9 @@ PyTorch runs the same layers (``Conv2d(padding=1, padding_mode="circular")``, ``
 One training step is forward + backward (no gradient for the network input) + optimizer step, on a batch taken in
 turn from a fixed pool of 4. A timed block is a fixed number of steps; the contenders take turns block after block
 in a rotating order (one untimed block each first) and the throughput is samples per second from the median block
-time. torch's own thread pool is set with ``torch.set_num_threads``, BLAS with threadpoolctl; core splits its
-convolution chunks over as many Python threads as BLAS may use (``core._threads``).
+time. PyTorch runs in a process of its own (:class:`TorchProcess`), its thread pool set with
+``torch.set_num_threads``; BLAS is set with threadpoolctl, and core splits its convolution chunks over as many
+Python threads as BLAS may use (``core._threads``).
 
 FLOPs per sample are those of the straightforward algorithm's products: 2 (H W) (C k k) F for the forward of every
 Conv2D, as much again for its weight gradient, and again for its input gradient except in the first layer (nobody
@@ -118,6 +119,51 @@ class TorchTrainer:
             self.optimizer.step()
 
 
+def _torch_server(connection) -> None:
+    """The PyTorch contender in a process of its own: ("setup", channels, L, batches, threads) builds a
+    :class:`TorchTrainer`; ("run", steps) trains and answers None; None stops."""
+    import torch
+
+    trainer = None
+    while (message := connection.recv()) is not None:
+        if message[0] == "setup":
+            _, channels, L, batches, threads = message
+            torch.set_num_threads(threads)
+            trainer = TorchTrainer(channels, L, batches)
+        else:
+            trainer.run(message[1])
+        connection.send(None)
+
+
+class TorchProcess:
+    """PyTorch trained in a separate process (spawned), driven block by block from this one.
+
+    In one process the two contenders disturb each other at two threads: PyTorch's OpenMP threads keep spinning
+    for a while after each of its operations (libgomp's default wait policy), taking a core from core's threads
+    (core lost ~25 % at L = 32), and ``OMP_WAIT_POLICY=PASSIVE`` slows PyTorch down instead. Apart, each runs as
+    it would for a user; the pipe adds ~0.1 ms to a block of ~0.3 s."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        self.connection, child = multiprocessing.get_context("spawn").Pipe()
+        self.process = multiprocessing.get_context("spawn").Process(target=_torch_server, args=(child,),
+                                                                    daemon=True)
+        self.process.start()
+
+    def setup(self, channels, L, batches, threads) -> None:
+        self.connection.send(("setup", channels, L, batches, threads))
+        self.connection.recv()
+
+    def run(self, steps) -> None:
+        self.connection.send(("run", steps))
+        self.connection.recv()
+
+    def close(self) -> None:
+        self.connection.send(None)
+        self.process.join(timeout=30)
+
+
 def gemm_rate() -> float:
     """GFLOP/s of the (4096, 144) @ (144, 16) float32 product at the current thread count."""
     rng = np.random.default_rng(0)
@@ -129,12 +175,10 @@ def measure(shapes, threads_list, blocks, samples_per_block, with_torch):
     """Rows of the result table (strings) for every model, shape and thread count."""
     from threadpoolctl import threadpool_limits
 
-    torch = importlib.import_module("torch") if with_torch else None
+    torch = TorchProcess() if with_torch else None
     rows = []
     for threads in threads_list:
         with threadpool_limits(threads):
-            if torch is not None:
-                torch.set_num_threads(threads)
             rate = gemm_rate()
             for name, channels in MODELS.items():
                 for L, batch in shapes:
@@ -142,7 +186,8 @@ def measure(shapes, threads_list, blocks, samples_per_block, with_torch):
                     steps = max(1, samples_per_block // batch)
                     trainers = {"core": CoreTrainer(channels, L, batches)}
                     if torch is not None:
-                        trainers["torch"] = TorchTrainer(channels, L, batches)
+                        torch.setup(channels, L, batches, threads)
+                        trainers["torch"] = torch
                     seconds = alternating_medians({key: (lambda t=t: t.run(steps)) for key, t in trainers.items()},
                                                   blocks)
                     speed = {key: steps * batch / s for key, s in seconds.items()}
@@ -152,6 +197,8 @@ def measure(shapes, threads_list, blocks, samples_per_block, with_torch):
                     rows.append([name, L, batch, threads, f"{speed['core']:,.0f}", torch_cell, ratio,
                                  f"{flops / 1e6:.2f}", f"{speed['core'] * flops / 1e9:.1f}",
                                  f"{speed['core'] * flops / 1e9 / rate:.0%}", f"{rate:.0f}"])
+    if torch is not None:
+        torch.close()
     return rows
 
 
