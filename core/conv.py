@@ -59,6 +59,16 @@ _MIN_CHUNKS = 8
 _SITE_MAJOR_MIN_RUN = 8
 
 
+#: build the row stacks with the compiled copy of :mod:`core._kernels` (False: numpy's strided copy; the same values)
+USE_KERNELS = True
+
+
+def _kernels():
+    from core import _kernels as module  # numba, imported at the first convolution
+
+    return module
+
+
 def _check_image_shape(input_shape, owner: str) -> None:
     if len(input_shape) != 3:
         raise ValueError(
@@ -214,6 +224,7 @@ class _RowStacked:
         self.N, self.Ho, self.Wo, self.C = N, Hp - k + 1, self.Wp - k + 1, C
         # (N, Ho, Wp, k, C) view of the row stacks, no copy
         self.stacks = sliding_window_view(padded, k, axis=1).transpose(0, 1, 2, 4, 3)
+        self.compiled = USE_KERNELS and padded.flags.c_contiguous and padded.dtype in (np.float32, np.float64)
 
     def _chunks(self):
         return list(_chunks(self.N, self.Ho, self.Wo, self.Wp * self.k * self.C // self.Wo))
@@ -225,7 +236,11 @@ class _RowStacked:
         sites = (n1 - n0) * (y1 - y0) * Wp
         run = k * C  # values per site in Z
         flat = _buffer(self.cache, f"stacked{part}", ((sites + k - 1) * run,), self.padded.dtype)
-        np.copyto(flat[:sites * run].reshape(n1 - n0, y1 - y0, Wp, k, C), self.stacks[n0:n1, y0:y1])
+        stacks = flat[:sites * run].reshape(n1 - n0, y1 - y0, Wp, k, C)
+        if self.compiled:
+            _kernels().stack_rows(self.padded, n0, n1, y0, y1, k, stacks)
+        else:
+            np.copyto(stacks, self.stacks[n0:n1, y0:y1])
         flat[sites * run:] = 0  # read only by the dropped sites; kept finite so that 0 * value stays 0
         return [flat[r * run:(r + (sites - r + k - 1) // k * k) * run].reshape(-1, k * run)
                 for r in range(k)], sites
