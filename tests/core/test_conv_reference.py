@@ -208,3 +208,20 @@ def test_copies_leave_the_scratch_buffers_behind():
         assert clone._forward_buffers == {} and clone._columns is None
         np.testing.assert_array_equal(clone.forward(X), Y)
         assert clone.backward(np.ones_like(Y)).shape == X.shape
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_compiled_row_stacks_equal_the_numpy_copy(dtype, monkeypatch):
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((5, 3, 9, 7)).astype(dtype)
+    dY = rng.standard_normal((5, 4, 9, 7)).astype(dtype)
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(conv, "USE_KERNELS", compiled)
+        layer = Conv2D(4, 3, padding="periodic")
+        layer.build((3, 9, 7), np.random.default_rng(0), dtype)
+        Y = layer.forward(X).copy()
+        dX = layer.backward(dY).copy()
+        results.append([Y, dX, layer.grads["W"].copy(), layer.grads["b"].copy()])
+    for compiled, numpy_copy in zip(*results):
+        np.testing.assert_array_equal(compiled, numpy_copy)
