@@ -2,11 +2,12 @@
 
 numpy's matrix products run on BLAS threads, but the products of a convolution chunk are too small for a second
 BLAS thread to help (it spends more time waiting than multiplying), and numpy's elementwise work never uses one.
-So the layers of :mod:`core.conv` split their chunks, samples or sites into as many contiguous parts as BLAS may
-use threads (``threadpoolctl.threadpool_limits``, ``OMP_NUM_THREADS``, ``trainer.blas_threads`` of the app), run
-the parts at the same time in a pool of Python threads (numpy releases the GIL inside products and copies), and
-keep BLAS single-threaded meanwhile. Every part writes its own slice of the result, so the numbers do not depend on
-how many threads there are.
+So the layers of :mod:`core.conv` and :mod:`core.activations` split their chunks or samples over as many threads
+as numpy's BLAS may use (``threadpoolctl.threadpool_limits``, ``OMP_NUM_THREADS``, ``trainer.blas_threads`` of the
+app) -- in contiguous parts, or handed out one at a time -- run them at the same time in a pool of Python threads
+(numpy releases the GIL inside products and copies), and keep BLAS single-threaded meanwhile. Every part writes its
+own slice of the result, so the numbers do not depend on how many threads there are. Work below
+``MIN_SPLIT_SIZE`` elements is not split: waking a thread and waiting for it costs more.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ def _blas() -> ThreadpoolController:
 
 
 def thread_count() -> int:
-    """How many threads the layers may use: the largest thread count of the loaded BLAS libraries (1 inside a part
-    of :func:`split_work`, or when no BLAS library is found)."""
+    """How many threads the layers may use: numpy's BLAS thread count (1 inside a part of :func:`split_work`, or
+    when no BLAS library is found)."""
     if getattr(_state, "inside", False):
         return 1
     counts = [library.num_threads for library in _blas().lib_controllers]
