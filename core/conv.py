@@ -26,12 +26,14 @@ dX[n, c, u, v] = sum_{f, i, j} W[f, c, k-1-i, k-1-j] dYp[n, f, u + i, v + j], co
 All arithmetic stays in the layer's dtype; results agree with the straightforward sums up to that dtype's
 rounding (tests/core/test_conv_reference.py).
 
-Threads. The chunks (and the samples of the padding, the first layer's columns and the pooling) are split over as
-many threads as BLAS may use (``threadpoolctl.threadpool_limits``, ``OMP_NUM_THREADS``, the app's
-``trainer.blas_threads``), each running its products on one BLAS thread (:mod:`core._threads`); a chunk's products
-are too small for BLAS's own threads to help. Every thread writes its own slice of the outputs and the weight
-gradient is the sum of per-chunk sums in chunk order, so the numbers are the same for every thread count
-(tests/core/test_threads.py).
+Threads. The chunks (at least 8 per layer, handed out one at a time) and, for large batches, the samples of the
+padding, the first layer's columns, the pooling and the bias gradient are split over as many threads as BLAS may
+use (``threadpoolctl.threadpool_limits``, ``OMP_NUM_THREADS``, the app's ``trainer.blas_threads``), each running
+its products on one BLAS thread (:mod:`core._threads`); a chunk's products are too small for BLAS's own threads to
+help. Every thread writes its own slice of the outputs and the weight gradient is the sum of per-chunk sums in
+chunk order, so the numbers are the same for every thread count (tests/core/test_threads.py). Inside a
+:class:`core.network.Sequential` the outputs and input gradients passed to the neighbouring layers live in buffers
+reused from step to step (``Layer.reuse_output``), which spares the page faults of fresh multi-megabyte arrays.
 """
 
 from __future__ import annotations
