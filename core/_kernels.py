@@ -1,5 +1,6 @@
-"""Compiled (numba) kernels: the one-pass optimizer rules of :mod:`core.optim`, and the row stacking of
-:mod:`core.conv` (:func:`stack_rows`, a plain copy).
+"""Compiled (numba) kernels: the one-pass optimizer rules of :mod:`core.optim`; and for :mod:`core.conv` the row
+stacking (:func:`stack_rows`, a plain copy) and the passes of a fused ReLU (:func:`rectify`, :func:`mask_rows`,
+:func:`spread_masked`).
 
 Each kernel walks a flat buffer once and does, element by element, exactly the floating-point operations of the
 numpy code of the rule (:meth:`core.optim.SGD._update` and the others), in the same order and in the dtype of the
@@ -26,7 +27,8 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["sgd_step", "momentum_step", "adagrad_step", "rmsprop_step", "adam_step", "stack_rows"]
+__all__ = ["sgd_step", "momentum_step", "adagrad_step", "rmsprop_step", "adam_step", "stack_rows", "rectify",
+           "mask_rows", "spread_masked"]
 
 
 def _jit(function):
@@ -92,14 +94,81 @@ def adam_step(value, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2,
 
 
 @_jit
-def stack_rows(padded, n0, n1, y0, y1, k, out):
-    """out[n - n0, y - y0, x, i, c] = padded[n, y + i, x, c] for n0 <= n < n1, y0 <= y < y1, every column x and
-    0 <= i < k: the row stacks of :class:`core.conv._RowStacked` (numpy's strided copy moves runs of only C values,
-    ~2x slower). ``padded`` (N, Hp, Wp, C) and ``out`` (n1 - n0, y1 - y0, Wp, k, C) are C-contiguous."""
-    columns, channels = padded.shape[2], padded.shape[3]
+def stack_rows(image, before, periodic, n0, n1, y0, y1, k, out):
+    """out[n - n0, y - y0, x, i, c] = Xp[n, y + i, x, c] for n0 <= n < n1, y0 <= y < y1, every padded column x
+    and 0 <= i < k: the row stacks of :class:`core.conv._RowStacked`, where Xp is ``image`` (N, H, W, C) padded by
+    ``before`` rows and columns in front (and as many behind as ``out`` has columns), periodically (the indices
+    taken modulo H and W) or with zeros, without building Xp. ``image`` and ``out`` (n1 - n0, y1 - y0, Wp, k, C)
+    are C-contiguous."""
+    rows, columns, channels = image.shape[1], image.shape[2], image.shape[3]
+    padded_columns = out.shape[2]
+    source_column = np.empty(padded_columns, np.int64)  # the image column of each padded column; -1: a zero
+    for x in range(padded_columns):
+        u = x - before
+        if periodic:
+            u %= columns
+        source_column[x] = u if 0 <= u < columns else -1
+    source_row = np.empty(y1 - y0 + k - 1, np.int64)
+    for y in range(y1 - y0 + k - 1):
+        v = y + y0 - before
+        if periodic:
+            v %= rows
+        source_row[y] = v if 0 <= v < rows else -1
+    for n in range(n0, n1):
+        for y in range(y1 - y0):
+            for x in range(padded_columns):
+                u = source_column[x]
+                for i in range(k):
+                    v = source_row[y + i]
+                    if u < 0 or v < 0:
+                        for c in range(channels):
+                            out[n - n0, y, x, i, c] = 0
+                    else:
+                        for c in range(channels):
+                            out[n - n0, y, x, i, c] = image[n, v, u, c]
+
+
+@_jit
+def rectify(values, zero):
+    """values <- max(values, 0) in place, as ``np.maximum(values, 0)`` computes it (NaN kept, -0.0 -> +0.0).
+    ``values`` is 1-D and contiguous; ``zero`` is 0 in its dtype."""
+    for i in range(values.size):
+        v = values[i]
+        values[i] = zero if v <= zero else v
+
+
+@_jit
+def mask_rows(out, n0, n1, y0, y1, padded, offset, zero):
+    """out[n, y, x, c] <- out[n, y, x, c] * (padded[n, y + offset, x + offset, c] > 0) for n0 <= n < n1,
+    y0 <= y < y1: ``np.multiply(out, mask > 0)`` (a factor 1 leaves a value as it is; 0 gives +-0, or NaN for inf or
+    NaN). ``out`` (N, H, W, C) and ``padded`` (N, Hp, Wp, C) are C-contiguous; ``zero`` is 0 in their dtype."""
+    rows, columns, channels = out.shape[1], out.shape[2], out.shape[3]
+    padded_rows, padded_columns = padded.shape[1], padded.shape[2]
+    run = columns * channels
+    flat_out, flat_padded = out.reshape(-1), padded.reshape(-1)
     for n in range(n0, n1):
         for y in range(y0, y1):
-            for x in range(columns):
-                for i in range(k):
-                    for c in range(channels):
-                        out[n - n0, y - y0, x, i, c] = padded[n, y + i, x, c]
+            start = (n * rows + y) * run
+            target = flat_out[start:start + run]
+            start = ((n * padded_rows + y + offset) * padded_columns + offset) * channels
+            mask = flat_padded[start:start + run]
+            for i in range(run):
+                if not mask[i] > zero:
+                    target[i] = target[i] * zero
+
+
+@_jit
+def spread_masked(values, inputs, out, zero, one):
+    """out[n, y, x, c] = values[n, c] * (inputs[n, y, x, c] > 0): a global average pool's input gradient times the
+    mask of a ReLU before it, as the copy of ``values`` followed by ``np.multiply(out, inputs > 0)``. ``values``
+    (N, C), ``inputs`` and ``out`` (N, H, W, C), all C-contiguous; ``zero``, ``one`` in their dtype."""
+    samples, channels = out.shape[0], out.shape[3]
+    sites = out.shape[1] * out.shape[2]
+    flat_in = inputs.reshape(samples, sites * channels)
+    flat_out = out.reshape(samples, sites * channels)
+    for n in range(samples):
+        row, target, source = values[n], flat_out[n], flat_in[n]
+        for s in range(sites):
+            for c in range(channels):
+                i = s * channels + c
+                target[i] = row[c] * (one if source[i] > zero else zero)

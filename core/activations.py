@@ -72,7 +72,15 @@ class ActivationLayer(Layer):
     # backward returns either a new array or the unshared dY it was allowed to overwrite
     fresh_input_grad = True
 
+    #: set by a Sequential for a ReLU whose neighbours do its work (see :mod:`core.base`, "Fused ReLU"): X, already
+    #: rectified by the layer before, and dY, to be masked by the layer after, pass through unchanged
+    passes_forward = False
+    passes_backward = False
+
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        if self.passes_forward:
+            self._Y = X
+            return X
         out = X if self.inplace_forward else None
         if not _worth_splitting(X):
             Y = self._f(X, out)
@@ -82,6 +90,8 @@ class ActivationLayer(Layer):
         return Y
 
     def backward(self, dY: np.ndarray) -> np.ndarray:
+        if self.passes_backward:
+            return dY
         out = dY if self.inplace_backward else None
         if not _worth_splitting(dY):
             return self._df(dY, self._Y, out)

@@ -11,8 +11,16 @@ receives: ``inplace_forward`` is set when the previous layer returns a freshly a
 else keeps (``fresh_output``), ``inplace_backward`` when the next layer's ``backward`` returns a fresh
 array (``fresh_input_grad``). A layer used on its own never works in place. It also tells each layer whether
 its output (``reuse_output``) and its input gradient (``reuse_input_grad``) only travel to the neighbouring layer
-within the same pass: such a layer may return them in buffers it reuses at its next call, sparing the page
-faults of a fresh multi-megabyte array every step (the convolutional layers do).
+within the same pass, and do not reach the network's own output or input gradient through layers that work in
+place: such a layer may return them in buffers it reuses at its next call, sparing the page faults of a fresh
+multi-megabyte array every step (the convolutional layers do).
+
+Fused ReLU. A ReLU between two layers costs two passes over memory of its own; a Sequential hands them to its
+neighbours where they can take them: the layer before it applies max(., 0) to its own output while that is still
+in the cache (``rectify_output``, for layers with ``can_rectify_output``), and the layer after it multiplies its
+input gradient by (its input > 0), which is the ReLU's mask (``mask_input_grad``, for layers with
+``can_mask_input_grad``); the ReLU then passes its input, or its dY, on unchanged. The numbers are those of the
+separate ReLU (the same elementwise operations).
 """
 
 from __future__ import annotations
@@ -49,6 +57,13 @@ class Layer:
     #: set per instance by a Sequential (see the module docstring); False for a layer used on its own
     reuse_output = False
     reuse_input_grad = False
+    #: ``forward`` can apply max(., 0) to its output (the forward pass of a ReLU after it)
+    can_rectify_output = False
+    #: ``backward`` can multiply its input gradient by (input > 0) (the backward pass of a ReLU before it)
+    can_mask_input_grad = False
+    #: set per instance by a Sequential (see the module docstring); False for a layer used on its own
+    rectify_output = False
+    mask_input_grad = False
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}

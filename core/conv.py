@@ -156,25 +156,39 @@ def _engine(channels: int, k: int):
     return _RowStacked if channels * k >= _SITE_MAJOR_MIN_RUN else _TapMajor
 
 
-def _im2col(padded: np.ndarray, k: int, cache: dict):
-    """The im2col object of a padded channel-last array (N, Ho + k - 1, Wo + k - 1, C)."""
-    return _engine(padded.shape[3], k)(padded, k, cache)
+def _im2col(image: np.ndarray, before: int, after: int, periodic: bool, k: int, dtype, cache: dict):
+    """The im2col object of ``image`` (N, H, W, C), channel-last, padded by ``before`` rows and columns in front and
+    ``after`` behind (periodically or with zeros), for k x k kernels, computing in ``dtype``."""
+    return _engine(image.shape[3], k)(image, before, after, periodic, k, dtype, cache)
+
+
+def _padded(image: np.ndarray, before: int, after: int, periodic: bool, dtype, cache: dict) -> np.ndarray:
+    """``image`` (N, H, W, C) padded into the reused buffer ``cache["padded"]``, C-contiguous, in ``dtype``."""
+    N, H, W, C = image.shape
+    padded = _zeroed_buffer(cache, "padded", (N, H + before + after, W + before + after, C), dtype)
+    _pad_channel_last(image, padded, before, after, periodic)
+    return padded
 
 
 class _TapMajor:
     """Columns (C k k [+ 1], sites) of the whole batch, each row one shifted copy of the image (rows in (c, i, j)
     order), with a last row of ones when there is a bias, so that the bias rides along in the products; for few
     channels (C k small), where the columns are no bigger than a few copies of the output. Kept from
-    ``correlate`` for ``weight_gradient``."""
+    ``correlate`` for ``weight_gradient``. The image is padded into a reused buffer first."""
 
-    def __init__(self, padded: np.ndarray, k: int, cache: dict) -> None:
-        self.padded, self.k, self.cache = padded, k, cache
-        N, Hp, Wp, C = padded.shape
+    def __init__(self, image: np.ndarray, before: int, after: int, periodic: bool, k: int, dtype,
+                 cache: dict) -> None:
+        self.image, self.k, self.cache = image, k, cache
+        self.padded = _padded(image, before, after, periodic, dtype, cache)
+        self.kept_input = (self.padded, before)
+        N, Hp, Wp, C = self.padded.shape
         self.N, self.Ho, self.Wo, self.C = N, Hp - k + 1, Wp - k + 1, C
         self.cols = None
 
-    def correlate(self, W: np.ndarray, out: np.ndarray, bias: np.ndarray | None = None) -> None:
-        """out (N, Ho, Wo, F) = cross-correlation of ``padded`` with W (F, C, k, k) [+ bias]."""
+    def correlate(self, W: np.ndarray, out: np.ndarray, bias: np.ndarray | None = None, rectify: bool = False,
+                  mask: np.ndarray | None = None, mask_offset: int = 0) -> None:
+        """out (N, Ho, Wo, F) = cross-correlation of ``padded`` with W (F, C, k, k) [+ bias], then the passes of a
+        fused ReLU (see :func:`_relu_passes`: max(., 0) if ``rectify``, times (mask > 0) if ``mask`` is given)."""
         k, C, F = self.k, self.C, W.shape[0]
         taps = C * k * k
         cols = _buffer(self.cache, "cols", (taps + (bias is not None), self.N * self.Ho * self.Wo),
@@ -190,6 +204,7 @@ class _TapMajor:
         def work(n0, n1, part):
             np.copyto(taps_view[..., n0:n1, :, :], windows[n0:n1].transpose(3, 4, 5, 0, 1, 2))
             np.matmul(cols[:, n0 * per_sample:n1 * per_sample].T, Wm.T, out=sites[n0 * per_sample:n1 * per_sample])
+            _relu_passes(out, n0, n1, 0, self.Ho, rectify, mask, mask_offset)
 
         split_work(work, self.N, size=cols.size + out.size)
         self.cols = cols
@@ -218,15 +233,27 @@ class _RowStacked:
     chunk, r fixed) tile Z without gaps or overlap: a plain (sites / k, k k C) matrix for each phase r, so k
     products cover every site. The k - 1 sites x >= Wo per row are wasted work (their windows straddle two
     rows); their outputs are dropped and their gradients set to zero.
+
+    The compiled copy (:func:`core._kernels.stack_rows`) reads the rows straight from the unpadded image, wrapping
+    the indices around or writing zeros, when the image is C-contiguous in the layer's dtype: no padded copy of the
+    image is made. Otherwise the image is padded into a reused buffer and numpy copies the stacks from it.
     """
 
-    def __init__(self, padded: np.ndarray, k: int, cache: dict) -> None:
-        self.padded, self.k, self.cache = padded, k, cache
-        N, Hp, self.Wp, C = padded.shape
+    def __init__(self, image: np.ndarray, before: int, after: int, periodic: bool, k: int, dtype,
+                 cache: dict) -> None:
+        self.image, self.k, self.cache, self.dtype = image, k, cache, np.dtype(dtype)
+        self.before, self.periodic = before, periodic
+        N, H, W, C = image.shape
+        Hp, self.Wp = H + before + after, W + before + after
         self.N, self.Ho, self.Wo, self.C = N, Hp - k + 1, self.Wp - k + 1, C
-        # (N, Ho, Wp, k, C) view of the row stacks, no copy
-        self.stacks = sliding_window_view(padded, k, axis=1).transpose(0, 1, 2, 4, 3)
-        self.compiled = USE_KERNELS and padded.flags.c_contiguous and padded.dtype in (np.float32, np.float64)
+        self.compiled = image.dtype == self.dtype and _compiled(image)
+        if self.compiled:
+            self.kept_input = (image, 0)
+        else:
+            padded = _padded(image, before, after, periodic, dtype, cache)
+            self.kept_input = (padded, before)
+            # (N, Ho, Wp, k, C) view of the row stacks, no copy
+            self.stacks = sliding_window_view(padded, k, axis=1).transpose(0, 1, 2, 4, 3)
 
     def _chunks(self):
         return list(_chunks(self.N, self.Ho, self.Wo, self.Wp * self.k * self.C // self.Wo))
@@ -237,10 +264,10 @@ class _RowStacked:
         k, C, Wp = self.k, self.C, self.Wp
         sites = (n1 - n0) * (y1 - y0) * Wp
         run = k * C  # values per site in Z
-        flat = _buffer(self.cache, f"stacked{part}", ((sites + k - 1) * run,), self.padded.dtype)
+        flat = _buffer(self.cache, f"stacked{part}", ((sites + k - 1) * run,), self.dtype)
         stacks = flat[:sites * run].reshape(n1 - n0, y1 - y0, Wp, k, C)
         if self.compiled:
-            _kernels().stack_rows(self.padded, n0, n1, y0, y1, k, stacks)
+            _kernels().stack_rows(self.image, self.before, self.periodic, n0, n1, y0, y1, k, stacks)
         else:
             np.copyto(stacks, self.stacks[n0:n1, y0:y1])
         flat[sites * run:] = 0  # read only by the dropped sites; kept finite so that 0 * value stays 0
@@ -248,7 +275,7 @@ class _RowStacked:
                 for r in range(k)], sites
 
     def _scratch(self, name, sites, F):
-        return _buffer(self.cache, name, (sites, F), self.padded.dtype)
+        return _buffer(self.cache, name, (sites, F), self.dtype)
 
     def _partial_sums(self, grads, part, phases, rows):
         """grads[c] = sum over the k phases of phase.T @ (the phase's rows), in phase order."""
@@ -259,9 +286,11 @@ class _RowStacked:
             grads += np.matmul(phases[r].T, rows[r::k], out=partial)
 
     def correlate(self, W: np.ndarray | None, out: np.ndarray | None, bias: np.ndarray | None = None,
+                  rectify: bool = False, mask: np.ndarray | None = None, mask_offset: int = 0,
                   source: np.ndarray | None = None):
         """out (N, Ho, Wo, F) = cross-correlation of ``padded`` with W (F, C, k, k) [+ bias] (skipped if W is
-        None).
+        None), then the passes of a fused ReLU, chunk by chunk while the outputs are in the cache (see
+        :func:`_relu_passes`: max(., 0) if ``rectify``, times (mask > 0) if ``mask`` is given).
 
         With ``source`` (N, Ho, Wo, S), also return G (S, C, k, k), G[s, c, i, j] = sum over n, y, x of
         source[n, y, x, s] padded[n, y + i, x + j, c], from the same columns (the weight gradient, computed
@@ -274,7 +303,7 @@ class _RowStacked:
             Wm = W.transpose(3, 2, 1, 0).reshape(-1, F)  # rows in the (j, i, c) order of a window
         if source is not None:
             S = source.shape[3]
-            grads = np.empty((len(chunks), k * k * C, S), dtype=self.padded.dtype)
+            grads = np.empty((len(chunks), k * k * C, S), dtype=self.dtype)
 
         def work(start, stop, part):
             for c in range(start, stop):
@@ -290,6 +319,7 @@ class _RowStacked:
                         np.copyto(block, valid)
                     else:
                         np.add(valid, bias, out=block)
+                    _relu_passes(out, n0, n1, y0, y1, rectify, mask, mask_offset)
                 if source is not None:
                     rows = self._scratch(f"source{part}", sites, S).reshape(n1 - n0, y1 - y0, Wp, S)
                     rows[:, :, :Wo] = source[n0:n1, y0:y1]
@@ -305,7 +335,7 @@ class _RowStacked:
         """(dW (F, C, k, k), db (F,)) from dY (N, Ho, Wo, F), C-contiguous."""
         k, C, F, Wo, Wp = self.k, self.C, dY.shape[3], self.Wo, self.Wp
         chunks = self._chunks()
-        grads = np.empty((len(chunks), k * k * C, F), dtype=self.padded.dtype)
+        grads = np.empty((len(chunks), k * k * C, F), dtype=self.dtype)
 
         def work(start, stop, part):
             for c in range(start, stop):
@@ -318,6 +348,35 @@ class _RowStacked:
 
         split_work(work, len(chunks), dynamic=True)
         return np.add.reduce(grads, axis=0).reshape(k, k, C, F).transpose(3, 2, 1, 0), _site_sum(dY)
+
+
+def _compiled(*arrays) -> bool:
+    """Whether the compiled kernels take ``arrays``: C-contiguous, of one dtype, float32 or float64."""
+    dtype = arrays[0].dtype
+    return USE_KERNELS and dtype in (np.float32, np.float64) and all(
+        array.dtype == dtype and array.flags.c_contiguous for array in arrays)
+
+
+def _relu_passes(out: np.ndarray, n0: int, n1: int, y0: int, y1: int, rectify: bool,
+                 mask: np.ndarray | None, offset: int) -> None:
+    """The passes of a fused ReLU on the rows out[n0:n1, y0:y1] of ``out`` (N, H, W, C), in place: max(., 0) if
+    ``rectify`` (its forward), times (mask[n, y + offset, x + offset, c] > 0) if ``mask`` is given (its backward;
+    ``mask`` is a layer's kept padded input). The operations of :class:`core.activations.ReLU`."""
+    if not rectify and mask is None:
+        return
+    if _compiled(out, *(() if mask is None else (mask,))):
+        zero = out.dtype.type(0)
+        if rectify:  # whole samples, or rows of one sample: a contiguous block
+            _kernels().rectify(out[n0:n1, y0:y1].reshape(-1), zero)
+        if mask is not None:
+            _kernels().mask_rows(out, n0, n1, y0, y1, mask, offset, zero)
+        return
+    block = out[n0:n1, y0:y1]
+    if rectify:
+        np.maximum(block, 0, out=block)
+    if mask is not None:
+        width = out.shape[2]
+        np.multiply(block, mask[n0:n1, y0 + offset:y1 + offset, offset:offset + width] > 0, out=block)
 
 
 def _site_sum(A: np.ndarray) -> np.ndarray:
@@ -364,6 +423,8 @@ class Conv2D(Layer):
     fresh_output = True
     fresh_input_grad = True
     skips_input_grad = True
+    can_rectify_output = True
+    can_mask_input_grad = True
 
     def __init__(self, filters: int, kernel_size: int, padding: str = "zero", init: str | None = None,
                  use_bias: bool = True) -> None:
@@ -403,21 +464,14 @@ class Conv2D(Layer):
             self._allocate("b", np.zeros(F))
         return output_shape
 
-    def _pad(self, A: np.ndarray, before: int, after: int, periodic: bool, buffers: dict) -> np.ndarray:
-        """A (N, C, H, W) padded into a reused channel-last buffer (N, H + before + after, W + ..., C)."""
-        N, C, H, W = A.shape
-        shape = (N, H + before + after, W + before + after, C)
-        padded = _zeroed_buffer(buffers, "padded", shape, self.params["W"].dtype)
-        _pad_channel_last(A.transpose(0, 2, 3, 1), padded, before, after, periodic)
-        return padded
-
     def forward(self, X, training=False):
         N = X.shape[0]
         _, Ho, Wo = self.output_shape
-        padded = self._pad(X, self._before, self._after, self.padding == "periodic", self._forward_buffers)
-        Y = _result(self._forward_buffers, "Y", (N, Ho, Wo, self.filters), padded.dtype, self.reuse_output)
-        columns = _im2col(padded, self.kernel_size, self._forward_buffers)
-        columns.correlate(self.params["W"], Y, self.params["b"] if self.use_bias else None)
+        dtype = self.params["W"].dtype
+        columns = _im2col(X.transpose(0, 2, 3, 1), self._before, self._after, self.padding == "periodic",
+                          self.kernel_size, dtype, self._forward_buffers)
+        Y = _result(self._forward_buffers, "Y", (N, Ho, Wo, self.filters), dtype, self.reuse_output)
+        columns.correlate(self.params["W"], Y, self.params["b"] if self.use_bias else None, self.rectify_output)
         self._columns = columns
         return Y.transpose(0, 3, 1, 2)  # (N, F, Ho, Wo) view of the channel-last result
 
@@ -444,19 +498,20 @@ class Conv2D(Layer):
         flipped = self.params["W"][:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, F, k, k)
         dX = (_result(self._backward_buffers, "dX", (dY.shape[0], H, W, C), dY_sites.dtype, self.reuse_input_grad)
               if input_grad else None)
+        # the ReLU before this layer: dX * (X > 0), X read from the input kept by the forward pass
+        mask, offset = self._columns.kept_input if self.mask_input_grad else (None, 0)
         if isinstance(self._columns, _RowStacked) and _engine(F, k) is _RowStacked:
             # dW[f, c, i, j] = sum over sites (u, v) of X[c, u, v] dYp[f, u + k-1-i, v + k-1-j]: the weight
             # gradient from the columns of dY that dX needs anyway, with the input as the other operand (the same
             # way with or without dX, so that skipping dX leaves dW bit for bit unchanged)
-            b = self._before
-            inputs = self._columns.padded[:, b:b + H, b:b + W]  # (N, H, W, C) view of the kept padded input
             columns = self._input_grad_columns(dY)
-            grad = columns.correlate(flipped if input_grad else None, dX, source=inputs)  # (C, F, k, k)
+            grad = columns.correlate(flipped if input_grad else None, dX, mask=mask, mask_offset=offset,
+                                     source=self._columns.image)  # (C, F, k, k)
             np.copyto(self.grads["W"], grad.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
         else:
             np.copyto(self.grads["W"], self._columns.weight_gradient(dY_sites)[0])
             if input_grad:
-                self._input_grad_columns(dY).correlate(flipped, dX)
+                self._input_grad_columns(dY).correlate(flipped, dX, mask=mask, mask_offset=offset)
         return dX.transpose(0, 3, 1, 2) if input_grad else None
 
     def _input_grad_columns(self, dY: np.ndarray):
@@ -464,8 +519,8 @@ class Conv2D(Layer):
         (k - 1 zeros on both sides for "valid"), so that correlating it with the flipped kernel gives dX."""
         k = self.kernel_size
         before, after = (k - 1, k - 1) if self.padding == "valid" else (self._after, self._before)
-        padded = self._pad(dY, before, after, self.padding == "periodic", self._backward_buffers)
-        return _im2col(padded, k, self._backward_buffers)
+        return _im2col(dY.transpose(0, 2, 3, 1), before, after, self.padding == "periodic", k,
+                       self.params["W"].dtype, self._backward_buffers)
 
     def __getstate__(self) -> dict:
         # the scratch buffers and the last forward's columns are rebuilt by the next forward: copies and pickles
@@ -556,10 +611,12 @@ class AvgPool2D(_Pool2D):
 
 class GlobalAvgPool2D(Layer):
     """Global average pooling (batch, C, H, W) -> (batch, C): Y[n, c] = mean over all sites of X[n, c].
-    Invariant under lattice translations. dX[n, c, y, x] = dY[n, c] / (H W)."""
+    Invariant under lattice translations. dX[n, c, y, x] = dY[n, c] / (H W) (times the mask X > 0 of a ReLU before
+    it, fused, inside a Sequential)."""
 
     fresh_output = True
     fresh_input_grad = True
+    can_mask_input_grad = True
 
     def compute_output_shape(self, input_shape):
         _check_image_shape(input_shape, "GlobalAvgPool2D")
@@ -571,7 +628,7 @@ class GlobalAvgPool2D(Layer):
         return state
 
     def forward(self, X, training=False):
-        self._X = X  # kept only for its memory layout, which dX copies
+        self._X = X  # kept for its memory layout, which dX copies, and for a fused ReLU's mask
         N, C, H, W = X.shape
         weights = np.full(H * W, 1.0 / (H * W), dtype=X.dtype)
         channel_last = X.transpose(0, 2, 3, 1)
@@ -592,6 +649,19 @@ class GlobalAvgPool2D(Layer):
             dX = _result(buffers, "dX", (N, H, W, C), dY.dtype, self.reuse_input_grad).transpose(0, 3, 1, 2)
         else:
             dX = _result(buffers, "dX", (N, C, H, W), dY.dtype, self.reuse_input_grad)
-        spread = (dY * (1.0 / (H * W)))[:, :, None, None]
-        split_work(lambda n0, n1, part: np.copyto(dX[n0:n1], spread[n0:n1]), len(dX), size=dX.size)
+        values = dY * (1.0 / (H * W))  # (N, C)
+        spread = values[:, :, None, None]
+        if self.mask_input_grad:  # the ReLU before: dX * (X > 0)
+            X_last, dX_last = self._X.transpose(0, 2, 3, 1), dX.transpose(0, 2, 3, 1)
+            if _compiled(values, X_last, dX_last):
+                zero, one = values.dtype.type(0), values.dtype.type(1)
+                split_work(lambda n0, n1, part: _kernels().spread_masked(values[n0:n1], X_last[n0:n1],
+                                                                         dX_last[n0:n1], zero, one),
+                           len(dX), size=dX.size)
+            else:
+                X = self._X
+                split_work(lambda n0, n1, part: np.multiply(spread[n0:n1], X[n0:n1] > 0, out=dX[n0:n1]),
+                           len(dX), size=dX.size)
+        else:
+            split_work(lambda n0, n1, part: np.copyto(dX[n0:n1], spread[n0:n1]), len(dX), size=dX.size)
         return dX

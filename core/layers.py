@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from core.activations import ACTIVATIONS, get_activation
+from core.activations import ACTIVATIONS, _zero_operand, get_activation
 from core._validation import check_bool, check_number, check_positive_int
 from core.base import Layer
 from core.conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
@@ -45,11 +45,16 @@ class Dense(Layer):
     Shapes: X (batch, n_in) -> Y (batch, units); W (n_in, units); b (units,).
 
     Gradients: dW = X^T dY, db = sum_batch dY, dX = dY W^T.
+
+    Inside a :class:`core.network.Sequential`, the work of a ReLU after or before it may be done here (Y rectified,
+    dX masked; see :mod:`core.base`, "Fused ReLU").
     """
 
     fresh_output = True
     fresh_input_grad = True
     skips_input_grad = True
+    can_rectify_output = True
+    can_mask_input_grad = True
 
     def __init__(self, units: int, init: str | None = None, use_bias: bool = True) -> None:
         super().__init__()
@@ -82,6 +87,8 @@ class Dense(Layer):
         Y = np.matmul(X, self.params["W"])  # (batch, units)
         if self.use_bias:
             Y += self.params["b"]
+        if self.rectify_output:
+            np.maximum(Y, _zero_operand(Y), out=Y)
         return Y
 
     def backward(self, dY, input_grad: bool = True):
@@ -109,8 +116,12 @@ class Dense(Layer):
         if self.units == 1:
             # an outer product (inner dimension 1): the same products as the matmul, element by element, without
             # the BLAS call's overhead (a zero may differ in sign only: -0.0 here, +0.0 from BLAS's 0 + a * b)
-            return np.multiply(dY, self.params["W"].T)
-        return np.matmul(dY, self.params["W"].T)
+            dX = np.multiply(dY, self.params["W"].T)
+        else:
+            dX = np.matmul(dY, self.params["W"].T)
+        if self.mask_input_grad:
+            np.multiply(dX, self._X > 0, out=dX)
+        return dX
 
     def get_config(self):
         return {"units": self.units, "init": self.init, "use_bias": self.use_bias}

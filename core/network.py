@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from core._validation import InvalidParameterError, as_generator, check_dtype, check_positive_int
-from core.activations import default_init
+from core.activations import ReLU, default_init
 from core.base import Layer
 from core.layers import LAYERS
 from core.optim import sgd_update
@@ -53,6 +53,72 @@ def _sgd_step(layer: Layer, rate: float) -> None:
     """The plain SGD step on one layer's parameters, from its grads (see ``Sequential.backward``)."""
     for name, value in layer.params.items():
         sgd_update(value, layer.grads[name], rate)
+
+
+#: let the neighbours of a ReLU do its work (see :mod:`core.base`, "Fused ReLU"); False: every ReLU on its own
+FUSE_RELU = True
+
+
+def _relu(layer: Layer) -> ReLU | None:
+    """The ReLU that ``layer`` is (or wraps, as an ``Activation("relu")``), else None."""
+    function = getattr(layer, "function", layer)
+    return function if type(function) is ReLU else None
+
+
+def _can(layer: Layer, capability: str) -> bool:
+    """Whether ``layer`` has ``capability`` ("can_rectify_output" or "can_mask_input_grad"), declared by the class
+    that defines its ``forward`` and ``backward``: a subclass that overrides them does not inherit it unstated."""
+    mro = type(layer).__mro__
+    owner = next((klass for klass in mro if capability in vars(klass)), None)
+    if owner is None or not getattr(layer, capability):
+        return False
+    return all(next(klass for klass in mro if method in vars(klass)) is owner for method in ("forward", "backward"))
+
+
+def _fuse_relus(layers: list[Layer]) -> None:
+    """Hand each ReLU's forward pass to the layer before it and its backward pass to the layer after it, where those
+    can take them (:data:`FUSE_RELU`)."""
+    for layer in layers:
+        layer.rectify_output = layer.mask_input_grad = False
+        relu = _relu(layer)
+        if relu is not None:
+            relu.passes_forward = relu.passes_backward = False
+    if not FUSE_RELU:
+        return
+    for i in range(1, len(layers)):
+        relu = _relu(layers[i])
+        if relu is None:
+            continue
+        if _can(layers[i - 1], "can_rectify_output"):
+            layers[i - 1].rectify_output = relu.passes_forward = True
+        if i + 1 < len(layers) and _can(layers[i + 1], "can_mask_input_grad"):
+            layers[i + 1].mask_input_grad = relu.passes_backward = True
+
+
+def _passes_on(layer: Layer, direction: str) -> bool:
+    """Whether ``layer`` may return the array it received, or a view of it (``direction`` "forward": its input;
+    "backward": its dY), so that a buffer handed to it may travel further. A layer with ``fresh_output`` computes
+    both of its results into arrays of its own; any other layer may pass its input on (e.g. Flatten, as a view),
+    and its dY too if it is not ``fresh_input_grad`` or may work in place (an activation)."""
+    if layer.fresh_output:
+        return False
+    if direction == "forward":
+        return True
+    return not layer.fresh_input_grad or layer.inplace_backward or (_relu(layer) is not None
+                                                                     and _relu(layer).passes_backward)
+
+
+def _mark_reusable(layers: list[Layer]) -> None:
+    """Let a layer return its output (input gradient) in a reused buffer only where that array cannot reach the
+    network's output (input gradient), which its caller may keep across calls."""
+    reaches_end = True
+    for layer in reversed(layers):
+        layer.reuse_output = not reaches_end
+        reaches_end = reaches_end and _passes_on(layer, "forward")
+    reaches_start = True
+    for layer in layers:
+        layer.reuse_input_grad = not reaches_start
+        reaches_start = reaches_start and _passes_on(layer, "backward")
 
 
 def check_shape(shape, name: str = "input_shape", owner: str | None = None) -> tuple[int, ...]:
@@ -149,7 +215,8 @@ class Sequential:
                 layer.fallback_init = default_init(name) if name else "glorot"
             layer.inplace_forward = i > 0 and layers[i - 1].fresh_output
             layer.inplace_backward = following is not None and following.fresh_input_grad
-            layer.reuse_output, layer.reuse_input_grad = following is not None, i > 0
+        _fuse_relus(layers)
+        _mark_reusable(layers)
         shape = input_shape
         for layer in layers:
             shape = layer.build(shape, rng, self.dtype)

@@ -211,16 +211,25 @@ def test_copies_leave_the_scratch_buffers_behind():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_compiled_row_stacks_equal_the_numpy_copy(dtype, monkeypatch):
+@pytest.mark.parametrize("padding, k, H, W", [("periodic", 3, 9, 7), ("zero", 3, 9, 7), ("valid", 3, 9, 7),
+                                              ("periodic", 4, 9, 7), ("zero", 4, 5, 6), ("periodic", 5, 2, 3)])
+def test_compiled_row_stacks_equal_the_numpy_copy(dtype, padding, k, H, W, monkeypatch):
+    """The compiled row stacks, read from the unpadded channel-last image (indices wrapped around, or zeros), equal
+    numpy's copy from the padded image: the same forward and backward bit for bit. Includes an even kernel (more
+    padding behind than in front) and one wider than the lattice (wrapping around more than once)."""
     rng = np.random.default_rng(8)
-    X = rng.standard_normal((5, 3, 9, 7)).astype(dtype)
-    dY = rng.standard_normal((5, 4, 9, 7)).astype(dtype)
+    # channel-last in memory, as inside a network: the compiled path needs C-contiguous (N, H, W, C) arrays
+    X = rng.standard_normal((5, H, W, 3)).astype(dtype).transpose(0, 3, 1, 2)
+    Ho, Wo = (H - k + 1, W - k + 1) if padding == "valid" else (H, W)
+    dY = rng.standard_normal((5, Ho, Wo, 4)).astype(dtype).transpose(0, 3, 1, 2)
     results = []
     for compiled in (True, False):
         monkeypatch.setattr(conv, "USE_KERNELS", compiled)
-        layer = Conv2D(4, 3, padding="periodic")
-        layer.build((3, 9, 7), np.random.default_rng(0), dtype)
+        layer = Conv2D(4, k, padding=padding)
+        layer.build((3, H, W), np.random.default_rng(0), dtype)
         Y = layer.forward(X).copy()
+        assert isinstance(layer._columns, conv._RowStacked)
+        assert layer._columns.compiled is compiled and (layer._columns.kept_input[0] is layer._columns.image) is compiled
         dX = layer.backward(dY).copy()
         results.append([Y, dX, layer.grads["W"].copy(), layer.grads["b"].copy()])
     for compiled, numpy_copy in zip(*results):
