@@ -28,7 +28,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 __all__ = ["sgd_step", "momentum_step", "adagrad_step", "rmsprop_step", "adam_step", "stack_rows", "rectify",
-           "mask_rows", "spread_masked"]
+           "mask_rows", "spread_masked", "softmax_cross_entropy"]
 
 
 def _jit(function):
@@ -172,3 +172,37 @@ def spread_masked(values, inputs, out, zero, one):
             for c in range(channels):
                 i = s * channels + c
                 target[i] = row[c] * (one if source[i] > zero else zero)
+
+
+@_jit
+def softmax_cross_entropy(logits, labels, probabilities, gradient, inverse_count, one):
+    """Softmax cross-entropy of ``logits`` (N, K) against integer ``labels`` (N,), row by row: with m = max_k z_k
+    (NaN if any z_k is), s = z - m, log p = s - log(sum_k exp(s)) (never overflows), ``probabilities`` = exp(log p)
+    and ``gradient`` = (p - onehot) * ``inverse_count`` (1 / N in the dtype), computed as
+    ``(probabilities - onehot) * inverse_count`` would be; ``one`` is 1 in the dtype. Returns the sum over rows of
+    log p[label], accumulated in float64."""
+    total = 0.0
+    rows, classes = logits.shape
+    for n in range(rows):
+        largest = logits[n, 0]
+        for k in range(1, classes):
+            z = logits[n, k]
+            if z > largest or z != z:
+                largest = z
+        for k in range(classes):
+            probabilities[n, k] = np.exp(logits[n, k] - largest)
+        norm = probabilities[n, 0]
+        for k in range(1, classes):
+            norm += probabilities[n, k]
+        log_norm = np.log(norm)
+        label = labels[n]
+        for k in range(classes):
+            log_p = (logits[n, k] - largest) - log_norm
+            p = np.exp(log_p)
+            probabilities[n, k] = p
+            if k == label:
+                total += log_p
+                gradient[n, k] = (p - one) * inverse_count
+            else:
+                gradient[n, k] = p * inverse_count
+    return total

@@ -22,6 +22,21 @@ __all__ = [
     "get_loss", "softmax", "log_softmax", "sigmoid",
 ]
 
+#: the unweighted softmax cross-entropy with integer labels (training's common case) in one compiled pass
+#: (:func:`core._kernels.softmax_cross_entropy`; False: numpy's log_softmax, which may differ in the last bit)
+USE_KERNELS = True
+
+
+def _compiled(logits: np.ndarray) -> bool:
+    return USE_KERNELS and logits.dtype in (np.float32, np.float64)
+
+
+def _kernels():
+    from core import _kernels as module  # numba, imported at the first use
+
+    return module
+
+
 # Probability rows must sum to 1 within this tolerance: generous enough for rows normalised in float32
 # (rounding ~1e-7 per term, n_classes terms), tight enough to catch rows that are not distributions.
 _ROW_SUM_TOL = 1e-4
@@ -335,6 +350,10 @@ class SoftmaxCrossEntropy(Loss):
 
     ``output``: logits (batch, n_classes). ``target``: integer labels (batch,) in [0, n_classes) (integral
     floats are accepted), or one-hot / probability rows (batch, n_classes), non-negative, summing to 1.
+
+    With integer labels and no sample weights (training's common case) the loss, the probabilities and the gradient
+    come from one compiled pass (:func:`core._kernels.softmax_cross_entropy`; ``USE_KERNELS = False``: numpy's
+    log_softmax, which may differ in the last bits of exp and log); the loss is then summed in float64.
     """
 
     def forward(self, output, target, sample_weight=None):
@@ -345,10 +364,13 @@ class SoftmaxCrossEntropy(Loss):
         N, n_classes = logits.shape
         target = np.asarray(target)
         self._scale = _sample_scale(sample_weight, N, logits.dtype, "SoftmaxCrossEntropy")
+        if target.ndim == 1:
+            labels = self._check_labels(target, N, n_classes)
+            if self._scale is None and _compiled(logits):
+                return self._labelled(logits, labels)[0]
         log_p = log_softmax(logits)  # (N, n_classes)
         self._probabilities = np.exp(log_p)
         if target.ndim == 1:
-            labels = self._check_labels(target, N, n_classes)
             self._labels, self._rows = labels, None
             if self._scale is not None:
                 return -_mean(log_p[np.arange(N), labels], self._scale)
@@ -360,32 +382,21 @@ class SoftmaxCrossEntropy(Loss):
         return float(-np.einsum("nk,nk->", rows, log_p) / N)
 
     def forward_backward(self, output, target, sample_weight=None, *, checked_target: bool = False):
-        if not (checked_target and sample_weight is None and isinstance(output, np.ndarray) and output.ndim == 2
-                and output.dtype.kind == "f" and isinstance(target, np.ndarray) and target.ndim == 1
+        if (checked_target and sample_weight is None and isinstance(output, np.ndarray) and output.ndim == 2
+                and _compiled(output) and isinstance(target, np.ndarray) and target.ndim == 1
                 and target.dtype == np.intp):
-            return super().forward_backward(output, target, sample_weight)
-        # the arithmetic of forward + backward, without re-checking the labels
-        N = len(output)
-        rows = self._row_index(N)
-        # log_softmax(output) and its exp, as log_softmax computes them, with the reductions called directly
-        log_p = np.subtract(output, np.maximum.reduce(output, axis=1, keepdims=True))
-        probabilities = np.exp(log_p)
-        log_sum = np.add.reduce(probabilities, axis=1, keepdims=True)
-        log_p -= np.log(log_sum, out=log_sum)
-        np.exp(log_p, out=probabilities)
-        self._scale, self._probabilities, self._labels, self._rows = None, probabilities, target, None
-        total = np.add.reduce(log_p[rows, target])
-        value = -float(total.dtype.type(float(total) / N))  # what .mean() computes, without its dispatch
-        grad = probabilities.copy()
-        grad[rows, target] -= 1
-        grad *= 1.0 / N
-        return value, grad
+            return self._labelled(output, target)  # without re-checking the labels
+        return super().forward_backward(output, target, sample_weight)
 
-    def _row_index(self, N: int) -> np.ndarray:
-        rows = getattr(self, "_arange", None)
-        if rows is None or len(rows) != N:
-            rows = self._arange = np.arange(N)
-        return rows
+    def _labelled(self, logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+        """(mean loss, gradient) for intp ``labels`` in range, unweighted, in one compiled pass over the logits; the
+        probabilities are kept for ``backward``, which gives the same gradient."""
+        N = len(logits)
+        probabilities, gradient = np.empty_like(logits), np.empty_like(logits)
+        dtype = logits.dtype.type
+        total = _kernels().softmax_cross_entropy(logits, labels, probabilities, gradient, dtype(1.0 / N), dtype(1))
+        self._scale, self._probabilities, self._labels, self._rows = None, probabilities, labels, None
+        return -total / N, gradient
 
     @staticmethod
     def _check_labels(target, N, n_classes):
