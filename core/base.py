@@ -61,6 +61,8 @@ class Layer:
     can_rectify_output = False
     #: ``backward`` can multiply its input gradient by (input > 0) (the backward pass of a ReLU before it)
     can_mask_input_grad = False
+    #: ``backward`` takes ``sgd_rate`` and applies the plain SGD step to its own parameters
+    steps_sgd = False
     #: set per instance by a Sequential (see the module docstring); False for a layer used on its own
     rectify_output = False
     mask_input_grad = False

@@ -13,12 +13,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.linalg import blas as scipy_blas
 
 from core.activations import ACTIVATIONS, _zero_operand, get_activation
 from core._validation import check_bool, check_number, check_positive_int
 from core.base import Layer
 from core.conv import AvgPool2D, Conv2D, GlobalAvgPool2D, MaxPool2D
 from core.init import check_init_name, initialize
+from core.optim import sgd_update
 from core.recurrent import GRU, LSTM, SimpleRNN, TimeDense
 
 __all__ = [
@@ -55,6 +57,7 @@ class Dense(Layer):
     skips_input_grad = True
     can_rectify_output = True
     can_mask_input_grad = True
+    steps_sgd = True
 
     def __init__(self, units: int, init: str | None = None, use_bias: bool = True) -> None:
         super().__init__()
@@ -91,7 +94,7 @@ class Dense(Layer):
             np.maximum(Y, _zero_operand(Y), out=Y)
         return Y
 
-    def backward(self, dY, input_grad: bool = True):
+    def backward(self, dY, input_grad: bool = True, sgd_rate: float | None = None):
         """Fill ``grads`` from dY and return dX.
 
         Parameters
@@ -101,6 +104,11 @@ class Dense(Layer):
             dL/dY for the outputs of the last ``forward``.
         input_grad : bool, default True
             Whether to compute dX; False skips it (for the first layer of a network).
+        sgd_rate : float or None, default None
+            If given, also apply the plain SGD step w <- w - sgd_rate g to W and b (dX is computed with the old W).
+            W is then updated by one matrix product into W (BLAS gemm with beta = 1), whose multiply-add rounds
+            once where the separate step rounds twice (the results differ in the last bit at most), and
+            ``grads["W"]`` does not hold the gradient afterwards.
 
         Returns
         -------
@@ -108,23 +116,48 @@ class Dense(Layer):
             Shape (batch, n_in).
             dX = dY W^T, or None if ``input_grad`` is False.
         """
-        np.matmul(self._X.T, dY, out=self.grads["W"])
+        W, X = self.params["W"], self._X
+        dX = None
+        if input_grad:
+            if self.units == 1:
+                # an outer product (inner dimension 1): the same products as the matmul, element by element, without
+                # the BLAS call's overhead (a zero may differ in sign only: -0.0 here, +0.0 from BLAS's 0 + a * b)
+                dX = np.multiply(dY, W.T)
+            else:
+                dX = np.matmul(dY, W.T)
+            if self.mask_input_grad:
+                np.multiply(dX, X > 0, out=dX)
         if self.use_bias:
             np.add.reduce(dY, axis=0, out=self.grads["b"])  # np.sum without its Python-level dispatch
-        if not input_grad:
-            return None
-        if self.units == 1:
-            # an outer product (inner dimension 1): the same products as the matmul, element by element, without
-            # the BLAS call's overhead (a zero may differ in sign only: -0.0 here, +0.0 from BLAS's 0 + a * b)
-            dX = np.multiply(dY, self.params["W"].T)
+        gemm = _fused_gemm(X, dY, W) if sgd_rate is not None else None
+        if gemm is None:
+            np.matmul(X.T, dY, out=self.grads["W"])
+            if sgd_rate is not None:
+                for name, value in self.params.items():
+                    sgd_update(value, self.grads[name], sgd_rate)
         else:
-            dX = np.matmul(dY, self.params["W"].T)
-        if self.mask_input_grad:
-            np.multiply(dX, self._X > 0, out=dX)
+            # W <- W - lr X^T dY as one product into W, i.e. W^T <- W^T + (-lr) dY^T X on the column-major views
+            gemm(-sgd_rate, dY.T, X.T, beta=1.0, c=W.T, trans_b=1, overwrite_c=1)
+            if self.use_bias:
+                sgd_update(self.params["b"], self.grads["b"], sgd_rate)
         return dX
 
     def get_config(self):
         return {"units": self.units, "init": self.init, "use_bias": self.use_bias}
+
+
+def _fused_gemm(X: np.ndarray, dY: np.ndarray, W: np.ndarray):
+    """scipy's BLAS gemm for ``W <- W - lr X^T dY`` in place when X, dY and W are C-contiguous float32 or float64
+    arrays of one dtype (their transposes are then the column-major operands it takes without copying), else None."""
+    dtype = W.dtype
+    if not FUSED_SGD or dtype not in _GEMM or not all(a.dtype == dtype and a.flags.c_contiguous for a in (X, dY, W)):
+        return None
+    return _GEMM[dtype]
+
+
+_GEMM = {np.dtype(np.float32): scipy_blas.sgemm, np.dtype(np.float64): scipy_blas.dgemm}
+#: Dense applies plain SGD to W inside its weight-gradient product (False: the product, then the separate step)
+FUSED_SGD = True
 
 
 class Activation(Layer):

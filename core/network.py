@@ -49,10 +49,19 @@ class Parameter(NamedTuple):
     decay: bool
 
 
-def _sgd_step(layer: Layer, rate: float) -> None:
-    """The plain SGD step on one layer's parameters, from its grads (see ``Sequential.backward``)."""
-    for name, value in layer.params.items():
-        sgd_update(value, layer.grads[name], rate)
+def _backward(layer: Layer, grad: np.ndarray, input_grad: bool, sgd_rate: float | None):
+    """``layer.backward(grad)`` (skipping dX where the layer can and ``input_grad`` is False), then the plain SGD step
+    on the layer's parameters if ``sgd_rate`` is given: by the layer itself if it ``steps_sgd``."""
+    if sgd_rate is not None and layer.steps_sgd:
+        return layer.backward(grad, input_grad=input_grad, sgd_rate=sgd_rate)
+    if input_grad or not layer.skips_input_grad:
+        grad = layer.backward(grad)
+    else:
+        grad = layer.backward(grad, input_grad=False)
+    if sgd_rate is not None:
+        for name, value in layer.params.items():
+            sgd_update(value, layer.grads[name], sgd_rate)
+    return grad
 
 
 #: let the neighbours of a ReLU do its work (see :mod:`core.base`, "Fused ReLU"); False: every ReLU on its own
@@ -304,7 +313,9 @@ class Sequential:
             If given, also apply the plain SGD step w <- w - sgd_rate g to each layer's parameters as soon as its
             backward has returned (its input gradient already computed with the old weights), while its gradients
             are still in the cache: the numbers of :class:`core.optim.SGD`'s step after a plain backward (see
-            :meth:`core.optim.Optimizer.layerwise_rate`). The grads no longer hold the gradient afterwards.
+            :meth:`core.optim.Optimizer.layerwise_rate`), except that a layer that ``steps_sgd`` (Dense) may update
+            its weights inside its weight-gradient product (rounding once where the separate step rounds twice).
+            The grads no longer hold the gradient afterwards.
 
         Returns
         -------
@@ -317,24 +328,14 @@ class Sequential:
             grad = grad.astype(self.dtype)
         if input_grad:
             for layer in reversed(self.layers):
-                grad = layer.backward(grad)
-                if sgd_rate is not None:
-                    _sgd_step(layer, sgd_rate)
+                grad = _backward(layer, grad, True, sgd_rate)
             return grad
         first = self._first_trainable
         if first is None:
             return None
         for layer in reversed(self.layers[first + 1:]):
-            grad = layer.backward(grad)
-            if sgd_rate is not None:
-                _sgd_step(layer, sgd_rate)
-        first_layer = self.layers[first]
-        if first_layer.skips_input_grad:
-            first_layer.backward(grad, input_grad=False)
-        else:
-            first_layer.backward(grad)
-        if sgd_rate is not None:
-            _sgd_step(first_layer, sgd_rate)
+            grad = _backward(layer, grad, True, sgd_rate)
+        _backward(self.layers[first], grad, False, sgd_rate)
         return None
 
     def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:

@@ -27,7 +27,9 @@ otherwise, or for runs under ``KERNEL_MIN_SIZE`` elements; both do the same floa
 order, so the results are bit-identical (``USE_KERNELS = False`` forces the numpy code). A subclass that overrides
 ``_update`` always runs its own code. Plain SGD (no momentum, weight decay or clipping) is applied by the training
 loop layer by layer inside the backward pass, right after each layer's gradients are computed and still in the
-cache (:meth:`Optimizer.layerwise_rate`): the same numbers as ``step``.
+cache (:meth:`Optimizer.layerwise_rate`): the same numbers as ``step``, except for a Dense layer's weights, which
+are updated inside the weight-gradient product (BLAS gemm with beta = 1: one rounding where the separate step has
+two; ``core.layers.FUSED_SGD = False`` restores the separate step).
 """
 
 from __future__ import annotations
@@ -403,7 +405,8 @@ class Optimizer:
         """The learning rate lr when this step is w <- w - lr g for every parameter on its own, which a network may
         then apply layer by layer during backpropagation, while each layer's gradients are still in the cache
         (:meth:`core.network.Sequential.backward` with ``sgd_rate``, followed by :meth:`count_step` instead of
-        :meth:`step`; the same numbers); None for every other rule (the default)."""
+        :meth:`step`; the same numbers up to the rounding of a product that applies the step itself, see the module
+        docstring); None for every other rule (the default)."""
         return None
 
     def count_step(self) -> None:
