@@ -10,15 +10,16 @@ behind ("zero": zeros; "periodic": the lattice wrapped around, i.e. a torus) or 
 With periodic padding the layer commutes with lattice translations (np.roll of the input rolls the output).
 
 How it is computed. Arrays are kept channel-last, (batch, H, W, C) in memory, and handed on as
-(batch, C, H, W) views. The input is padded into a reused channel-last buffer (kept for the backward pass), and
-the output sites are processed in chunks of a few thousand: each chunk's shifted windows ("im2col") are copied
-into a reused buffer of about one megabyte, which stays in the CPU cache while matrix products
+(batch, C, H, W) views. The input (kept for the backward pass) is padded, and the output sites are processed in
+chunks of a few thousand: each chunk's shifted windows ("im2col") are copied into a reused buffer of about one
+megabyte, which stays in the CPU cache while matrix products
 (sites, C k k) @ (C k k, F) turn it into the chunk's outputs. (The same product on all sites at once streams a
 matrix ~9x the size of the input from memory and runs 3-4x slower.) With many channels the windows are not
 copied k*k times but k times, as row stacks from which every window is a contiguous run (:class:`_RowStacked`);
-the weight gradient sums the chunks' (C k k, sites) @ (sites, F) products, rebuilding the chunk columns from the
-kept padded input (cheaper than keeping all columns, which would leave the cache), and the bias gradient is one
-matrix-vector product. With few channels (the first layer of a network) the columns of the whole batch are built
+their compiled copy reads the unpadded channel-last image, wrapping the indices around (periodic) or writing
+zeros, so that no padded copy of the image is made; the weight gradient sums the chunks' (C k k, sites) @
+(sites, F) products, rebuilding the chunk columns from the kept input (cheaper than keeping all columns, which
+would leave the cache), and the bias gradient is one matrix-vector product per sample. With few channels (the first layer of a network) the columns of the whole batch are built
 tap by tap, with a row of ones for the bias, and kept for the weight gradient (:class:`_TapMajor`). The input
 gradient is the cross-correlation of dY, padded the other way round (``after`` in front, ``before`` behind;
 k - 1 zeros on both sides for "valid"), with the kernel flipped in space and transposed in channels:
@@ -33,7 +34,9 @@ its products on one BLAS thread (:mod:`core._threads`); a chunk's products are t
 help. Every thread writes its own slice of the outputs and the weight gradient is the sum of per-chunk sums in
 chunk order, so the numbers are the same for every thread count (tests/core/test_threads.py). Inside a
 :class:`core.network.Sequential` the outputs and input gradients passed to the neighbouring layers live in buffers
-reused from step to step (``Layer.reuse_output``), which spares the page faults of fresh multi-megabyte arrays.
+reused from step to step (``Layer.reuse_output``), which spares the page faults of fresh multi-megabyte arrays,
+and a ReLU after a Conv2D is applied to each chunk's outputs while they are in the cache (``rectify_output``), a
+ReLU before it by masking each chunk of dX (``mask_input_grad``; see :mod:`core.base`, "Fused ReLU").
 """
 
 from __future__ import annotations
