@@ -1,17 +1,19 @@
-"""Compiled (numba) kernels: the one-pass optimizer rules of :mod:`core.optim`; and for :mod:`core.conv` the row
+"""Compiled (numba) kernels: the one-pass optimizer rules of :mod:`core.optim`; for :mod:`core.conv` the row
 stacking (:func:`stack_rows`, a plain copy) and the passes of a fused ReLU (:func:`rectify`, :func:`mask_rows`,
-:func:`spread_masked`).
+:func:`spread_masked`); and the softmax cross-entropy of :mod:`core.losses` (:func:`softmax_cross_entropy`).
 
-Each kernel walks a flat buffer once and does, element by element, exactly the floating-point operations of the
-numpy code of the rule (:meth:`core.optim.SGD._update` and the others), in the same order and in the dtype of the
+Each optimizer kernel walks a flat buffer once and does, element by element, exactly the floating-point operations
+of the numpy code of the rule (:meth:`core.optim.SGD._update` and the others), in the same order and in the dtype of the
 buffer: every scalar is passed already cast to that dtype (as numpy 2 casts a Python float operand, NEP 50), no
 literal enters the arithmetic, and without ``fastmath`` LLVM neither reorders nor contracts ``a * b + c`` into a
 fused multiply-add, nor uses approximate reciprocals; the loops are vectorised (SIMD) all the same.
 Multiplication, addition, division and square root are correctly rounded in both, so the results are bit-identical
 to the numpy passes (``tests/core/test_optim_kernels.py``), only without the intermediate arrays: one pass over
-memory instead of about eight.
+memory instead of about eight. The copies and the ReLU passes are exact, as numpy's are; only the cross-entropy's
+exp and log may differ from numpy's in the last bit (so :mod:`core.losses` uses it for every call it suits).
 
-All arrays are 1-D, C-contiguous and of one dtype (float32 or float64); the caller checks that.
+The optimizer kernels take 1-D, C-contiguous arrays of one dtype (float32 or float64); the caller checks that, and
+the layout the others need is stated in their docstrings.
 
 Compilation: cached on disk (``cache=True``: ``__pycache__`` next to this file, numba's user-wide cache, or
 ``NUMBA_CACHE_DIR``); where no cache location is writable the kernels are compiled in memory in each process.

@@ -19,8 +19,9 @@ copied k*k times but k times, as row stacks from which every window is a contigu
 their compiled copy reads the unpadded channel-last image, wrapping the indices around (periodic) or writing
 zeros, so that no padded copy of the image is made; the weight gradient sums the chunks' (C k k, sites) @
 (sites, F) products, rebuilding the chunk columns from the kept input (cheaper than keeping all columns, which
-would leave the cache), and the bias gradient is one matrix-vector product per sample. With few channels (the first layer of a network) the columns of the whole batch are built
-tap by tap, with a row of ones for the bias, and kept for the weight gradient (:class:`_TapMajor`). The input
+would leave the cache), and the bias gradient is one matrix-vector product per sample. With few channels (the
+first layer of a network) the columns of the whole batch are built tap by tap, with a row of ones for the bias, and
+kept for the weight gradient (:class:`_TapMajor`). The input
 gradient is the cross-correlation of dY, padded the other way round (``after`` in front, ``before`` behind;
 k - 1 zeros on both sides for "valid"), with the kernel flipped in space and transposed in channels:
 dX[n, c, u, v] = sum_{f, i, j} W[f, c, k-1-i, k-1-j] dYp[n, f, u + i, v + j], computed like the forward pass.

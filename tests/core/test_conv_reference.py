@@ -229,7 +229,8 @@ def test_compiled_row_stacks_equal_the_numpy_copy(dtype, padding, k, H, W, monke
         layer.build((3, H, W), np.random.default_rng(0), dtype)
         Y = layer.forward(X).copy()
         assert isinstance(layer._columns, conv._RowStacked)
-        assert layer._columns.compiled is compiled and (layer._columns.kept_input[0] is layer._columns.image) is compiled
+        columns = layer._columns
+        assert columns.compiled is compiled and (columns.kept_input[0] is columns.image) is compiled
         dX = layer.backward(dY).copy()
         results.append([Y, dX, layer.grads["W"].copy(), layer.grads["b"].copy()])
     for compiled, numpy_copy in zip(*results):
